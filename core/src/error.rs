@@ -1,0 +1,73 @@
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the core. Callers (the sync layer, the CLI,
+/// the mobile facade) map these to their own surface; nothing here panics on
+/// bad input.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("{field} must be between 0 and 10, got {value}")]
+    ScoreOutOfRange { field: &'static str, value: i64 },
+
+    #[error("{field} must not be empty")]
+    EmptyText { field: &'static str },
+
+    #[error("{field} is too long ({len} characters, at most {max})")]
+    TextTooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
+
+    #[error("invalid mood word {word:?}: {reason}")]
+    InvalidMood { word: String, reason: &'static str },
+
+    #[error("no {kind} with id {id:?}")]
+    UnknownId { kind: &'static str, id: String },
+
+    #[error("id {prefix:?} matches more than one {kind}; type more of it")]
+    AmbiguousId { kind: &'static str, prefix: String },
+
+    #[error("not allowed: {0}")]
+    NotPermitted(&'static str),
+
+    #[error("this device has not been set up yet: run init with a name first")]
+    NoDevice,
+
+    #[error("there is no shared space yet: create an invite or join your partner first")]
+    NoCouple,
+
+    #[error("this device already holds a shared space; it cannot start or join another one")]
+    AlreadyInCouple,
+
+    #[error("the shared document uses schema version {found}; this app understands up to {supported}")]
+    SchemaTooNew { found: u64, supported: u64 },
+
+    #[error("the shared document is malformed: {0}")]
+    Malformed(String),
+
+    #[error("automerge: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{path} is corrupt: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+}
+
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+impl CoreError {
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        CoreError::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}
