@@ -1,0 +1,20 @@
+//! Kintsugi's networking: one iroh endpoint per device, a QR pairing protocol
+//! and the Automerge sync protocol, each on its own ALPN. Only the paired
+//! partner's endpoint is ever admitted to sync.
+
+pub mod config;
+pub mod error;
+pub mod framing;
+pub mod invite;
+mod node;
+pub mod pairing;
+pub mod partner;
+pub mod protocol;
+
+pub use config::{NetworkConfig, Relays};
+pub use error::{Result, SyncError};
+pub use invite::Invite;
+pub use iroh::{EndpointAddr, EndpointId};
+pub use node::Node;
+pub use partner::Partner;
+pub use protocol::SyncReport;

@@ -1,0 +1,74 @@
+//! Helpers for Kintsugi's end-to-end tests: real devices in temporary data
+//! directories, real iroh endpoints on 127.0.0.1 with relays disabled.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use kintsugi_core::Device;
+use kintsugi_sync::{NetworkConfig, Node};
+use tempfile::TempDir;
+
+/// Every network step in the tests ends within this bound.
+pub const STEP: Duration = Duration::from_secs(30);
+
+pub async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> Result<T> {
+    tokio::time::timeout(STEP, fut)
+        .await
+        .with_context(|| format!("{what} did not finish within {STEP:?}"))
+}
+
+/// One phone: a data directory, the core device and its network node.
+pub struct Phone {
+    pub dir: PathBuf,
+    pub device: Arc<Mutex<Device>>,
+    pub node: Node,
+}
+
+impl Phone {
+    /// A new phone in its own directory under `root`.
+    pub async fn new(root: &TempDir, name: &str) -> Result<Phone> {
+        let dir = root.path().join(name.to_lowercase());
+        Device::init(&dir, name)?;
+        Phone::open(&dir).await
+    }
+
+    /// Opens a phone from its data directory, as after an app restart.
+    pub async fn open(dir: &Path) -> Result<Phone> {
+        let device = Arc::new(Mutex::new(Device::open(dir)?));
+        let node = Node::spawn(device.clone(), &NetworkConfig::loopback()).await?;
+        Ok(Phone {
+            dir: dir.to_owned(),
+            device,
+            node,
+        })
+    }
+
+    pub fn device(&self) -> MutexGuard<'_, Device> {
+        self.device.lock().unwrap()
+    }
+
+    pub async fn close(self) {
+        self.node.shutdown().await;
+    }
+}
+
+/// Pairs `joiner` with `inviter` through a real QR payload.
+pub async fn pair(inviter: &Phone, joiner: &Phone) -> Result<()> {
+    let invite = inviter.node.create_invite()?;
+    bounded("joining", joiner.node.join(&invite.payload())).await??;
+    bounded("inviter sees partner", inviter.node.wait_for_partner()).await?;
+    Ok(())
+}
+
+pub fn checkin(safety: i64, note: &str) -> kintsugi_core::CheckInInput {
+    kintsugi_core::CheckInInput {
+        safety,
+        trust: 5,
+        connection: 6,
+        moods: vec!["hopeful".into()],
+        note: Some(note.into()),
+    }
+}

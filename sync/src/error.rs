@@ -1,0 +1,41 @@
+use std::time::Duration;
+
+use kintsugi_core::CoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Core(#[from] CoreError),
+
+    #[error("this is not a valid Kintsugi pairing code: {0}")]
+    InvalidPayload(String),
+
+    #[error("this pairing code was made by a newer version of Kintsugi (version {0}); update the app")]
+    UnsupportedPayloadVersion(u32),
+
+    #[error("your partner's device refused the pairing: {0}")]
+    PairingRefused(String),
+
+    #[error("this device is not paired with a partner yet")]
+    NotPaired,
+
+    #[error("this device is already paired with {0}")]
+    AlreadyPaired(String),
+
+    #[error("could not reach your partner's device: {0}")]
+    Connect(String),
+
+    #[error("the connection to your partner's device broke: {0}")]
+    Connection(String),
+
+    #[error("your partner's device sent something unexpected: {0}")]
+    Protocol(String),
+
+    #[error("timed out after {0:?} while {1}")]
+    Timeout(Duration, &'static str),
+
+    #[error("could not start networking: {0}")]
+    Endpoint(String),
+}
+
+pub type Result<T, E = SyncError> = std::result::Result<T, E>;

@@ -1,0 +1,146 @@
+//! Sync protocol (ALPN `kintsugi/sync/1`): Automerge's sync messages over one
+//! bidirectional stream of length-delimited frames.
+//!
+//! The two sides take turns, the dialler first. Each turn a side applies what
+//! it received, then sends its next Automerge sync message, or an empty frame
+//! when it has nothing to say. A side that receives an empty frame while it
+//! has nothing to say either knows the two documents agree: it finishes its
+//! stream, the other side sees the end and finishes too. Every received change
+//! is written to disk before the reply goes out, so when the dialler returns,
+//! both devices hold both sides' changes durably.
+//!
+//! The Automerge sync state is kept per partner on disk, so a later session
+//! only sends what the partner is missing.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use automerge::sync::{Message, State, SyncDoc};
+use iroh::endpoint::{Connection, VarInt};
+use iroh::protocol::{AcceptError, ProtocolHandler};
+use serde::Serialize;
+use tracing::{debug, warn};
+
+use crate::error::{Result, SyncError};
+use crate::framing::{FrameReader, FrameWriter, MAX_FRAME};
+use crate::node::Shared;
+
+pub const SYNC_ALPN: &[u8] = b"kintsugi/sync/1";
+pub(crate) const SYNC_TIMEOUT: Duration = Duration::from_secs(60);
+/// A converging session needs a handful of turns; this bounds a peer that never stops.
+const MAX_TURNS: usize = 1_000;
+/// Connection close code sent to an endpoint that is not our partner.
+pub const NOT_PAIRED: u32 = 403;
+
+/// What one sync session did, for status displays and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    pub messages_sent: u32,
+    pub messages_received: u32,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    /// Changes from the partner that were new here.
+    pub changes_received: u64,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SyncHandler {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl ProtocolHandler for SyncHandler {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let remote = conn.remote_id();
+        // Admission happens on the authenticated endpoint id, before any
+        // stream is accepted: a stranger never reads or writes a document byte.
+        if !self.shared.is_partner(&remote) {
+            warn!(%remote, "refused sync from an endpoint that is not our partner");
+            conn.close(VarInt::from_u32(NOT_PAIRED), b"not paired");
+            return Err(AcceptError::from_err(SyncError::NotPaired));
+        }
+        let (send, recv) = conn.accept_bi().await?;
+        let outcome = tokio::time::timeout(SYNC_TIMEOUT, session(&self.shared, send, recv, false)).await;
+        match outcome {
+            Ok(Ok(report)) => {
+                debug!(?report, "partner synced with us");
+                let _ = tokio::time::timeout(Duration::from_secs(5), conn.closed()).await;
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                conn.close(VarInt::from_u32(1), b"sync failed");
+                Err(AcceptError::from_err(e))
+            }
+            Err(_) => {
+                conn.close(VarInt::from_u32(2), b"timeout");
+                Err(AcceptError::from_err(SyncError::Timeout(SYNC_TIMEOUT, "syncing")))
+            }
+        }
+    }
+}
+
+/// The dialler's side of a session.
+pub(crate) async fn sync_with(shared: &Shared, conn: &Connection) -> Result<SyncReport> {
+    let (send, recv) = conn.open_bi().await.map_err(|e| SyncError::Connection(e.to_string()))?;
+    let report = tokio::time::timeout(SYNC_TIMEOUT, session(shared, send, recv, true))
+        .await
+        .unwrap_or(Err(SyncError::Timeout(SYNC_TIMEOUT, "syncing")))?;
+    conn.close(VarInt::from_u32(0), b"done");
+    Ok(report)
+}
+
+async fn session(
+    shared: &Shared,
+    send: iroh::endpoint::SendStream,
+    recv: iroh::endpoint::RecvStream,
+    dialler: bool,
+) -> Result<SyncReport> {
+    let started = Instant::now();
+    let peer = shared.partner()?.endpoint_id;
+    let _one_session_at_a_time = shared.sync_lock.lock().await;
+    let mut writer = FrameWriter::new(send, MAX_FRAME);
+    let mut reader = FrameReader::new(recv, MAX_FRAME);
+    let mut state = shared.load_sync_state(&peer)?;
+    let mut report = SyncReport::default();
+
+    if dialler {
+        let first = shared.with_doc(|doc| Ok(doc.automerge_mut().sync().generate_sync_message(&mut state)))?;
+        send_message(&mut writer, first, &mut report).await?;
+    }
+    for _ in 0..MAX_TURNS {
+        let Some(frame) = reader.next().await? else { break };
+        report.bytes_received += frame.len() as u64;
+        let peer_had_nothing = frame.is_empty();
+        if !peer_had_nothing {
+            report.messages_received += 1;
+            let message = Message::decode(&frame).map_err(|e| SyncError::Protocol(format!("sync message: {e}")))?;
+            report.changes_received += shared.apply_sync_message(&mut state, message)? as u64;
+        }
+        let next = shared.with_doc(|doc| Ok(doc.automerge_mut().sync().generate_sync_message(&mut state)))?;
+        if next.is_none() && peer_had_nothing {
+            break;
+        }
+        send_message(&mut writer, next, &mut report).await?;
+    }
+    writer.finish().await?;
+    // Wait for the peer to finish too, so nothing we sent is cut off.
+    while reader.next().await?.is_some() {}
+    shared.save_sync_state(&peer, &state)?;
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+async fn send_message(writer: &mut FrameWriter, message: Option<Message>, report: &mut SyncReport) -> Result<()> {
+    let bytes = message.map(Message::encode).unwrap_or_default();
+    if !bytes.is_empty() {
+        report.messages_sent += 1;
+    }
+    report.bytes_sent += bytes.len() as u64;
+    writer.send(bytes).await
+}
+
+pub(crate) fn decode_state(bytes: Option<Vec<u8>>) -> State {
+    // A state that no longer decodes is dropped: a fresh state costs one
+    // larger exchange, never a wedged sync.
+    bytes.and_then(|b| State::decode(&b).ok()).unwrap_or_default()
+}
