@@ -287,7 +287,7 @@ impl Node {
     }
 
     /// Stops accepting connections and closes the endpoint.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(&self) {
         if let Err(e) = self.router.shutdown().await {
             tracing::warn!("router shutdown: {e}");
         }

@@ -1,0 +1,77 @@
+//! The one error type the apps see. Core and sync errors are mapped here and
+//! nowhere else, into a few kinds an app can act on; the message says why.
+
+use kintsugi_core::CoreError;
+use kintsugi_sync::SyncError;
+
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum KintsugiError {
+    /// The input was refused (a score out of range, empty text, a malformed
+    /// pairing code). Show the message and let the user correct it.
+    #[error("{message}")]
+    InvalidInput { message: String },
+    /// No record with that id.
+    #[error("{message}")]
+    NotFound { message: String },
+    /// The operation is not allowed for this partner or in this state.
+    #[error("{message}")]
+    NotAllowed { message: String },
+    /// Needs a partner: pair first.
+    #[error("{message}")]
+    NotPaired { message: String },
+    /// The partner's device refused pairing (used or wrong code).
+    #[error("{message}")]
+    PairingRefused { message: String },
+    /// The partner could not be reached or the connection broke; try again later.
+    #[error("{message}")]
+    Network { message: String },
+    /// Reading or writing the data directory failed, or a file is damaged.
+    #[error("{message}")]
+    Storage { message: String },
+    /// A bug: please report it.
+    #[error("{message}")]
+    Internal { message: String },
+}
+
+impl From<CoreError> for KintsugiError {
+    fn from(e: CoreError) -> Self {
+        let message = e.to_string();
+        match e {
+            CoreError::ScoreOutOfRange { .. }
+            | CoreError::EmptyText { .. }
+            | CoreError::TextTooLong { .. }
+            | CoreError::InvalidMood { .. }
+            | CoreError::AmbiguousId { .. } => KintsugiError::InvalidInput { message },
+            CoreError::UnknownId { .. } => KintsugiError::NotFound { message },
+            CoreError::NotPermitted(_) | CoreError::AlreadyInCouple | CoreError::SchemaTooNew { .. } => {
+                KintsugiError::NotAllowed { message }
+            }
+            CoreError::NoCouple => KintsugiError::NotPaired { message },
+            CoreError::NoDevice => KintsugiError::NotAllowed { message },
+            CoreError::Io { .. } | CoreError::Corrupt { .. } | CoreError::Malformed(_) => {
+                KintsugiError::Storage { message }
+            }
+            CoreError::Automerge(_) => KintsugiError::Internal { message },
+        }
+    }
+}
+
+impl From<SyncError> for KintsugiError {
+    fn from(e: SyncError) -> Self {
+        let message = e.to_string();
+        match e {
+            SyncError::Core(core) => core.into(),
+            SyncError::InvalidPayload(_) | SyncError::UnsupportedPayloadVersion(_) => {
+                KintsugiError::InvalidInput { message }
+            }
+            SyncError::PairingRefused(_) => KintsugiError::PairingRefused { message },
+            SyncError::NotPaired => KintsugiError::NotPaired { message },
+            SyncError::AlreadyPaired(_) => KintsugiError::NotAllowed { message },
+            SyncError::Connect(_)
+            | SyncError::Connection(_)
+            | SyncError::Protocol(_)
+            | SyncError::Timeout(..)
+            | SyncError::Endpoint(_) => KintsugiError::Network { message },
+        }
+    }
+}
