@@ -30,6 +30,10 @@ pub(crate) struct Shared {
     device: Arc<Mutex<Device>>,
     endpoint: Endpoint,
     partner: watch::Sender<Option<Partner>>,
+    /// Set once a pairing handshake has fully completed (or the partner was
+    /// loaded from disk): what `wait_for_partner` waits for, so an inviter
+    /// that exits right after it never cuts the joiner's answer short.
+    paired: watch::Sender<Option<Partner>>,
     /// Secrets of invites shown and not yet redeemed.
     open_invites: Mutex<Vec<[u8; SECRET_LEN]>>,
     /// Redeemed secrets, kept only to answer "already used" rather than "not valid".
@@ -150,8 +154,14 @@ impl Shared {
         device.join_couple(document)?;
         partner.save(device.store())?;
         drop(device);
-        self.partner.send_replace(Some(partner));
+        self.partner.send_replace(Some(partner.clone()));
+        self.paired.send_replace(Some(partner));
         Ok(())
+    }
+
+    /// Inviter side, once the joiner has read our answer.
+    pub(crate) fn pairing_completed(&self, partner: Partner) {
+        self.paired.send_replace(Some(partner));
     }
 }
 
@@ -208,7 +218,8 @@ impl Node {
         let shared = Arc::new(Shared {
             device,
             endpoint: endpoint.clone(),
-            partner: watch::Sender::new(partner),
+            partner: watch::Sender::new(partner.clone()),
+            paired: watch::Sender::new(partner),
             open_invites: Mutex::new(Vec::new()),
             used_invites: Mutex::new(Vec::new()),
             sync_lock: tokio::sync::Mutex::new(()),
@@ -253,7 +264,7 @@ impl Node {
 
     /// Waits until a partner has joined (returns at once if already paired).
     pub async fn wait_for_partner(&self) -> Partner {
-        let mut rx = self.shared.partner.subscribe();
+        let mut rx = self.shared.paired.subscribe();
         let partner = rx.wait_for(Option::is_some).await.expect("sender lives in self");
         partner.clone().expect("checked by wait_for")
     }

@@ -84,8 +84,9 @@ impl ProtocolHandler for PairingHandler {
         match tokio::time::timeout(PAIR_TIMEOUT, self.answer(&conn)).await {
             Ok(Ok(partner)) => {
                 info!(partner = %partner.name, "paired");
-                // Let the joiner read our answer before the connection goes away.
+                // The joiner closes once it has read our answer.
                 let _ = tokio::time::timeout(Duration::from_secs(5), conn.closed()).await;
+                self.shared.pairing_completed(partner);
                 Ok(())
             }
             Ok(Err(e)) => {
