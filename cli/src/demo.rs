@@ -37,17 +37,27 @@ fn step(text: &str) {
 
 pub async fn run() -> Result<()> {
     let root = tempfile::tempdir()?;
-    println!("Two phones, each with its own data directory under {}", root.path().display());
+    println!(
+        "Two phones, each with its own data directory under {}",
+        root.path().display()
+    );
     let ana = Phone::new(root.path(), "Ana").await?;
     let ben = Phone::new(root.path(), "Ben").await?;
 
     step("Ana shows a pairing QR code; Ben scans it");
     let invite = ana.node.create_invite()?;
     let payload = invite.payload();
-    println!("  payload: {}…{}", &payload[..40], &payload[payload.len() - 12..]);
+    println!(
+        "  payload: {}…{}",
+        &payload[..40],
+        &payload[payload.len() - 12..]
+    );
     let partner = ben.node.join(&payload).await?;
     ana.node.wait_for_partner().await;
-    println!("  Ben is paired with {}; Ana is paired with Ben", partner.name);
+    println!(
+        "  Ben is paired with {}; Ana is paired with Ben",
+        partner.name
+    );
 
     step("Apart, each records a check-in and Ana proposes an agreement");
     ana.with(|d| {
@@ -68,7 +78,9 @@ pub async fn run() -> Result<()> {
             note: Some("Told Ana the truth about the message I got.".into()),
         })
     })?;
-    let proposal = ana.with(|d| d.propose_agreement("No contact with the affair partner; any contact is told the same day."))?;
+    let proposal = ana.with(|d| {
+        d.propose_agreement("No contact with the affair partner; any contact is told the same day.")
+    })?;
     println!("  Ana: 1 check-in, 1 proposal · Ben: 1 check-in");
 
     step("Ben syncs with Ana");
@@ -81,14 +93,21 @@ pub async fn run() -> Result<()> {
     step("Ben accepts the agreement, and they sync again");
     let accepted = ben.with(|d| d.accept_agreement(&proposal))?;
     let report = ben.node.sync_now().await?;
-    println!("  accepted {}; {} bytes sent", render::short(&accepted.id), report.bytes_sent);
+    println!(
+        "  accepted {}; {} bytes sent",
+        render::short(&accepted.id),
+        report.bytes_sent
+    );
 
     step("Both phones now hold the same shared space");
     let heads_a = ana.with(|d| d.doc_mut().map(|doc| doc.heads()))?;
     let heads_b = ben.with(|d| d.doc_mut().map(|doc| doc.heads()))?;
     side_by_side(&ana, &ben);
     ensure!(heads_a == heads_b, "the two phones did not converge");
-    println!("\n✓ Converged: both phones have the same {} head(s).", heads_a.len());
+    println!(
+        "\n✓ Converged: both phones have the same {} head(s).",
+        heads_a.len()
+    );
 
     ana.node.shutdown().await;
     ben.node.shutdown().await;
@@ -98,8 +117,15 @@ pub async fn run() -> Result<()> {
 fn view(phone: &Phone) -> Vec<String> {
     phone.with(|d| {
         let names = Names::of(d);
-        let mut lines = vec![format!("{}'s phone", phone.label), String::new(), "Agreements".into()];
-        lines.extend(render::agreement_lines(&d.agreements().unwrap_or_default(), &names));
+        let mut lines = vec![
+            format!("{}'s phone", phone.label),
+            String::new(),
+            "Agreements".into(),
+        ];
+        lines.extend(render::agreement_lines(
+            &d.agreements().unwrap_or_default(),
+            &names,
+        ));
         lines.push(String::new());
         lines.push("Check-ins".into());
         for c in d.checkins().unwrap_or_default() {
@@ -121,7 +147,9 @@ fn view(phone: &Phone) -> Vec<String> {
 fn side_by_side(a: &Phone, b: &Phone) {
     const WIDTH: usize = 58;
     let (left, right) = (view(a), view(b));
-    let wrap = |lines: Vec<String>| -> Vec<String> { lines.iter().flat_map(|l| wrap_words(l, WIDTH)).collect() };
+    let wrap = |lines: Vec<String>| -> Vec<String> {
+        lines.iter().flat_map(|l| wrap_words(l, WIDTH)).collect()
+    };
     let (left, right) = (wrap(left), wrap(right));
     println!();
     for i in 0..left.len().max(right.len()) {

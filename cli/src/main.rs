@@ -15,7 +15,11 @@ use kintsugi_sync::{NetworkConfig, Node};
 use crate::render::Names;
 
 #[derive(Parser)]
-#[command(name = "kintsugi", version, about = "A shared space for a couple rebuilding trust, synced phone to phone")]
+#[command(
+    name = "kintsugi",
+    version,
+    about = "A shared space for a couple rebuilding trust, synced phone to phone"
+)]
 struct Cli {
     /// Where this device keeps its data (default: the platform's data directory).
     #[arg(long, global = true, env = "KINTSUGI_DATA_DIR")]
@@ -23,7 +27,12 @@ struct Cli {
 
     /// How to reach the partner: internet (relays + lookup), lan (direct
     /// addresses only, no servers), or loopback (this machine only).
-    #[arg(long, global = true, env = "KINTSUGI_NETWORK", default_value = "internet")]
+    #[arg(
+        long,
+        global = true,
+        env = "KINTSUGI_NETWORK",
+        default_value = "internet"
+    )]
     network: String,
 
     #[command(subcommand)]
@@ -122,15 +131,23 @@ async fn run(cli: Cli) -> Result<()> {
             .context("no platform data directory; pass --data-dir")?
             .join("kintsugi"),
     };
-    let network = NetworkConfig::from_name(&cli.network)
-        .with_context(|| format!("unknown --network {:?}: use internet, lan or loopback", cli.network))?;
+    let network = NetworkConfig::from_name(&cli.network).with_context(|| {
+        format!(
+            "unknown --network {:?}: use internet, lan or loopback",
+            cli.network
+        )
+    })?;
     let open = || Device::open(&dir).with_context(|| format!("opening {}", dir.display()));
 
     match cli.command {
         Command::Demo => unreachable!("handled above"),
         Command::Init { name } => {
             let device = Device::init(&dir, &name)?;
-            println!("This device is set up for {} in {}", device.profile().name, dir.display());
+            println!(
+                "This device is set up for {} in {}",
+                device.profile().name,
+                dir.display()
+            );
         }
         Command::Pair { action } => {
             let node = spawn(open()?, &network).await?;
@@ -154,7 +171,10 @@ async fn run(cli: Cli) -> Result<()> {
                 note,
             };
             let id = device.record_checkin(&input)?;
-            println!("Check-in recorded ({}). It reaches your partner at the next sync.", render::short(&id));
+            println!(
+                "Check-in recorded ({}). It reaches your partner at the next sync.",
+                render::short(&id)
+            );
         }
         Command::Agreement { action } => {
             let mut device = open()?;
@@ -168,12 +188,19 @@ async fn run(cli: Cli) -> Result<()> {
                 }
                 AgreementAction::Accept { id } => {
                     let agreement = device.accept_agreement(&id)?;
-                    println!("Agreement {} is now in force: {}", render::short(&agreement.id), agreement.text);
+                    println!(
+                        "Agreement {} is now in force: {}",
+                        render::short(&agreement.id),
+                        agreement.text
+                    );
                 }
                 AgreementAction::List { json } => {
                     let agreements = device.agreements()?;
                     if json {
-                        println!("{}", serde_json::to_string_pretty(&render::agreements_json(&agreements))?);
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(&render::agreements_json(&agreements))?
+                        );
                     } else {
                         for line in render::agreement_lines(&agreements, &Names::of(&device)) {
                             println!("{line}");
@@ -210,7 +237,9 @@ async fn run(cli: Cli) -> Result<()> {
                 None => println!("Reachable, but not paired yet — press Ctrl-C to stop."),
             }
             flush();
-            tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+            tokio::signal::ctrl_c()
+                .await
+                .context("waiting for Ctrl-C")?;
             node.shutdown().await;
         }
     }
@@ -228,7 +257,8 @@ async fn pair(node: &Node, action: PairAction) -> Result<()> {
         PairAction::Invite { svg } => {
             let invite = node.create_invite()?;
             if let Some(path) = svg {
-                std::fs::write(&path, invite.qr_svg()?).with_context(|| format!("writing {}", path.display()))?;
+                std::fs::write(&path, invite.qr_svg()?)
+                    .with_context(|| format!("writing {}", path.display()))?;
             }
             println!("Ask your partner to scan this code with Kintsugi:\n");
             println!("{}", invite.qr_terminal()?);

@@ -11,7 +11,8 @@ pub struct Names(HashMap<String, String>);
 impl Names {
     pub fn of(device: &Device) -> Names {
         let members: Vec<Member> = device.members().unwrap_or_default();
-        let mut map: HashMap<String, String> = members.into_iter().map(|m| (m.id, m.name)).collect();
+        let mut map: HashMap<String, String> =
+            members.into_iter().map(|m| (m.id, m.name)).collect();
         if let Some(me) = map.get_mut(device.member_id()) {
             *me = format!("{me} (you)");
         }
@@ -36,7 +37,11 @@ pub fn when(ms: i64) -> String {
     let days = secs.div_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     let rem = secs.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}Z", rem / 3600, (rem % 3600) / 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
 }
 
 /// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
@@ -64,7 +69,12 @@ pub fn agreement_lines(agreements: &[Agreement], names: &Names) -> Vec<String> {
                 AgreementStatus::InForce => "in force",
                 AgreementStatus::Proposed => "proposed",
             };
-            format!("{}  [{status}] {}  — {}", short(&a.id), a.text, names.get(&a.proposed_by))
+            format!(
+                "{}  [{status}] {}  — {}",
+                short(&a.id),
+                a.text,
+                names.get(&a.proposed_by)
+            )
         })
         .collect()
 }

@@ -11,7 +11,10 @@ const STEP: Duration = Duration::from_secs(60);
 
 fn kintsugi(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kintsugi"));
-    cmd.arg("--data-dir").arg(dir).arg("--network").arg("loopback");
+    cmd.arg("--data-dir")
+        .arg(dir)
+        .arg("--network")
+        .arg("loopback");
     cmd
 }
 
@@ -27,7 +30,11 @@ fn run(dir: &Path, args: &[&str]) -> String {
 }
 
 fn bounded_output(cmd: &mut Command) -> Output {
-    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let (tx, rx) = mpsc::channel();
     let pid = child.id();
     std::thread::spawn(move || tx.send(child.wait_with_output()));
@@ -53,7 +60,8 @@ fn read_until(child: &mut Child, pred: impl Fn(&str) -> bool + Send + 'static) -
             }
         }
     });
-    rx.recv_timeout(STEP).expect("expected output did not appear in time")
+    rx.recv_timeout(STEP)
+        .expect("expected output did not appear in time")
 }
 
 struct KillOnDrop(Child);
@@ -87,9 +95,38 @@ fn two_devices_pair_write_and_sync_through_the_cli() {
     assert!(status.success(), "pair invite exited with {status}");
 
     // Apart: both write.
-    run(&ana, &["checkin", "--safety", "4", "--trust", "3", "--connection", "5", "--mood", "doubtful", "--note", "hard day"]);
-    run(&ben, &["checkin", "--safety", "7", "--trust", "6", "--connection", "6"]);
-    let proposed = run(&ana, &["agreement", "propose", "Phone stays open to Ben this month"]);
+    run(
+        &ana,
+        &[
+            "checkin",
+            "--safety",
+            "4",
+            "--trust",
+            "3",
+            "--connection",
+            "5",
+            "--mood",
+            "doubtful",
+            "--note",
+            "hard day",
+        ],
+    );
+    run(
+        &ben,
+        &[
+            "checkin",
+            "--safety",
+            "7",
+            "--trust",
+            "6",
+            "--connection",
+            "6",
+        ],
+    );
+    let proposed = run(
+        &ana,
+        &["agreement", "propose", "Phone stays open to Ben this month"],
+    );
     assert!(proposed.contains("Proposed agreement"), "{proposed}");
 
     // Ben stays reachable; Ana syncs.
@@ -106,19 +143,28 @@ fn two_devices_pair_write_and_sync_through_the_cli() {
     assert!(synced.contains("Up to date"), "{synced}");
     drop(serve);
 
-    let list: serde_json::Value = serde_json::from_str(&run(&ben, &["agreement", "list", "--json"])).unwrap();
+    let list: serde_json::Value =
+        serde_json::from_str(&run(&ben, &["agreement", "list", "--json"])).unwrap();
     let id = list[0]["id"].as_str().unwrap().to_owned();
     assert_eq!(list[0]["status"], "proposed");
     run(&ben, &["agreement", "accept", &id[..8]]);
-    let checkins: serde_json::Value = serde_json::from_str(&run(&ben, &["checkins", "--json"])).unwrap();
+    let checkins: serde_json::Value =
+        serde_json::from_str(&run(&ben, &["checkins", "--json"])).unwrap();
     assert_eq!(checkins.as_array().unwrap().len(), 2);
 
     // And back to Ana.
-    let mut serve = KillOnDrop(kintsugi(&ana).arg("serve").stdout(Stdio::piped()).spawn().unwrap());
+    let mut serve = KillOnDrop(
+        kintsugi(&ana)
+            .arg("serve")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     read_until(&mut serve.0, |l| l.starts_with("Reachable"));
     run(&ben, &["sync"]);
     drop(serve);
-    let list: serde_json::Value = serde_json::from_str(&run(&ana, &["agreement", "list", "--json"])).unwrap();
+    let list: serde_json::Value =
+        serde_json::from_str(&run(&ana, &["agreement", "list", "--json"])).unwrap();
     assert_eq!(list[0]["status"], "in_force");
 }
 
@@ -126,14 +172,28 @@ fn two_devices_pair_write_and_sync_through_the_cli() {
 fn bad_input_gets_a_clear_error_and_changes_nothing() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("solo");
-    let out = bounded_output(kintsugi(&dir).args(["checkin", "--safety", "1", "--trust", "1", "--connection", "1"]));
+    let out = bounded_output(kintsugi(&dir).args([
+        "checkin",
+        "--safety",
+        "1",
+        "--trust",
+        "1",
+        "--connection",
+        "1",
+    ]));
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("init"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("init"),
+        "{out:?}"
+    );
 
     run(&dir, &["init", "--name", "Sam"]);
     let out = bounded_output(kintsugi(&dir).args(["pair", "join", "kintsugi:nonsense"]));
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid Kintsugi pairing code"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a valid Kintsugi pairing code"),
+        "{out:?}"
+    );
 }
 
 fn wait_bounded(child: &mut Child) -> std::process::ExitStatus {
@@ -142,7 +202,10 @@ fn wait_bounded(child: &mut Child) -> std::process::ExitStatus {
         if let Some(status) = child.try_wait().unwrap() {
             return status;
         }
-        assert!(std::time::Instant::now() < deadline, "process did not exit in time");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "process did not exit in time"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }

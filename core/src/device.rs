@@ -25,9 +25,9 @@ pub struct DeviceProfile {
 
 impl DeviceProfile {
     pub fn actor(&self) -> Result<ActorId> {
-        hex::decode(&self.actor_id)
-            .map(ActorId::from)
-            .map_err(|_| CoreError::Malformed(format!("device actor id {:?} is not hex", self.actor_id)))
+        hex::decode(&self.actor_id).map(ActorId::from).map_err(|_| {
+            CoreError::Malformed(format!("device actor id {:?} is not hex", self.actor_id))
+        })
     }
 }
 
@@ -90,7 +90,11 @@ impl Device {
             })?),
             None => None,
         };
-        Ok(Device { store, profile, doc })
+        Ok(Device {
+            store,
+            profile,
+            doc,
+        })
     }
 
     /// Re-reads the document from disk (another process may have written it).
@@ -145,10 +149,10 @@ impl Device {
     /// partner's own member entry to it.
     pub fn join_couple(&mut self, document: &[u8]) -> Result<()> {
         let mut doc = CoupleDoc::load(document, &self.profile.actor()?)?;
-        if let Some(existing) = &self.doc {
-            if existing.couple_id()? != doc.couple_id()? {
-                return Err(CoreError::AlreadyInCouple);
-            }
+        if let Some(existing) = &self.doc
+            && existing.couple_id()? != doc.couple_id()?
+        {
+            return Err(CoreError::AlreadyInCouple);
         }
         doc.set_my_name(&self.profile.name, now_millis())?;
         match self.doc.as_mut() {
@@ -192,18 +196,24 @@ impl Device {
 
     /// Writes the document to disk. Mutations call this before returning.
     pub fn persist(&mut self) -> Result<()> {
-        let Some(doc) = self.doc.as_mut() else { return Ok(()) };
+        let Some(doc) = self.doc.as_mut() else {
+            return Ok(());
+        };
         let bytes = doc.save();
         self.store.write(files::DOCUMENT, &bytes)
     }
 }
 
 fn read_profile(store: &Store) -> Result<Option<DeviceProfile>> {
-    let Some(bytes) = store.read(files::DEVICE)? else { return Ok(None) };
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| CoreError::Corrupt {
-        path: store.path(files::DEVICE),
-        reason: e.to_string(),
-    })
+    let Some(bytes) = store.read(files::DEVICE)? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| CoreError::Corrupt {
+            path: store.path(files::DEVICE),
+            reason: e.to_string(),
+        })
 }
 
 fn write_profile(store: &Store, profile: &DeviceProfile) -> Result<()> {

@@ -19,7 +19,9 @@
 //! receives them, so the two devices never race to create the same map.
 
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{
+    ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
+};
 
 use crate::error::{CoreError, Result};
 use crate::model::{Agreement, CheckIn, CheckInInput, Member, Millis};
@@ -40,7 +42,9 @@ pub struct CoupleDoc {
 
 impl std::fmt::Debug for CoupleDoc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CoupleDoc").field("me", &self.me).finish_non_exhaustive()
+        f.debug_struct("CoupleDoc")
+            .field("me", &self.me)
+            .finish_non_exhaustive()
     }
 }
 
@@ -84,7 +88,9 @@ impl CoupleDoc {
                     supported: SCHEMA_VERSION,
                 }),
                 Some(_) => Ok(()),
-                None => Err(CoreError::Malformed("schema_version is not a number".into())),
+                None => Err(CoreError::Malformed(
+                    "schema_version is not a number".into(),
+                )),
             },
             None => Err(CoreError::Malformed("no schema_version".into())),
         }
@@ -96,7 +102,8 @@ impl CoupleDoc {
     }
 
     pub fn couple_id(&self) -> Result<String> {
-        str_at(&self.doc, &ROOT, "couple_id")?.ok_or_else(|| CoreError::Malformed("no couple_id".into()))
+        str_at(&self.doc, &ROOT, "couple_id")?
+            .ok_or_else(|| CoreError::Malformed("no couple_id".into()))
     }
 
     /// Adds or renames this device's own member entry. Each partner only ever
@@ -125,7 +132,9 @@ impl CoupleDoc {
         let members = self.map(MEMBERS)?;
         let mut out = Vec::new();
         for id in self.doc.keys(&members) {
-            let Some(obj) = self.child_map(&members, &id)? else { continue };
+            let Some(obj) = self.child_map(&members, &id)? else {
+                continue;
+            };
             out.push(Member {
                 name: str_at(&self.doc, &obj, "name")?.unwrap_or_default(),
                 joined_at: int_at(&self.doc, &obj, "joined_at")?.unwrap_or_default(),
@@ -141,7 +150,9 @@ impl CoupleDoc {
         let text = validate::text("agreement text", text, validate::MAX_AGREEMENT_CHARS)?;
         let agreements = self.map(AGREEMENTS)?;
         let id = new_id();
-        let obj = self.doc.put_object(&agreements, id.as_str(), ObjType::Map)?;
+        let obj = self
+            .doc
+            .put_object(&agreements, id.as_str(), ObjType::Map)?;
         self.doc.put(&obj, "text", text.as_str())?;
         self.doc.put(&obj, "proposed_by", self.me.as_str())?;
         self.doc.put(&obj, "proposed_at", now)?;
@@ -159,12 +170,17 @@ impl CoupleDoc {
             ));
         }
         if current.accepted_by.is_some() {
-            return Err(CoreError::NotPermitted("this agreement is already in force"));
+            return Err(CoreError::NotPermitted(
+                "this agreement is already in force",
+            ));
         }
         let agreements = self.map(AGREEMENTS)?;
         let obj = self
             .child_map(&agreements, &id)?
-            .ok_or_else(|| CoreError::UnknownId { kind: "agreement", id: id.clone() })?;
+            .ok_or_else(|| CoreError::UnknownId {
+                kind: "agreement",
+                id: id.clone(),
+            })?;
         self.doc.put(&obj, "accepted_by", self.me.as_str())?;
         self.doc.put(&obj, "accepted_at", now)?;
         self.commit("accept agreement", now);
@@ -175,7 +191,10 @@ impl CoupleDoc {
         let agreements = self.map(AGREEMENTS)?;
         let obj = self
             .child_map(&agreements, id)?
-            .ok_or_else(|| CoreError::UnknownId { kind: "agreement", id: id.to_owned() })?;
+            .ok_or_else(|| CoreError::UnknownId {
+                kind: "agreement",
+                id: id.to_owned(),
+            })?;
         read_agreement(&self.doc, id, &obj)
     }
 
@@ -197,7 +216,8 @@ impl CoupleDoc {
         let trust = validate::score("trust", input.trust)?;
         let connection = validate::score("connection", input.connection)?;
         let moods = validate::moods(&input.moods)?;
-        let note = validate::optional_text("note", input.note.as_deref(), validate::MAX_NOTE_CHARS)?;
+        let note =
+            validate::optional_text("note", input.note.as_deref(), validate::MAX_NOTE_CHARS)?;
 
         let checkins = self.map(CHECKINS)?;
         let id = new_id();
@@ -223,7 +243,9 @@ impl CoupleDoc {
         let checkins = self.map(CHECKINS)?;
         let mut out = Vec::new();
         for id in self.doc.keys(&checkins) {
-            let Some(obj) = self.child_map(&checkins, &id)? else { continue };
+            let Some(obj) = self.child_map(&checkins, &id)? else {
+                continue;
+            };
             let moods = match self.doc.get(&obj, "moods")? {
                 Some((Value::Object(ObjType::List), list)) => (0..self.doc.length(&list))
                     .filter_map(|i| match self.doc.get(&list, i) {
@@ -269,8 +291,11 @@ impl CoupleDoc {
 
     fn commit(&mut self, message: &str, now: Millis) {
         // Automerge stores commit time in seconds; the Rust default would be 0.
-        self.doc
-            .commit_with(CommitOptions::default().with_message(message).with_time(now / 1000));
+        self.doc.commit_with(
+            CommitOptions::default()
+                .with_message(message)
+                .with_time(now / 1000),
+        );
     }
 
     fn map(&self, key: &str) -> Result<ObjId> {
@@ -297,8 +322,14 @@ impl CoupleDoc {
         let mut found = self.doc.keys(&obj).filter(|k| k.starts_with(prefix));
         match (found.next(), found.next()) {
             (Some(id), None) => Ok(id),
-            (None, _) => Err(CoreError::UnknownId { kind, id: prefix.to_owned() }),
-            (Some(_), Some(_)) => Err(CoreError::AmbiguousId { kind, prefix: prefix.to_owned() }),
+            (None, _) => Err(CoreError::UnknownId {
+                kind,
+                id: prefix.to_owned(),
+            }),
+            (Some(_), Some(_)) => Err(CoreError::AmbiguousId {
+                kind,
+                prefix: prefix.to_owned(),
+            }),
         }
     }
 }
@@ -319,7 +350,9 @@ fn read_agreement(doc: &AutoCommit, id: &str, obj: &ObjId) -> Result<Agreement> 
 }
 
 fn str_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<String>> {
-    Ok(doc.get(obj, key)?.and_then(|(v, _)| v.as_str().map(str::to_owned)))
+    Ok(doc
+        .get(obj, key)?
+        .and_then(|(v, _)| v.as_str().map(str::to_owned)))
 }
 
 fn int_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<i64>> {
@@ -332,7 +365,10 @@ fn int_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<i64>> {
 }
 
 fn score_at(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<u8> {
-    Ok(int_at(doc, obj, key)?.and_then(|v| u8::try_from(v).ok()).unwrap_or(0).min(10))
+    Ok(int_at(doc, obj, key)?
+        .and_then(|v| u8::try_from(v).ok())
+        .unwrap_or(0)
+        .min(10))
 }
 
 #[cfg(test)]
@@ -365,26 +401,43 @@ mod tests {
     #[test]
     fn agreement_is_in_force_only_once_the_other_partner_accepts() {
         let (mut a, mut b) = pair();
-        let id = a.propose_agreement("No contact with the affair partner", 3_000).unwrap();
-        assert!(matches!(a.accept_agreement(&id, 3_500), Err(CoreError::NotPermitted(_))));
+        let id = a
+            .propose_agreement("No contact with the affair partner", 3_000)
+            .unwrap();
+        assert!(matches!(
+            a.accept_agreement(&id, 3_500),
+            Err(CoreError::NotPermitted(_))
+        ));
         b.merge_bytes(&a.save()).unwrap();
         let accepted = b.accept_agreement(&id[..8], 4_000).unwrap();
         assert_eq!(accepted.status(), crate::AgreementStatus::InForce);
         assert_eq!(accepted.accepted_by.as_deref(), Some(b.me()));
-        assert!(matches!(b.accept_agreement(&id, 5_000), Err(CoreError::NotPermitted(_))));
+        assert!(matches!(
+            b.accept_agreement(&id, 5_000),
+            Err(CoreError::NotPermitted(_))
+        ));
     }
 
     #[test]
     fn unknown_and_ambiguous_ids_are_typed_errors() {
         let (_, mut b) = pair();
-        assert!(matches!(b.accept_agreement("nope", 1), Err(CoreError::UnknownId { .. })));
-        assert!(matches!(b.accept_agreement("", 1), Err(CoreError::EmptyText { .. })));
+        assert!(matches!(
+            b.accept_agreement("nope", 1),
+            Err(CoreError::UnknownId { .. })
+        ));
+        assert!(matches!(
+            b.accept_agreement("", 1),
+            Err(CoreError::EmptyText { .. })
+        ));
     }
 
     #[test]
     fn checkins_validate_and_read_back() {
         let (mut a, _) = pair();
-        assert!(matches!(a.record_checkin(&checkin(11), 1), Err(CoreError::ScoreOutOfRange { .. })));
+        assert!(matches!(
+            a.record_checkin(&checkin(11), 1),
+            Err(CoreError::ScoreOutOfRange { .. })
+        ));
         let id = a.record_checkin(&checkin(7), 5_000).unwrap();
         let all = a.checkins().unwrap();
         assert_eq!(all.len(), 1);
@@ -400,8 +453,10 @@ mod tests {
         let (mut a, mut b) = pair();
         a.record_checkin(&checkin(3), 10_000).unwrap();
         b.record_checkin(&checkin(6), 10_000).unwrap();
-        a.propose_agreement("Phone stays open to you this month", 10_001).unwrap();
-        b.propose_agreement("Weekly walk on Sundays", 10_001).unwrap();
+        a.propose_agreement("Phone stays open to you this month", 10_001)
+            .unwrap();
+        b.propose_agreement("Weekly walk on Sundays", 10_001)
+            .unwrap();
         a.merge_bytes(&b.save()).unwrap();
         b.merge_bytes(&a.save()).unwrap();
         assert_eq!(a.heads(), b.heads());
@@ -416,13 +471,15 @@ mod tests {
         a.record_checkin(&checkin(5), 1_700_000_000_000).unwrap();
         let change = a.automerge_mut().get_last_local_change().unwrap();
         assert_eq!(change.timestamp(), 1_700_000_000);
-        assert_eq!(change.message().as_deref(), Some("record check-in"));
+        assert_eq!(change.message(), Some("record check-in"));
     }
 
     #[test]
     fn a_newer_schema_is_refused_not_misread() {
         let mut a = CoupleDoc::create(&actor(1), "Ana", 1).unwrap();
-        a.automerge_mut().put(ROOT, "schema_version", SCHEMA_VERSION + 1).unwrap();
+        a.automerge_mut()
+            .put(ROOT, "schema_version", SCHEMA_VERSION + 1)
+            .unwrap();
         let bytes = a.save();
         assert!(matches!(
             CoupleDoc::load(&bytes, &actor(2)),

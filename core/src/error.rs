@@ -39,7 +39,9 @@ pub enum CoreError {
     #[error("this device already holds a shared space; it cannot start or join another one")]
     AlreadyInCouple,
 
-    #[error("the shared document uses schema version {found}; this app understands up to {supported}")]
+    #[error(
+        "the shared document uses schema version {found}; this app understands up to {supported}"
+    )]
     SchemaTooNew { found: u64, supported: u64 },
 
     #[error("the shared document is malformed: {0}")]
@@ -63,7 +65,11 @@ pub enum CoreError {
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 
 impl CoreError {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
         CoreError::Io {
             action,
             path: path.into(),

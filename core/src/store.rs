@@ -65,8 +65,10 @@ impl Store {
         ));
         let result = (|| {
             let mut file = private_file(&tmp).map_err(|e| CoreError::io("create", &tmp, e))?;
-            file.write_all(bytes).map_err(|e| CoreError::io("write", &tmp, e))?;
-            file.sync_all().map_err(|e| CoreError::io("fsync", &tmp, e))?;
+            file.write_all(bytes)
+                .map_err(|e| CoreError::io("write", &tmp, e))?;
+            file.sync_all()
+                .map_err(|e| CoreError::io("fsync", &tmp, e))?;
             drop(file);
             fs::rename(&tmp, &path).map_err(|e| CoreError::io("rename into place", &path, e))?;
             sync_dir(&parent)
@@ -135,7 +137,9 @@ fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         let handle = File::open(dir).map_err(|e| CoreError::io("open directory", dir, e))?;
-        handle.sync_all().map_err(|e| CoreError::io("fsync directory", dir, e))?;
+        handle
+            .sync_all()
+            .map_err(|e| CoreError::io("fsync directory", dir, e))?;
     }
     #[cfg(not(unix))]
     let _ = dir;
@@ -154,7 +158,10 @@ mod tests {
         store.write("a", b"one").unwrap();
         store.write("a", b"two").unwrap();
         assert_eq!(store.read("a").unwrap().as_deref(), Some(&b"two"[..]));
-        let names: Vec<_> = fs::read_dir(store.dir()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(store.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a")]);
     }
 
@@ -164,7 +171,10 @@ mod tests {
         let store = Store::open(tmp.path()).unwrap();
         assert!(store.save_sync_state("../evil", b"x").is_err());
         store.save_sync_state("abc123", b"x").unwrap();
-        assert_eq!(store.load_sync_state("abc123").unwrap().as_deref(), Some(&b"x"[..]));
+        assert_eq!(
+            store.load_sync_state("abc123").unwrap().as_deref(),
+            Some(&b"x"[..])
+        );
     }
 
     #[cfg(unix)]
@@ -174,7 +184,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let store = Store::open(tmp.path()).unwrap();
         store.write("secret", b"k").unwrap();
-        let mode = fs::metadata(store.path("secret")).unwrap().permissions().mode();
+        let mode = fs::metadata(store.path("secret"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o077, 0);
     }
 }

@@ -31,7 +31,11 @@ pub fn text(field: &'static str, value: &str, max: usize) -> Result<String> {
 }
 
 /// An optional note: blank means "no note".
-pub fn optional_text(field: &'static str, value: Option<&str>, max: usize) -> Result<Option<String>> {
+pub fn optional_text(
+    field: &'static str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => text(field, v, max).map(Some),
@@ -84,7 +88,10 @@ mod tests {
         assert_eq!(score("safety", 10).unwrap(), 10);
         assert!(matches!(
             score("trust", 11),
-            Err(CoreError::ScoreOutOfRange { field: "trust", value: 11 })
+            Err(CoreError::ScoreOutOfRange {
+                field: "trust",
+                value: 11
+            })
         ));
         assert!(score("trust", -1).is_err());
     }
@@ -92,8 +99,14 @@ mod tests {
     #[test]
     fn text_is_trimmed_and_blank_text_refused() {
         assert_eq!(text("t", "  hi  ", 10).unwrap(), "hi");
-        assert!(matches!(text("t", "   ", 10), Err(CoreError::EmptyText { .. })));
-        assert!(matches!(text("t", "abcdef", 3), Err(CoreError::TextTooLong { .. })));
+        assert!(matches!(
+            text("t", "   ", 10),
+            Err(CoreError::EmptyText { .. })
+        ));
+        assert!(matches!(
+            text("t", "abcdef", 3),
+            Err(CoreError::TextTooLong { .. })
+        ));
         assert_eq!(optional_text("n", Some("  "), 10).unwrap(), None);
     }
 

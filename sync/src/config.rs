@@ -88,7 +88,11 @@ impl NetworkConfig {
         if self.loopback_only || port.is_some() {
             // A stable port lets the partner reach us at the address it
             // learnt last time, even with no address lookup service.
-            let ip = if self.loopback_only { Ipv4Addr::LOCALHOST } else { Ipv4Addr::UNSPECIFIED };
+            let ip = if self.loopback_only {
+                Ipv4Addr::LOCALHOST
+            } else {
+                Ipv4Addr::UNSPECIFIED
+            };
             let addr = SocketAddr::new(ip.into(), port.unwrap_or(0));
             builder = builder
                 .clear_ip_transports()

@@ -10,7 +10,9 @@ pub enum SyncError {
     #[error("this is not a valid Kintsugi pairing code: {0}")]
     InvalidPayload(String),
 
-    #[error("this pairing code was made by a newer version of Kintsugi (version {0}); update the app")]
+    #[error(
+        "this pairing code was made by a newer version of Kintsugi (version {0}); update the app"
+    )]
     UnsupportedPayloadVersion(u32),
 
     #[error("your partner's device refused the pairing: {0}")]

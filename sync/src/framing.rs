@@ -16,7 +16,9 @@ pub struct FrameReader(FramedRead<RecvStream, LengthDelimitedCodec>);
 pub struct FrameWriter(FramedWrite<SendStream, LengthDelimitedCodec>);
 
 fn codec(max: usize) -> LengthDelimitedCodec {
-    LengthDelimitedCodec::builder().max_frame_length(max).new_codec()
+    LengthDelimitedCodec::builder()
+        .max_frame_length(max)
+        .new_codec()
 }
 
 impl FrameReader {

@@ -63,7 +63,9 @@ impl Invite {
             .ok_or_else(|| bad("it is not a pairing code"))?;
         let (mut version, mut ticket, mut secret) = (None, None, None);
         for part in query.split('&') {
-            let (key, value) = part.split_once('=').ok_or_else(|| bad("a field has no value"))?;
+            let (key, value) = part
+                .split_once('=')
+                .ok_or_else(|| bad("a field has no value"))?;
             match key {
                 "v" => version = Some(value),
                 "ticket" => ticket = Some(value),
@@ -81,9 +83,16 @@ impl Invite {
         let ticket = EndpointTicket::from_str(ticket.ok_or_else(|| bad("no ticket"))?)
             .map_err(|e| SyncError::InvalidPayload(format!("the ticket is damaged: {e}")))?;
         let secret = BASE32_NOPAD
-            .decode(secret.ok_or_else(|| bad("no secret"))?.to_uppercase().as_bytes())
+            .decode(
+                secret
+                    .ok_or_else(|| bad("no secret"))?
+                    .to_uppercase()
+                    .as_bytes(),
+            )
             .map_err(|_| bad("the secret is damaged"))?;
-        let secret: [u8; SECRET_LEN] = secret.try_into().map_err(|_| bad("the secret has the wrong length"))?;
+        let secret: [u8; SECRET_LEN] = secret
+            .try_into()
+            .map_err(|_| bad("the secret has the wrong length"))?;
         Ok(Invite { ticket, secret })
     }
 }
@@ -100,7 +109,8 @@ mod tests {
 
     fn invite() -> Invite {
         let id = SecretKey::from_bytes(&[7; 32]).public();
-        let addr = EndpointAddr::from_parts(id, [TransportAddr::Ip("127.0.0.1:4433".parse().unwrap())]);
+        let addr =
+            EndpointAddr::from_parts(id, [TransportAddr::Ip("127.0.0.1:4433".parse().unwrap())]);
         Invite {
             ticket: EndpointTicket::new(addr),
             secret: [9; SECRET_LEN],
@@ -128,7 +138,10 @@ mod tests {
             &good.replace("secret=", "secret=zz"),
             &good.replace("ticket=endpoint", "ticket=endpointx"),
         ] {
-            assert!(matches!(Invite::parse(bad), Err(SyncError::InvalidPayload(_))), "{bad}");
+            assert!(
+                matches!(Invite::parse(bad), Err(SyncError::InvalidPayload(_))),
+                "{bad}"
+            );
         }
         assert!(matches!(
             Invite::parse(&good.replace("v=1", "v=9")),

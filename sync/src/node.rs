@@ -104,7 +104,10 @@ impl Shared {
     }
 
     pub(crate) fn save_sync_state(&self, peer: &str, state: &State) -> Result<()> {
-        Ok(self.device().store().save_sync_state(peer, &state.encode())?)
+        Ok(self
+            .device()
+            .store()
+            .save_sync_state(peer, &state.encode())?)
     }
 
     /// Checks a joiner's proof against the open invites and burns the secret it matches.
@@ -126,13 +129,17 @@ impl Shared {
         }
         for secret in used.iter() {
             if expected(secret)? == presented {
-                return Err(SyncError::PairingRefused("this pairing code was already used".into()));
+                return Err(SyncError::PairingRefused(
+                    "this pairing code was already used".into(),
+                ));
             }
         }
         if let Some(partner) = self.partner.borrow().as_ref() {
             return Err(SyncError::AlreadyPaired(partner.name.clone()));
         }
-        Err(SyncError::PairingRefused("this pairing code is not valid".into()))
+        Err(SyncError::PairingRefused(
+            "this pairing code is not valid".into(),
+        ))
     }
 
     /// Inviter side: records the joiner as partner and returns what the joiner
@@ -181,10 +188,14 @@ impl Node {
             let store = device.store();
             let key = match store.read(SECRET_KEY_FILE)? {
                 Some(bytes) => {
-                    let bytes: [u8; 32] = bytes.as_slice().try_into().map_err(|_| CoreError::Corrupt {
-                        path: store.path(SECRET_KEY_FILE),
-                        reason: "not a 32-byte key".into(),
-                    })?;
+                    let bytes: [u8; 32] =
+                        bytes
+                            .as_slice()
+                            .try_into()
+                            .map_err(|_| CoreError::Corrupt {
+                                path: store.path(SECRET_KEY_FILE),
+                                reason: "not a 32-byte key".into(),
+                            })?;
                     SecretKey::from_bytes(&bytes)
                 }
                 None => {
@@ -206,13 +217,14 @@ impl Node {
             Err(_) if port.is_some() => bind(config, secret_key, None).await?,
             Err(e) => return Err(e),
         };
-        if stable_port {
-            if let Some(bound) = endpoint.bound_sockets().first() {
-                let device = device.lock().unwrap_or_else(|p| p.into_inner());
-                if port != Some(bound.port()) {
-                    device.store().write(PORT_FILE, bound.port().to_string().as_bytes())?;
-                }
-            }
+        if let Some(bound) = endpoint.bound_sockets().first()
+            && stable_port
+            && port != Some(bound.port())
+        {
+            let device = device.lock().unwrap_or_else(|p| p.into_inner());
+            device
+                .store()
+                .write(PORT_FILE, bound.port().to_string().as_bytes())?;
         }
         info!(id = %endpoint.id(), "endpoint bound");
         let shared = Arc::new(Shared {
@@ -225,8 +237,18 @@ impl Node {
             sync_lock: tokio::sync::Mutex::new(()),
         });
         let router = Router::builder(endpoint)
-            .accept(PAIR_ALPN, PairingHandler { shared: shared.clone() })
-            .accept(SYNC_ALPN, SyncHandler { shared: shared.clone() })
+            .accept(
+                PAIR_ALPN,
+                PairingHandler {
+                    shared: shared.clone(),
+                },
+            )
+            .accept(
+                SYNC_ALPN,
+                SyncHandler {
+                    shared: shared.clone(),
+                },
+            )
             .spawn();
         Ok(Node { shared, router })
     }
@@ -265,7 +287,10 @@ impl Node {
     /// Waits until a partner has joined (returns at once if already paired).
     pub async fn wait_for_partner(&self) -> Partner {
         let mut rx = self.shared.paired.subscribe();
-        let partner = rx.wait_for(Option::is_some).await.expect("sender lives in self");
+        let partner = rx
+            .wait_for(Option::is_some)
+            .await
+            .expect("sender lives in self");
         partner.clone().expect("checked by wait_for")
     }
 
@@ -276,7 +301,9 @@ impl Node {
             return Err(SyncError::AlreadyPaired(partner.name));
         }
         if invite.ticket.endpoint_addr().id == self.endpoint_id() {
-            return Err(SyncError::InvalidPayload("this is this device's own pairing code".into()));
+            return Err(SyncError::InvalidPayload(
+                "this is this device's own pairing code".into(),
+            ));
         }
         pairing::join(&self.shared, &invite).await
     }
@@ -286,10 +313,13 @@ impl Node {
     pub async fn sync_now(&self) -> Result<SyncReport> {
         let partner = self.shared.partner()?;
         let addr = partner.addr()?;
-        let conn = tokio::time::timeout(DIAL_TIMEOUT, self.shared.endpoint.connect(addr.clone(), SYNC_ALPN))
-            .await
-            .map_err(|_| SyncError::Timeout(DIAL_TIMEOUT, "reaching your partner's device"))?
-            .map_err(|e| SyncError::Connect(e.to_string()))?;
+        let conn = tokio::time::timeout(
+            DIAL_TIMEOUT,
+            self.shared.endpoint.connect(addr.clone(), SYNC_ALPN),
+        )
+        .await
+        .map_err(|_| SyncError::Timeout(DIAL_TIMEOUT, "reaching your partner's device"))?
+        .map_err(|e| SyncError::Connect(e.to_string()))?;
         let report = protocol::sync_with(&self.shared, &conn).await;
         if report.is_err() {
             conn.close(VarInt::from_u32(1), b"sync failed");

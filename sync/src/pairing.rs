@@ -59,13 +59,20 @@ enum JoinResponse {
 
 /// Binds the secret to this connection: both sides compute the same value
 /// only if they share the TLS session and agree on who dialled whom.
-fn proof(conn: &Connection, secret: &[u8; 32], inviter: EndpointId, joiner: EndpointId) -> Result<blake3::Hash> {
+fn proof(
+    conn: &Connection,
+    secret: &[u8; 32],
+    inviter: EndpointId,
+    joiner: EndpointId,
+) -> Result<blake3::Hash> {
     let mut context = Vec::with_capacity(64);
     context.extend_from_slice(inviter.as_bytes());
     context.extend_from_slice(joiner.as_bytes());
     let mut binding = [0u8; 32];
     conn.export_keying_material(&mut binding, BINDING_LABEL, &context)
-        .map_err(|e| SyncError::Protocol(format!("cannot bind pairing to the connection: {e:?}")))?;
+        .map_err(|e| {
+            SyncError::Protocol(format!("cannot bind pairing to the connection: {e:?}"))
+        })?;
     Ok(blake3::keyed_hash(secret, &binding))
 }
 
@@ -96,7 +103,10 @@ impl ProtocolHandler for PairingHandler {
             }
             Err(_) => {
                 conn.close(VarInt::from_u32(2), b"timeout");
-                Err(AcceptError::from_err(SyncError::Timeout(PAIR_TIMEOUT, "pairing")))
+                Err(AcceptError::from_err(SyncError::Timeout(
+                    PAIR_TIMEOUT,
+                    "pairing",
+                )))
             }
         }
     }
@@ -106,18 +116,23 @@ impl PairingHandler {
     async fn answer(&self, conn: &Connection) -> Result<Partner> {
         let shared = &self.shared;
         let joiner = conn.remote_id();
-        let (send, recv) = conn.accept_bi().await.map_err(|e| SyncError::Connection(e.to_string()))?;
+        let (send, recv) = conn
+            .accept_bi()
+            .await
+            .map_err(|e| SyncError::Connection(e.to_string()))?;
         let mut reader = FrameReader::new(recv, MAX_REQUEST);
         let mut writer = FrameWriter::new(send, MAX_FRAME);
         let request = reader
             .next()
             .await?
             .ok_or_else(|| SyncError::Protocol("no pairing request".into()))?;
-        let request: JoinRequest =
-            serde_json::from_slice(&request).map_err(|e| SyncError::Protocol(format!("pairing request: {e}")))?;
+        let request: JoinRequest = serde_json::from_slice(&request)
+            .map_err(|e| SyncError::Protocol(format!("pairing request: {e}")))?;
 
         let refuse = |reason: String| JoinResponse::Refused { reason };
-        let verdict = shared.redeem_invite(&request.proof, |secret| proof(conn, secret, shared.endpoint_id(), joiner));
+        let verdict = shared.redeem_invite(&request.proof, |secret| {
+            proof(conn, secret, shared.endpoint_id(), joiner)
+        });
         let response = match verdict {
             Err(e) => refuse(e.to_string()),
             Ok(()) => {
@@ -134,7 +149,9 @@ impl PairingHandler {
                     member_id,
                     addr: ticket(shared.endpoint_addr()),
                 };
-                writer.send(serde_json::to_vec(&header).expect("serialises")).await?;
+                writer
+                    .send(serde_json::to_vec(&header).expect("serialises"))
+                    .await?;
                 writer.send(document).await?;
                 writer.finish().await?;
                 return Ok(partner);
@@ -144,7 +161,9 @@ impl PairingHandler {
             JoinResponse::Refused { reason } => reason.clone(),
             JoinResponse::Accepted { .. } => unreachable!(),
         };
-        writer.send(serde_json::to_vec(&response).expect("serialises")).await?;
+        writer
+            .send(serde_json::to_vec(&response).expect("serialises"))
+            .await?;
         writer.finish().await?;
         let _ = tokio::time::timeout(Duration::from_secs(2), conn.closed()).await;
         Err(SyncError::PairingRefused(reason))
@@ -160,46 +179,56 @@ pub(crate) async fn join(shared: &Shared, invite: &Invite) -> Result<Partner> {
         .connect(inviter_addr, PAIR_ALPN)
         .await
         .map_err(|e| SyncError::Connect(e.to_string()))?;
-    let result = tokio::time::timeout(PAIR_TIMEOUT, async {
-        let (send, recv) = conn.open_bi().await.map_err(|e| SyncError::Connection(e.to_string()))?;
-        let mut writer = FrameWriter::new(send, MAX_REQUEST);
-        let mut reader = FrameReader::new(recv, MAX_FRAME);
-        let (name, member_id) = shared.me()?;
-        let request = JoinRequest {
-            name,
-            member_id,
-            addr: ticket(shared.endpoint_addr()),
-            proof: proof(&conn, &invite.secret, inviter, shared.endpoint_id())?.to_hex().to_string(),
-        };
-        writer.send(serde_json::to_vec(&request).expect("serialises")).await?;
-        writer.finish().await?;
-        let header = reader
-            .next()
-            .await?
-            .ok_or_else(|| SyncError::Protocol("the inviter closed without answering".into()))?;
-        let header: JoinResponse =
-            serde_json::from_slice(&header).map_err(|e| SyncError::Protocol(format!("pairing answer: {e}")))?;
-        match header {
-            JoinResponse::Refused { reason } => Err(SyncError::PairingRefused(reason)),
-            JoinResponse::Accepted { name, member_id, addr } => {
-                let document = reader
-                    .next()
-                    .await?
-                    .ok_or_else(|| SyncError::Protocol("the inviter sent no document".into()))?;
-                let partner = Partner {
-                    endpoint_id: inviter.to_string(),
-                    member_id,
+    let result =
+        tokio::time::timeout(PAIR_TIMEOUT, async {
+            let (send, recv) = conn
+                .open_bi()
+                .await
+                .map_err(|e| SyncError::Connection(e.to_string()))?;
+            let mut writer = FrameWriter::new(send, MAX_REQUEST);
+            let mut reader = FrameReader::new(recv, MAX_FRAME);
+            let (name, member_id) = shared.me()?;
+            let request = JoinRequest {
+                name,
+                member_id,
+                addr: ticket(shared.endpoint_addr()),
+                proof: proof(&conn, &invite.secret, inviter, shared.endpoint_id())?
+                    .to_hex()
+                    .to_string(),
+            };
+            writer
+                .send(serde_json::to_vec(&request).expect("serialises"))
+                .await?;
+            writer.finish().await?;
+            let header = reader.next().await?.ok_or_else(|| {
+                SyncError::Protocol("the inviter closed without answering".into())
+            })?;
+            let header: JoinResponse = serde_json::from_slice(&header)
+                .map_err(|e| SyncError::Protocol(format!("pairing answer: {e}")))?;
+            match header {
+                JoinResponse::Refused { reason } => Err(SyncError::PairingRefused(reason)),
+                JoinResponse::Accepted {
                     name,
-                    paired_at: kintsugi_core::now_millis(),
-                    last_addr: Some(addr),
-                };
-                shared.adopt_partner(partner.clone(), &document)?;
-                Ok(partner)
+                    member_id,
+                    addr,
+                } => {
+                    let document = reader.next().await?.ok_or_else(|| {
+                        SyncError::Protocol("the inviter sent no document".into())
+                    })?;
+                    let partner = Partner {
+                        endpoint_id: inviter.to_string(),
+                        member_id,
+                        name,
+                        paired_at: kintsugi_core::now_millis(),
+                        last_addr: Some(addr),
+                    };
+                    shared.adopt_partner(partner.clone(), &document)?;
+                    Ok(partner)
+                }
             }
-        }
-    })
-    .await
-    .unwrap_or(Err(SyncError::Timeout(PAIR_TIMEOUT, "pairing")));
+        })
+        .await
+        .unwrap_or(Err(SyncError::Timeout(PAIR_TIMEOUT, "pairing")));
     conn.close(VarInt::from_u32(0), b"done");
     result
 }

@@ -42,7 +42,9 @@ impl Partner {
     }
 
     pub fn load(store: &Store) -> Result<Option<Partner>> {
-        let Some(bytes) = store.read(PARTNER_FILE)? else { return Ok(None) };
+        let Some(bytes) = store.read(PARTNER_FILE)? else {
+            return Ok(None);
+        };
         serde_json::from_slice(&bytes).map(Some).map_err(|e| {
             CoreError::Corrupt {
                 path: store.path(PARTNER_FILE),

@@ -60,7 +60,8 @@ impl ProtocolHandler for SyncHandler {
             return Err(AcceptError::from_err(SyncError::NotPaired));
         }
         let (send, recv) = conn.accept_bi().await?;
-        let outcome = tokio::time::timeout(SYNC_TIMEOUT, session(&self.shared, send, recv, false)).await;
+        let outcome =
+            tokio::time::timeout(SYNC_TIMEOUT, session(&self.shared, send, recv, false)).await;
         match outcome {
             Ok(Ok(report)) => {
                 debug!(?report, "partner synced with us");
@@ -73,7 +74,10 @@ impl ProtocolHandler for SyncHandler {
             }
             Err(_) => {
                 conn.close(VarInt::from_u32(2), b"timeout");
-                Err(AcceptError::from_err(SyncError::Timeout(SYNC_TIMEOUT, "syncing")))
+                Err(AcceptError::from_err(SyncError::Timeout(
+                    SYNC_TIMEOUT,
+                    "syncing",
+                )))
             }
         }
     }
@@ -81,7 +85,10 @@ impl ProtocolHandler for SyncHandler {
 
 /// The dialler's side of a session.
 pub(crate) async fn sync_with(shared: &Shared, conn: &Connection) -> Result<SyncReport> {
-    let (send, recv) = conn.open_bi().await.map_err(|e| SyncError::Connection(e.to_string()))?;
+    let (send, recv) = conn
+        .open_bi()
+        .await
+        .map_err(|e| SyncError::Connection(e.to_string()))?;
     let report = tokio::time::timeout(SYNC_TIMEOUT, session(shared, send, recv, true))
         .await
         .unwrap_or(Err(SyncError::Timeout(SYNC_TIMEOUT, "syncing")))?;
@@ -104,19 +111,24 @@ async fn session(
     let mut report = SyncReport::default();
 
     if dialler {
-        let first = shared.with_doc(|doc| Ok(doc.automerge_mut().sync().generate_sync_message(&mut state)))?;
+        let first = shared
+            .with_doc(|doc| Ok(doc.automerge_mut().sync().generate_sync_message(&mut state)))?;
         send_message(&mut writer, first, &mut report).await?;
     }
     for _ in 0..MAX_TURNS {
-        let Some(frame) = reader.next().await? else { break };
+        let Some(frame) = reader.next().await? else {
+            break;
+        };
         report.bytes_received += frame.len() as u64;
         let peer_had_nothing = frame.is_empty();
         if !peer_had_nothing {
             report.messages_received += 1;
-            let message = Message::decode(&frame).map_err(|e| SyncError::Protocol(format!("sync message: {e}")))?;
+            let message = Message::decode(&frame)
+                .map_err(|e| SyncError::Protocol(format!("sync message: {e}")))?;
             report.changes_received += shared.apply_sync_message(&mut state, message)? as u64;
         }
-        let next = shared.with_doc(|doc| Ok(doc.automerge_mut().sync().generate_sync_message(&mut state)))?;
+        let next = shared
+            .with_doc(|doc| Ok(doc.automerge_mut().sync().generate_sync_message(&mut state)))?;
         if next.is_none() && peer_had_nothing {
             break;
         }
@@ -130,7 +142,11 @@ async fn session(
     Ok(report)
 }
 
-async fn send_message(writer: &mut FrameWriter, message: Option<Message>, report: &mut SyncReport) -> Result<()> {
+async fn send_message(
+    writer: &mut FrameWriter,
+    message: Option<Message>,
+    report: &mut SyncReport,
+) -> Result<()> {
     let bytes = message.map(Message::encode).unwrap_or_default();
     if !bytes.is_empty() {
         report.messages_sent += 1;
@@ -142,5 +158,7 @@ async fn send_message(writer: &mut FrameWriter, message: Option<Message>, report
 pub(crate) fn decode_state(bytes: Option<Vec<u8>>) -> State {
     // A state that no longer decodes is dropped: a fresh state costs one
     // larger exchange, never a wedged sync.
-    bytes.and_then(|b| State::decode(&b).ok()).unwrap_or_default()
+    bytes
+        .and_then(|b| State::decode(&b).ok())
+        .unwrap_or_default()
 }

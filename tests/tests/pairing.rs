@@ -19,17 +19,29 @@ async fn two_phones_pair_by_qr_payload_and_share_one_space() -> Result<()> {
     let partner_of_ana = bounded("inviter sees partner", ana.node.wait_for_partner()).await?;
     assert_eq!(partner_of_ben.name, "Ana");
     assert_eq!(partner_of_ana.name, "Ben");
-    assert_eq!(partner_of_ben.endpoint_id, ana.node.endpoint_id().to_string());
-    assert_eq!(partner_of_ana.endpoint_id, ben.node.endpoint_id().to_string());
+    assert_eq!(
+        partner_of_ben.endpoint_id,
+        ana.node.endpoint_id().to_string()
+    );
+    assert_eq!(
+        partner_of_ana.endpoint_id,
+        ben.node.endpoint_id().to_string()
+    );
 
     // The joiner received the inviter's document rather than making its own.
     let couple_a = ana.device().doc()?.couple_id()?;
     let couple_b = ben.device().doc()?.couple_id()?;
     assert_eq!(couple_a, couple_b);
     // Ben can write straight away; after a sync both see both names.
-    ben.device().record_checkin(&kintsugi_tests::checkin(6, "first day"))?;
+    ben.device()
+        .record_checkin(&kintsugi_tests::checkin(6, "first day"))?;
     bounded("sync", ben.node.sync_now()).await??;
-    let names: Vec<String> = ana.device().members()?.into_iter().map(|m| m.name).collect();
+    let names: Vec<String> = ana
+        .device()
+        .members()?
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
     assert_eq!(names, vec!["Ana", "Ben"]);
     assert_eq!(ana.device().checkins()?.len(), 1);
 
@@ -56,7 +68,9 @@ async fn a_pairing_secret_works_once_only() -> Result<()> {
     // Someone who photographed the same QR code is refused.
     let second = bounded("second join", eve.node.join(&payload)).await?;
     match second {
-        Err(SyncError::PairingRefused(reason)) => assert!(reason.contains("already used"), "{reason}"),
+        Err(SyncError::PairingRefused(reason)) => {
+            assert!(reason.contains("already used"), "{reason}")
+        }
         other => panic!("expected a refusal, got {other:?}"),
     }
     assert!(eve.node.partner().is_none());
@@ -79,7 +93,10 @@ async fn a_wrong_secret_is_refused_and_the_real_one_still_works() -> Result<()> 
     let mut forged = invite.clone();
     forged.secret[0] ^= 1;
     let refused = bounded("forged join", eve.node.join(&forged.payload())).await?;
-    assert!(matches!(refused, Err(SyncError::PairingRefused(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(SyncError::PairingRefused(_))),
+        "{refused:?}"
+    );
     assert!(ana.node.partner().is_none());
 
     bounded("join", ben.node.join(&invite.payload())).await??;
@@ -96,10 +113,16 @@ async fn pairing_twice_is_refused_on_both_sides() -> Result<()> {
     let ana = Phone::new(&root, "Ana").await?;
     let ben = Phone::new(&root, "Ben").await?;
     pair(&ana, &ben).await?;
-    assert!(matches!(ana.node.create_invite(), Err(SyncError::AlreadyPaired(_))));
+    assert!(matches!(
+        ana.node.create_invite(),
+        Err(SyncError::AlreadyPaired(_))
+    ));
     let other = Phone::new(&root, "Cy").await?;
     let payload = other.node.create_invite()?.payload();
-    assert!(matches!(ben.node.join(&payload).await, Err(SyncError::AlreadyPaired(_))));
+    assert!(matches!(
+        ben.node.join(&payload).await,
+        Err(SyncError::AlreadyPaired(_))
+    ));
     for phone in [ana, ben, other] {
         phone.close().await;
     }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Every test of Kintsugi: formatting and lints, the Rust workspace (unit,
+# end-to-end over loopback, CLI), then the generated Python, Kotlin and Swift
+# bindings. Installs what the binding tests need when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p target
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== cargo test"
+cargo build --workspace --locked
+cargo test --workspace --locked 2>&1 | tee target/rust-tests.log
+
+echo "== binding tests"
+bash mobile/scripts/run-binding-tests.sh 2>&1 | tee target/binding-tests.log
+
+read -r rust_passed rust_failed < <(awk '/^test result:/ {
+    for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) }
+  } END { print p + 0, f + 0 }' target/rust-tests.log)
+read -r bind_passed bind_failed < <(tail -n 1 target/binding-tests.log | sed -E 's/^([0-9]+) passed, ([0-9]+) failed.*/\1 \2/')
+echo "rust: ${rust_passed} passed, ${rust_failed} failed"
+echo "bindings: ${bind_passed} passed, ${bind_failed} failed"
+echo "total: $((rust_passed + bind_passed)) passed, $((rust_failed + bind_failed)) failed"
