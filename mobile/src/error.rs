@@ -4,7 +4,10 @@
 use kintsugi_core::CoreError;
 use kintsugi_sync::SyncError;
 
+/// Flat: the foreign side gets the kind and the message (a `message` field
+/// would clash with Kotlin's `Throwable.message`).
 #[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi(flat_error)]
 pub enum KintsugiError {
     /// The input was refused (a score out of range, empty text, a malformed
     /// pairing code). Show the message and let the user correct it.
@@ -43,9 +46,9 @@ impl From<CoreError> for KintsugiError {
             | CoreError::InvalidMood { .. }
             | CoreError::AmbiguousId { .. } => KintsugiError::InvalidInput { message },
             CoreError::UnknownId { .. } => KintsugiError::NotFound { message },
-            CoreError::NotPermitted(_) | CoreError::AlreadyInCouple | CoreError::SchemaTooNew { .. } => {
-                KintsugiError::NotAllowed { message }
-            }
+            CoreError::NotPermitted(_)
+            | CoreError::AlreadyInCouple
+            | CoreError::SchemaTooNew { .. } => KintsugiError::NotAllowed { message },
             CoreError::NoCouple => KintsugiError::NotPaired { message },
             CoreError::NoDevice => KintsugiError::NotAllowed { message },
             CoreError::Io { .. } | CoreError::Corrupt { .. } | CoreError::Malformed(_) => {
@@ -66,7 +69,9 @@ impl From<SyncError> for KintsugiError {
             }
             SyncError::PairingRefused(_) => KintsugiError::PairingRefused { message },
             SyncError::NotPaired => KintsugiError::NotPaired { message },
-            SyncError::AlreadyPaired(_) => KintsugiError::NotAllowed { message },
+            SyncError::AlreadyPaired(_) | SyncError::OwnInvite => {
+                KintsugiError::NotAllowed { message }
+            }
             SyncError::Connect(_)
             | SyncError::Connection(_)
             | SyncError::Protocol(_)

@@ -163,16 +163,16 @@ impl Companion {
     }
 
     /// Runs `fut` on the companion's runtime; a panic inside becomes an error.
+    /// When the caller drops the call (Kotlin or Python cancelling), the task
+    /// is aborted rather than left running.
     async fn on_runtime<T: Send + 'static>(
         &self,
         fut: impl Future<Output = Result<T>> + Send + 'static,
     ) -> Result<T> {
-        self.runtime()
-            .spawn(fut)
-            .await
-            .map_err(|e| KintsugiError::Internal {
-                message: format!("background task failed: {e}"),
-            })?
+        let mut task = AbortOnDrop(self.runtime().spawn(fut));
+        (&mut task.0).await.map_err(|e| KintsugiError::Internal {
+            message: format!("background task failed: {e}"),
+        })?
     }
 
     /// Runs `f` with the network node, starting it on first use.
@@ -182,18 +182,29 @@ impl Companion {
         F: FnOnce(Arc<Node>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<T>> + Send,
     {
-        let (slot, device, network) = (self.node.clone(), self.device.clone(), self.network.clone());
+        let (slot, device, network) =
+            (self.node.clone(), self.device.clone(), self.network.clone());
         self.on_runtime(async move {
             let node = {
                 let mut slot = slot.lock().await;
                 match slot.as_ref() {
                     Some(node) => node.clone(),
-                    None => slot.insert(Arc::new(Node::spawn(device, &network).await?)).clone(),
+                    None => slot
+                        .insert(Arc::new(Node::spawn(device, &network).await?))
+                        .clone(),
                 }
             };
             f(node).await
         })
         .await
+    }
+}
+
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

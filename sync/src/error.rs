@@ -18,6 +18,9 @@ pub enum SyncError {
     #[error("your partner's device refused the pairing: {0}")]
     PairingRefused(String),
 
+    #[error("this is this device's own pairing code: scan it with your partner's phone")]
+    OwnInvite,
+
     #[error("this device is not paired with a partner yet")]
     NotPaired,
 

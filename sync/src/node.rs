@@ -120,13 +120,7 @@ impl Shared {
             .map_err(|_| SyncError::Protocol("the pairing proof is malformed".into()))?;
         let mut open = self.open_invites.lock().unwrap_or_else(|p| p.into_inner());
         let mut used = self.used_invites.lock().unwrap_or_else(|p| p.into_inner());
-        for i in 0..open.len() {
-            // blake3::Hash compares in constant time.
-            if expected(&open[i])? == presented {
-                used.push(open.swap_remove(i));
-                return Ok(());
-            }
-        }
+        // blake3::Hash compares in constant time.
         for secret in used.iter() {
             if expected(secret)? == presented {
                 return Err(SyncError::PairingRefused(
@@ -134,8 +128,17 @@ impl Shared {
                 ));
             }
         }
+        // Checked before the open invites: a device has one partner, and a
+        // second code shown earlier must not let anyone else take that place.
         if let Some(partner) = self.partner.borrow().as_ref() {
             return Err(SyncError::AlreadyPaired(partner.name.clone()));
+        }
+        for i in 0..open.len() {
+            if expected(&open[i])? == presented {
+                // Pairing succeeds once: every other open code is burnt with this one.
+                used.append(&mut open);
+                return Ok(());
+            }
         }
         Err(SyncError::PairingRefused(
             "this pairing code is not valid".into(),

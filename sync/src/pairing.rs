@@ -134,6 +134,11 @@ impl PairingHandler {
             proof(conn, secret, shared.endpoint_id(), joiner)
         });
         let response = match verdict {
+            // The joiner adds its own "refused" wording: send the bare reason.
+            Err(SyncError::PairingRefused(reason)) => refuse(reason),
+            Err(SyncError::AlreadyPaired(_)) => {
+                refuse("that device is already paired with someone".into())
+            }
             Err(e) => refuse(e.to_string()),
             Ok(()) => {
                 let partner = Partner {

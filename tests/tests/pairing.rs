@@ -128,3 +128,33 @@ async fn pairing_twice_is_refused_on_both_sides() -> Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_second_open_code_cannot_take_over_a_paired_device() -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let ana = Phone::new(&root, "Ana").await?;
+    let ben = Phone::new(&root, "Ben").await?;
+    let eve = Phone::new(&root, "Eve").await?;
+
+    // Ana showed two codes (say, she reopened the pairing screen).
+    let first = ana.node.create_invite()?.payload();
+    let second = ana.node.create_invite()?.payload();
+    bounded("join", ben.node.join(&first)).await??;
+
+    let refused = bounded("second code", eve.node.join(&second)).await?;
+    match refused {
+        Err(SyncError::PairingRefused(reason)) => {
+            assert!(
+                !reason.contains("refused the pairing"),
+                "doubled wording: {reason}"
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(ana.node.partner().map(|p| p.name), Some("Ben".into()));
+    assert!(!eve.device().has_couple());
+    for phone in [ana, ben, eve] {
+        phone.close().await;
+    }
+    Ok(())
+}

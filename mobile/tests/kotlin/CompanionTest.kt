@@ -1,0 +1,213 @@
+// Drives the UniFFI-generated Kotlin bindings of kintsugi-mobile on the
+// desktop JVM (JNA loads libkintsugi_mobile.so from -Djna.library.path).
+//
+// A plain main() without JUnit: each scenario opens real `Companion` objects
+// in temporary directories, the two-device ones pair them over loopback and
+// sync. Every await is bounded; the last line printed is `N passed, M failed`
+// and the exit status is non-zero if any scenario failed.
+//
+// Built and run by mobile/scripts/run-binding-tests.sh.
+
+import app.kintsugi.CheckInInput
+import app.kintsugi.Companion
+import app.kintsugi.CompanionConfig
+import app.kintsugi.Invite
+import app.kintsugi.KintsugiException
+import app.kintsugi.NetworkMode
+import app.kintsugi.PartnerInfo
+import java.io.File
+import java.nio.file.Files
+import kotlin.system.exitProcess
+import kotlinx.coroutines.async
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+
+/** Upper bound for any single await. */
+const val STEP_TIMEOUT_MS = 30_000L
+
+/** Upper bound for a whole scenario. */
+const val TEST_TIMEOUT_MS = 120_000L
+
+suspend fun <T> bounded(block: suspend () -> T): T = withTimeout(STEP_TIMEOUT_MS) { block() }
+
+fun check(condition: Boolean, what: () -> String) {
+    if (!condition) throw AssertionError(what())
+}
+
+fun <T> assertEquals(expected: T, actual: T, what: String) {
+    if (expected != actual) throw AssertionError("$what: expected <$expected>, got <$actual>")
+}
+
+/** Runs [block] and returns the exception of type [T] it throws; fails if it throws nothing or something else. */
+suspend inline fun <reified T : Throwable> assertThrows(what: String, block: suspend () -> Unit): T {
+    try {
+        block()
+    } catch (e: Throwable) {
+        if (e is T) return e
+        throw AssertionError("$what: expected ${T::class.qualifiedName}, got $e", e)
+    }
+    throw AssertionError("$what: expected ${T::class.qualifiedName}, nothing was thrown")
+}
+
+fun checkin(score: Int, note: String? = null) =
+    CheckInInput(safety = score, trust = score, connection = score, moods = listOf("calm"), note = note)
+
+/** The companions and data directories of one scenario, shut down and removed at the end. */
+class Devices : AutoCloseable {
+    private val companions = mutableListOf<Companion>()
+    private val dirs = mutableListOf<File>()
+
+    fun open(name: String): Companion {
+        val dir = Files.createTempDirectory("kintsugi-kt-${name.lowercase()}-").toFile()
+        dirs += dir
+        val companion = Companion(CompanionConfig(dir.path, name, NetworkMode.LOOPBACK))
+        companions += companion
+        return companion
+    }
+
+    override fun close() {
+        for (companion in companions) {
+            try {
+                runBlocking { bounded { companion.shutdown() } }
+            } catch (e: Throwable) {
+                System.err.println("shutdown failed: $e")
+            }
+            companion.close()
+        }
+        dirs.forEach { it.deleteRecursively() }
+    }
+}
+
+data class Pairing(val invite: Invite, val inviterSees: PartnerInfo, val joinerSees: PartnerInfo)
+
+/** The inviter shows a code and waits while the joiner joins with it. */
+suspend fun pair(inviter: Companion, joiner: Companion): Pairing = kotlinx.coroutines.coroutineScope {
+    val invite = bounded { inviter.createInvite() }
+    check(invite.payload.startsWith("kintsugi:")) { "payload is not a kintsugi: URI: ${invite.payload}" }
+    check(invite.qrSvg.contains("<svg")) { "qrSvg is not an SVG document" }
+    val waiting = async { bounded { inviter.waitForPartner() } }
+    val joined = bounded { joiner.join(invite.payload) }
+    Pairing(invite, waiting.await(), joined)
+}
+
+suspend fun pairCheckInAgreeAndSync(devices: Devices) {
+    val alex = devices.open("Alex")
+    val sam = devices.open("Sam")
+    check(alex.partner() == null) { "a fresh device has no partner" }
+
+    val pairing = pair(alex, sam)
+    assertEquals("Sam", pairing.inviterSees.name, "inviter sees the joiner's name")
+    assertEquals(sam.memberId(), pairing.inviterSees.memberId, "inviter sees the joiner's member id")
+    assertEquals("Alex", pairing.joinerSees.name, "joiner sees the inviter's name")
+    assertEquals(alex.memberId(), pairing.joinerSees.memberId, "joiner sees the inviter's member id")
+    assertEquals(sam.memberId(), alex.partner()?.memberId, "inviter's stored partner")
+    assertEquals(alex.memberId(), sam.partner()?.memberId, "joiner's stored partner")
+
+    alex.recordCheckin(checkin(8, note = "good week"))
+    sam.recordCheckin(checkin(6))
+    val agreementId = alex.proposeAgreement("Phones away at dinner")
+
+    val first = bounded { sam.syncNow() }
+    check(first.changesReceived > 0u) { "the first sync brings Alex's changes: $first" }
+    check(first.bytesSent > 0u && first.bytesReceived > 0u) { "the first sync moves bytes: $first" }
+
+    val proposed = sam.agreements().single { it.id == agreementId }
+    check(!proposed.inForce) { "not in force before Sam accepts" }
+    check(!proposed.proposedByMe) { "Sam did not propose it" }
+
+    val accepted = sam.acceptAgreement(agreementId)
+    check(accepted.inForce) { "in force once accepted" }
+    check(accepted.acceptedAtMs != null) { "acceptance time is set" }
+    bounded { sam.syncNow() }
+
+    for ((me, other) in listOf(alex to sam, sam to alex)) {
+        val who = me.memberId()
+        val checkins = me.checkins()
+        assertEquals(2, checkins.size, "$who sees both check-ins")
+        assertEquals(setOf(me.memberId(), other.memberId()), checkins.map { it.author }.toSet(), "$who: authors")
+        assertEquals(me.memberId(), checkins.single { it.byMe }.author, "$who: byMe")
+
+        val agreement = me.agreements().single()
+        assertEquals(agreementId, agreement.id, "$who: agreement id")
+        assertEquals("Phones away at dinner", agreement.text, "$who: agreement text")
+        assertEquals(alex.memberId(), agreement.proposedBy, "$who: proposer")
+        assertEquals(me === alex, agreement.proposedByMe, "$who: proposedByMe")
+        check(agreement.inForce) { "$who: the agreement is in force" }
+    }
+
+    val alexOwn = alex.checkins().single { it.byMe }
+    assertEquals("good week", alexOwn.note, "note")
+    assertEquals(listOf("calm"), alexOwn.moods, "moods")
+    assertEquals(Triple(8, 8, 8), Triple(alexOwn.safety, alexOwn.trust, alexOwn.connection), "scores")
+    assertEquals(alex.checkins().map { it.id }.sorted(), sam.checkins().map { it.id }.sorted(), "same check-in ids")
+}
+
+suspend fun scoreOutOfRangeIsInvalidInput(devices: Devices) {
+    val alex = devices.open("Alex")
+    val sam = devices.open("Sam")
+    pair(alex, sam)
+    val e = assertThrows<KintsugiException.InvalidInput>("score 11") { alex.recordCheckin(checkin(11)) }
+    check(e.message.orEmpty().contains("11")) { "the message names the refused score: ${e.message}" }
+    check(alex.checkins().isEmpty()) { "nothing was recorded" }
+}
+
+suspend fun malformedCodeIsInvalidInput(devices: Devices) {
+    val sam = devices.open("Sam")
+    assertThrows<KintsugiException.InvalidInput>("join(\"not a code\")") { bounded { sam.join("not a code") } }
+    check(sam.partner() == null) { "no partner after a failed join" }
+}
+
+suspend fun unknownAgreementIsNotFound(devices: Devices) {
+    val alex = devices.open("Alex")
+    val sam = devices.open("Sam")
+    pair(alex, sam)
+    assertThrows<KintsugiException.NotFound>("accept unknown id") { sam.acceptAgreement("no-such-agreement") }
+}
+
+suspend fun checkinBeforePairingIsNotPaired(devices: Devices) {
+    val alex = devices.open("Alex")
+    assertThrows<KintsugiException.NotPaired>("check-in before pairing") { alex.recordCheckin(checkin(5)) }
+}
+
+suspend fun usedCodeIsRefused(devices: Devices) {
+    val alex = devices.open("Alex")
+    val sam = devices.open("Sam")
+    val pairing = pair(alex, sam)
+    val kim = devices.open("Kim")
+    assertThrows<KintsugiException.PairingRefused>("join with a used code") {
+        bounded { kim.join(pairing.invite.payload) }
+    }
+    check(kim.partner() == null) { "the refused device has no partner" }
+    assertEquals(sam.memberId(), alex.partner()?.memberId, "the inviter keeps its partner")
+}
+
+val scenarios: List<Pair<String, suspend (Devices) -> Unit>> = listOf(
+    "pair, check in, agree and sync" to ::pairCheckInAgreeAndSync,
+    "score 11 is InvalidInput" to ::scoreOutOfRangeIsInvalidInput,
+    "malformed code is InvalidInput" to ::malformedCodeIsInvalidInput,
+    "unknown agreement id is NotFound" to ::unknownAgreementIsNotFound,
+    "check-in before pairing is NotPaired" to ::checkinBeforePairingIsNotPaired,
+    "used code is PairingRefused" to ::usedCodeIsRefused,
+)
+
+fun main() {
+    var passed = 0
+    var failed = 0
+    for ((name, scenario) in scenarios) {
+        val started = System.nanoTime()
+        try {
+            Devices().use { devices ->
+                runBlocking { withTimeout(TEST_TIMEOUT_MS) { scenario(devices) } }
+            }
+            passed++
+            println("ok    $name (${(System.nanoTime() - started) / 1_000_000} ms)")
+        } catch (e: Throwable) {
+            failed++
+            println("FAIL  $name: $e")
+            e.printStackTrace(System.out)
+        }
+    }
+    println("$passed passed, $failed failed")
+    System.out.flush()
+    exitProcess(if (failed == 0) 0 else 1)
+}
