@@ -37,8 +37,18 @@ impl Phone {
 
     /// Opens a phone from its data directory, as after an app restart.
     pub async fn open(dir: &Path) -> Result<Phone> {
+        Phone::open_with(dir, &NetworkConfig::loopback()).await
+    }
+
+    pub async fn new_with(root: &TempDir, name: &str, config: &NetworkConfig) -> Result<Phone> {
+        let dir = root.path().join(name.to_lowercase());
+        Device::init(&dir, name)?;
+        Phone::open_with(&dir, config).await
+    }
+
+    pub async fn open_with(dir: &Path, config: &NetworkConfig) -> Result<Phone> {
         let device = Arc::new(Mutex::new(Device::open(dir)?));
-        let node = Node::spawn(device.clone(), &NetworkConfig::loopback()).await?;
+        let node = Node::spawn(device.clone(), config).await?;
         Ok(Phone {
             dir: dir.to_owned(),
             device,
