@@ -139,9 +139,33 @@ fn two_devices_pair_write_and_sync_through_the_cli() {
             .unwrap(),
     );
     read_until(&mut serve.0, |l| l.starts_with("Reachable"));
+    // Ben writes from another terminal while his `serve` runs.
+    run(
+        &ben,
+        &[
+            "checkin",
+            "--safety",
+            "8",
+            "--trust",
+            "7",
+            "--connection",
+            "7",
+            "--note",
+            "written beside serve",
+        ],
+    );
     let synced = run(&ana, &["sync"]);
     assert!(synced.contains("Up to date"), "{synced}");
     drop(serve);
+    let on_ana: serde_json::Value =
+        serde_json::from_str(&run(&ana, &["checkins", "--json"])).unwrap();
+    let notes: Vec<&str> = on_ana
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["note"].as_str())
+        .collect();
+    assert!(notes.contains(&"written beside serve"), "{notes:?}");
 
     let list: serde_json::Value =
         serde_json::from_str(&run(&ben, &["agreement", "list", "--json"])).unwrap();
@@ -150,7 +174,7 @@ fn two_devices_pair_write_and_sync_through_the_cli() {
     run(&ben, &["agreement", "accept", &id[..8]]);
     let checkins: serde_json::Value =
         serde_json::from_str(&run(&ben, &["checkins", "--json"])).unwrap();
-    assert_eq!(checkins.as_array().unwrap().len(), 2);
+    assert_eq!(checkins.as_array().unwrap().len(), 3);
 
     // And back to Ana.
     let mut serve = KillOnDrop(

@@ -63,10 +63,9 @@ impl Device {
         };
         write_profile(&store, &profile)?;
         let mut device = Self::load(store, profile)?;
-        let (name, now) = (device.profile.name.clone(), now_millis());
-        if let Some(doc) = device.doc.as_mut() {
-            doc.set_my_name(&name, now)?;
-            device.persist()?;
+        if device.doc.is_some() {
+            let name = device.profile.name.clone();
+            device.write(|d| d.doc_mut()?.set_my_name(&name, now_millis()))?;
         }
         Ok(device)
     }
@@ -97,19 +96,6 @@ impl Device {
         })
     }
 
-    /// Re-reads the document from disk (another process may have written it).
-    pub fn reload(&mut self) -> Result<()> {
-        let fresh = Self::load(self.store.clone(), self.profile.clone())?;
-        match (self.doc.as_mut(), fresh.doc) {
-            (Some(mine), Some(mut theirs)) => {
-                mine.merge_bytes(&theirs.save())?;
-            }
-            (None, Some(theirs)) => self.doc = Some(theirs),
-            _ => {}
-        }
-        Ok(())
-    }
-
     pub fn profile(&self) -> &DeviceProfile {
         &self.profile
     }
@@ -137,49 +123,48 @@ impl Device {
     /// Creates the shared space if this device has none yet. Called by the
     /// inviting device only; the joiner receives the document instead.
     pub fn start_couple(&mut self) -> Result<()> {
-        if self.doc.is_some() {
-            return Ok(());
-        }
-        let doc = CoupleDoc::create(&self.profile.actor()?, &self.profile.name, now_millis())?;
-        self.doc = Some(doc);
-        self.persist()
+        self.write(|device| {
+            if device.doc.is_none() {
+                let doc = CoupleDoc::create(
+                    &device.profile.actor()?,
+                    &device.profile.name,
+                    now_millis(),
+                )?;
+                device.doc = Some(doc);
+            }
+            Ok(())
+        })
     }
 
     /// Adopts the document the inviter sent during pairing and adds this
     /// partner's own member entry to it.
     pub fn join_couple(&mut self, document: &[u8]) -> Result<()> {
-        let mut doc = CoupleDoc::load(document, &self.profile.actor()?)?;
-        if let Some(existing) = &self.doc
-            && existing.couple_id()? != doc.couple_id()?
-        {
-            return Err(CoreError::AlreadyInCouple);
-        }
-        doc.set_my_name(&self.profile.name, now_millis())?;
-        match self.doc.as_mut() {
-            Some(existing) => {
-                existing.merge_bytes(&doc.save())?;
+        self.write(|device| {
+            let received = CoupleDoc::load(document, &device.profile.actor()?)?;
+            match device.doc.as_mut() {
+                Some(existing) if existing.couple_id()? != received.couple_id()? => {
+                    return Err(CoreError::AlreadyInCouple);
+                }
+                Some(existing) => {
+                    existing.merge_bytes(document)?;
+                }
+                None => device.doc = Some(received),
             }
-            None => self.doc = Some(doc),
-        }
-        self.persist()
+            let name = device.profile.name.clone();
+            device.doc_mut()?.set_my_name(&name, now_millis())
+        })
     }
 
     pub fn propose_agreement(&mut self, text: &str) -> Result<String> {
-        let id = self.doc_mut()?.propose_agreement(text, now_millis())?;
-        self.persist()?;
-        Ok(id)
+        self.write(|d| d.doc_mut()?.propose_agreement(text, now_millis()))
     }
 
     pub fn accept_agreement(&mut self, id: &str) -> Result<Agreement> {
-        let agreement = self.doc_mut()?.accept_agreement(id, now_millis())?;
-        self.persist()?;
-        Ok(agreement)
+        self.write(|d| d.doc_mut()?.accept_agreement(id, now_millis()))
     }
 
     pub fn record_checkin(&mut self, input: &CheckInInput) -> Result<String> {
-        let id = self.doc_mut()?.record_checkin(input, now_millis())?;
-        self.persist()?;
-        Ok(id)
+        self.write(|d| d.doc_mut()?.record_checkin(input, now_millis()))
     }
 
     pub fn agreements(&self) -> Result<Vec<Agreement>> {
@@ -194,13 +179,52 @@ impl Device {
         self.doc()?.members()
     }
 
-    /// Writes the document to disk. Mutations call this before returning.
+    /// Makes changes already applied in memory (e.g. received from the
+    /// partner) durable, keeping whatever other processes saved meanwhile.
     pub fn persist(&mut self) -> Result<()> {
-        let Some(doc) = self.doc.as_mut() else {
+        self.write(|_| Ok(()))
+    }
+
+    /// Merges in what other processes saved to disk since we loaded.
+    pub fn reload(&mut self) -> Result<()> {
+        let _lock = self.store.lock(files::DOCUMENT_LOCK)?;
+        self.merge_from_disk()
+    }
+
+    /// Every local write: under the data directory's lock, merge what is on
+    /// disk, apply `f`, save. Several processes on one directory (the CLI's
+    /// `serve` and a `checkin` in another terminal) thus extend one linear
+    /// history of this device's actor, and none overwrites another's change.
+    /// The change is durable when this returns.
+    fn write<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        let _lock = self.store.lock(files::DOCUMENT_LOCK)?;
+        self.merge_from_disk()?;
+        let out = f(self)?;
+        if let Some(doc) = self.doc.as_mut() {
+            let bytes = doc.save();
+            self.store.write(files::DOCUMENT, &bytes)?;
+        }
+        Ok(out)
+    }
+
+    fn merge_from_disk(&mut self) -> Result<()> {
+        let Some(on_disk) = self.store.read(files::DOCUMENT)? else {
             return Ok(());
         };
-        let bytes = doc.save();
-        self.store.write(files::DOCUMENT, &bytes)
+        let path = self.store.path(files::DOCUMENT);
+        let corrupt = |e: CoreError| CoreError::Corrupt {
+            path: path.clone(),
+            reason: e.to_string(),
+        };
+        match self.doc.as_mut() {
+            Some(mine) => {
+                mine.merge_bytes(&on_disk).map_err(corrupt)?;
+            }
+            None => {
+                self.doc = Some(CoupleDoc::load(&on_disk, &self.profile.actor()?).map_err(corrupt)?)
+            }
+        }
+        Ok(())
     }
 }
 
@@ -219,4 +243,62 @@ fn read_profile(store: &Store) -> Result<Option<DeviceProfile>> {
 fn write_profile(store: &Store, profile: &DeviceProfile) -> Result<()> {
     let bytes = serde_json::to_vec_pretty(profile).expect("profile serialises");
     store.write(files::DEVICE, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checkin(note: &str) -> CheckInInput {
+        CheckInInput {
+            safety: 5,
+            trust: 5,
+            connection: 5,
+            moods: vec![],
+            note: Some(note.into()),
+        }
+    }
+
+    #[test]
+    fn two_processes_writing_one_directory_lose_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut first = Device::init(tmp.path(), "Ana").unwrap();
+        first.start_couple().unwrap();
+        // A second process opens the same directory (say `kintsugi serve`).
+        let mut second = Device::open(tmp.path()).unwrap();
+        first.record_checkin(&checkin("from the terminal")).unwrap();
+        // The second process saves its own change from a stale copy...
+        second.propose_agreement("Sunday walks").unwrap();
+        // ...and the first process's check-in is still on disk.
+        let reopened = Device::open(tmp.path()).unwrap();
+        assert_eq!(reopened.checkins().unwrap().len(), 1);
+        assert_eq!(reopened.agreements().unwrap().len(), 1);
+        // A reload brings the other process's changes into memory.
+        first.reload().unwrap();
+        assert_eq!(first.agreements().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_device_must_be_set_up_before_use() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(matches!(Device::open(tmp.path()), Err(CoreError::NoDevice)));
+        assert!(matches!(
+            Device::init(tmp.path(), "  "),
+            Err(CoreError::EmptyText { .. })
+        ));
+    }
+
+    #[test]
+    fn a_damaged_document_is_reported_with_its_path_and_left_in_place() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut device = Device::init(tmp.path(), "Ana").unwrap();
+        device.start_couple().unwrap();
+        let path = tmp.path().join(files::DOCUMENT);
+        std::fs::write(&path, b"not automerge").unwrap();
+        match Device::open(tmp.path()) {
+            Err(CoreError::Corrupt { path: p, .. }) => assert_eq!(p, path),
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), b"not automerge");
+    }
 }

@@ -19,6 +19,19 @@ pub mod files {
     pub const DEVICE: &str = "device.json";
     pub const DOCUMENT: &str = "couple.automerge";
     pub const SYNC_STATE_DIR: &str = "sync-state";
+    pub const DOCUMENT_LOCK: &str = "couple.lock";
+}
+
+/// An exclusive advisory lock on a file in the data directory, held until
+/// dropped. Serialises writers in different processes (the CLI's `serve`
+/// and a `checkin` run in another terminal).
+#[derive(Debug)]
+pub struct FileLock(File);
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +90,19 @@ impl Store {
             let _ = fs::remove_file(&tmp);
         }
         result
+    }
+
+    /// Blocks until this process holds the lock named `name`.
+    pub fn lock(&self, name: &str) -> Result<FileLock> {
+        let path = self.path(name);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| CoreError::io("open lock file", &path, e))?;
+        file.lock().map_err(|e| CoreError::io("lock", &path, e))?;
+        Ok(FileLock(file))
     }
 
     pub fn remove(&self, name: &str) -> Result<()> {

@@ -98,6 +98,10 @@ impl Shared {
         Ok(after - before)
     }
 
+    pub(crate) fn refresh_from_disk(&self) -> Result<()> {
+        Ok(self.device().reload()?)
+    }
+
     pub(crate) fn load_sync_state(&self, peer: &str) -> Result<State> {
         let bytes = self.device().store().load_sync_state(peer)?;
         Ok(protocol::decode_state(bytes))

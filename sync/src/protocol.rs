@@ -105,6 +105,8 @@ async fn session(
     let started = Instant::now();
     let peer = shared.partner()?.endpoint_id;
     let _one_session_at_a_time = shared.sync_lock.lock().await;
+    // Another process on this data directory may have written since we loaded.
+    shared.refresh_from_disk()?;
     let mut writer = FrameWriter::new(send, MAX_FRAME);
     let mut reader = FrameReader::new(recv, MAX_FRAME);
     let mut state = shared.load_sync_state(&peer)?;

@@ -78,6 +78,7 @@ async fn after_a_restart_only_the_missing_changes_travel() -> Result<()> {
     let second = bounded("second sync", ana.node.sync_now()).await??;
     // One check-in plus the protocol's heads and bloom filter: a few hundred
     // bytes, against the whole history the first session carried.
+    eprintln!("document {full_doc} B; first sync {first:?}; after restart {second:?}");
     assert!(second.bytes_sent < 1_500, "{second:?}");
     assert!(
         second.bytes_sent * 5 < first.bytes_sent,
