@@ -67,6 +67,7 @@ pub async fn run() -> Result<()> {
             connection: 5,
             moods: vec!["doubtful".into(), "hopeful".into()],
             note: Some("A song in the car brought it all back.".into()),
+            ..Default::default()
         })
     })?;
     ben.with(|d| {
@@ -76,6 +77,7 @@ pub async fn run() -> Result<()> {
             connection: 6,
             moods: vec!["sad".into(), "hopeful".into()],
             note: Some("Told Ana the truth about the message I got.".into()),
+            ..Default::default()
         })
     })?;
     let proposal = ana.with(|d| {

@@ -169,6 +169,7 @@ async fn run(cli: Cli) -> Result<()> {
                 connection,
                 moods,
                 note,
+                ..Default::default()
             };
             let id = device.record_checkin(&input)?;
             println!(
@@ -191,7 +192,7 @@ async fn run(cli: Cli) -> Result<()> {
                     println!(
                         "Agreement {} is now in force: {}",
                         render::short(&agreement.id),
-                        agreement.text
+                        agreement.text()
                     );
                 }
                 AgreementAction::List { json } => {

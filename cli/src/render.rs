@@ -68,11 +68,13 @@ pub fn agreement_lines(agreements: &[Agreement], names: &Names) -> Vec<String> {
             let status = match a.status() {
                 AgreementStatus::InForce => "in force",
                 AgreementStatus::Proposed => "proposed",
+                AgreementStatus::RevisionPending => "revision pending",
+                AgreementStatus::Withdrawn => "withdrawn",
             };
             format!(
                 "{}  [{status}] {}  — {}",
                 short(&a.id),
-                a.text,
+                a.text(),
                 names.get(&a.proposed_by)
             )
         })

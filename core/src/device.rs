@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::doc::CoupleDoc;
 use crate::error::{CoreError, Result};
-use crate::model::{Agreement, CheckIn, CheckInInput, Member, Millis};
+use crate::model::{Agreement, CheckIn, CheckInInput, Member, Millis, Snapshot};
+use crate::ops::AgreementDraft;
+use crate::private::PrivateDoc;
 use crate::store::{Store, files};
 use crate::validate;
 
@@ -155,28 +157,68 @@ impl Device {
         })
     }
 
+    /// Runs one operation on the shared document, durably: the way every
+    /// local change is made. `f` gets the document and the current time.
+    pub fn update<T>(&mut self, f: impl FnOnce(&mut CoupleDoc, Millis) -> Result<T>) -> Result<T> {
+        self.write(|d| f(d.doc_mut()?, now_millis()))
+    }
+
     pub fn propose_agreement(&mut self, text: &str) -> Result<String> {
-        self.write(|d| d.doc_mut()?.propose_agreement(text, now_millis()))
+        self.update(|doc, now| doc.propose_agreement(&AgreementDraft::new(text), now))
     }
 
     pub fn accept_agreement(&mut self, id: &str) -> Result<Agreement> {
-        self.write(|d| d.doc_mut()?.accept_agreement(id, now_millis()))
+        self.update(|doc, now| doc.accept_agreement(id, now))
     }
 
     pub fn record_checkin(&mut self, input: &CheckInInput) -> Result<String> {
-        self.write(|d| d.doc_mut()?.record_checkin(input, now_millis()))
+        self.update(|doc, now| doc.record_checkin(input, now))
     }
 
     pub fn agreements(&self) -> Result<Vec<Agreement>> {
-        self.doc()?.agreements()
+        Ok(self.doc()?.agreements())
     }
 
     pub fn checkins(&self) -> Result<Vec<CheckIn>> {
-        self.doc()?.checkins()
+        Ok(self.doc()?.checkins())
     }
 
     pub fn members(&self) -> Result<Vec<Member>> {
-        self.doc()?.members()
+        Ok(self.doc()?.members())
+    }
+
+    /// Runs one operation on this device's private space (journal, notes),
+    /// durably. The private document never leaves the device.
+    pub fn update_private<T>(
+        &mut self,
+        f: impl FnOnce(&mut PrivateDoc, Millis) -> Result<T>,
+    ) -> Result<T> {
+        let _lock = self.store.lock(files::DOCUMENT_LOCK)?;
+        let mut private = self.load_private()?;
+        let out = f(&mut private, now_millis())?;
+        self.store.write(files::PRIVATE, &private.save())?;
+        Ok(out)
+    }
+
+    /// This device's private space, read from disk (empty when never written).
+    pub fn private(&self) -> Result<PrivateDoc> {
+        self.load_private()
+    }
+
+    fn load_private(&self) -> Result<PrivateDoc> {
+        let actor = self.profile.actor()?;
+        match self.store.read(files::PRIVATE)? {
+            Some(bytes) => PrivateDoc::load(&bytes, &actor).map_err(|e| CoreError::Corrupt {
+                path: self.store.path(files::PRIVATE),
+                reason: e.to_string(),
+            }),
+            None => PrivateDoc::new(&actor),
+        }
+    }
+
+    /// Every record of the shared space, for the derived views.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        Ok(self.doc()?.snapshot())
     }
 
     /// Makes changes already applied in memory (e.g. received from the
@@ -254,8 +296,8 @@ mod tests {
             safety: 5,
             trust: 5,
             connection: 5,
-            moods: vec![],
             note: Some(note.into()),
+            ..Default::default()
         }
     }
 

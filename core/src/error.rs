@@ -21,6 +21,19 @@ pub enum CoreError {
     #[error("invalid mood word {word:?}: {reason}")]
     InvalidMood { word: String, reason: &'static str },
 
+    #[error("{field} must be a date like 2026-11-22, got {value:?}")]
+    InvalidDate { field: &'static str, value: String },
+
+    #[error("{field} cannot be {value:?}; expected one of: {expected}")]
+    InvalidChoice {
+        field: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+
+    #[error("{field}: {reason}")]
+    InvalidValue { field: &'static str, reason: String },
+
     #[error("no {kind} with id {id:?}")]
     UnknownId { kind: &'static str, id: String },
 

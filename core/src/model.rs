@@ -1,56 +1,177 @@
 //! Plain views of the records in the shared document. They are read out of
 //! the Automerge document on demand and never stored separately: the document
-//! is the truth.
+//! is the truth, and the derived views (`views/`) are computed from these.
+//!
+//! Conventions:
+//! - times are milliseconds since the Unix epoch (UTC), `Millis`;
+//! - calendar days are ISO dates `YYYY-MM-DD` in the author's local time;
+//! - member ids are the devices' Automerge actor ids (hex);
+//! - record ids are random 128-bit hex strings;
+//! - a record's own fields are only ever changed by its author; what the other
+//!   partner does about it (accepting, acknowledging, scheduling, repairing)
+//!   is a separate entry authored by them.
 
 use serde::{Deserialize, Serialize};
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
 
-/// A partner, identified by the Automerge actor id of their device (hex).
+/// How a partner describes their place in what happened. Each partner sets
+/// only their own; role-dependent rules (the recovery phase) read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// "I was hurt."
+    Hurt,
+    /// "I broke the trust."
+    BrokeTrust,
+    /// Both.
+    Both,
+    /// Prefer not to say (the default).
+    Unsaid,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Hurt => "hurt",
+            Role::BrokeTrust => "broke_trust",
+            Role::Both => "both",
+            Role::Unsaid => "unsaid",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "hurt" => Role::Hurt,
+            "broke_trust" => Role::BrokeTrust,
+            "both" => Role::Both,
+            "unsaid" => Role::Unsaid,
+            _ => return None,
+        })
+    }
+
+    /// Whether this partner may move the recovery phase forward.
+    pub fn may_advance_phase(self) -> bool {
+        matches!(self, Role::Hurt | Role::Both)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     pub id: String,
     pub name: String,
     pub joined_at: Millis,
+    pub role: Role,
 }
+
+/// One earlier value of a record's field, kept when its author changed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revision {
+    pub at: Millis,
+    pub by: String,
+    pub field: String,
+    /// The value before the change, as text (JSON for non-text values).
+    pub before: String,
+}
+
+// ---------------------------------------------------------------- agreements
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AgreementStatus {
-    /// Proposed by one partner, waiting for the other.
+    /// No version has been accepted by both partners yet.
     Proposed,
-    /// Accepted by the partner who did not propose it.
+    /// The latest version is accepted by both.
     InForce,
+    /// An earlier version is in force; a newer one waits for acceptance.
+    RevisionPending,
+    /// Withdrawn by its proposer before it came into force.
+    Withdrawn,
+}
+
+/// One version of an agreement's wording. A revision is a new version; old
+/// versions stay readable with who wrote them and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgreementVersion {
+    pub id: String,
+    pub number: u32,
+    pub text: String,
+    /// When the couple means to look at it again (`YYYY-MM-DD`).
+    pub review_on: Option<String>,
+    pub by: String,
+    pub at: Millis,
+    /// Who accepted this version and when. The proposer of a version accepts
+    /// it by proposing it, so their acceptance carries the version's time.
+    pub acceptances: Vec<Acceptance>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acceptance {
+    pub by: String,
+    pub at: Millis,
+}
+
+/// A partner's honest note that they kept (or slipped on) an agreement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptCheck {
+    pub id: String,
+    pub by: String,
+    pub at: Millis,
+    pub kept: bool,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agreement {
     pub id: String,
-    pub text: String,
     pub proposed_by: String,
     pub proposed_at: Millis,
-    pub accepted_by: Option<String>,
-    pub accepted_at: Option<Millis>,
+    /// Oldest first.
+    pub versions: Vec<AgreementVersion>,
+    pub withdrawn_at: Option<Millis>,
+    pub checks: Vec<KeptCheck>,
 }
 
-impl Agreement {
-    pub fn status(&self) -> AgreementStatus {
-        if self.accepted_by.is_some() {
-            AgreementStatus::InForce
-        } else {
-            AgreementStatus::Proposed
-        }
+/// A temporary transparency offer ("my phone is open to you this month"):
+/// made by its owner only, ends on its own date, withdrawable by the owner alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransparencyOffer {
+    pub id: String,
+    pub owner: String,
+    pub text: String,
+    pub offered_at: Millis,
+    pub expires_at: Millis,
+    pub withdrawn_at: Option<Millis>,
+}
+
+impl TransparencyOffer {
+    pub fn is_active(&self, now: Millis) -> bool {
+        self.withdrawn_at.is_none() && now < self.expires_at
     }
 }
 
-/// What a partner fills in for a daily check-in.
+// ----------------------------------------------------------------- check-ins
+
+/// The mood words a check-in offers; free words are kept apart.
+pub const MOOD_VOCABULARY: &[&str] = &[
+    "angry", "sad", "numb", "jealous", "doubtful", "hopeful", "anxious", "calm", "lonely",
+    "grateful", "close", "tired", "ashamed", "relieved", "hurt", "loved", "confused", "safe",
+];
+
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CheckInInput {
+    /// The author's local calendar day; today when `None`.
+    pub day: Option<String>,
     pub safety: i64,
     pub trust: i64,
     pub connection: i64,
+    /// "Did you feel listened to?" 0–10, optional.
+    pub heard: Option<i64>,
+    /// Words from `MOOD_VOCABULARY`.
     pub moods: Vec<String>,
+    /// Any other single words the author wants.
+    pub free_words: Vec<String>,
     pub note: Option<String>,
 }
 
@@ -58,10 +179,316 @@ pub struct CheckInInput {
 pub struct CheckIn {
     pub id: String,
     pub author: String,
+    pub day: String,
     pub recorded_at: Millis,
     pub safety: u8,
     pub trust: u8,
     pub connection: u8,
+    pub heard: Option<u8>,
     pub moods: Vec<String>,
+    pub free_words: Vec<String>,
     pub note: Option<String>,
+    /// Earlier values, when the author revised it the same day.
+    pub revisions: Vec<Revision>,
+}
+
+// ------------------------------------------------------------------ requests
+
+/// The asker's answer to one "done" entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    pub at: Millis,
+    /// False: "thank you, but it did not land".
+    pub landed: bool,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoneEntry {
+    pub id: String,
+    pub by: String,
+    pub at: Millis,
+    pub note: Option<String>,
+    pub acknowledgement: Option<Acknowledgement>,
+}
+
+/// A low-cost behaviour one partner asks for in specific words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    pub id: String,
+    pub asker: String,
+    pub text: String,
+    pub created_at: Millis,
+    pub retired_at: Option<Millis>,
+    pub done: Vec<DoneEntry>,
+    pub revisions: Vec<Revision>,
+}
+
+// --------------------------------------------------------------- disclosures
+
+/// Volunteered truth-telling. Only its author can create it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disclosure {
+    pub id: String,
+    pub author: String,
+    pub at: Millis,
+    pub what: String,
+    pub action_taken: Option<String>,
+    pub revisions: Vec<Revision>,
+}
+
+// ----------------------------------------------------------------- questions
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionStatus {
+    Open,
+    /// The other partner needs space before talking about it.
+    NotReadyYet,
+    /// Put into a question window.
+    Scheduled,
+    Answered,
+    /// Set aside by the asker.
+    Parked,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseKind {
+    NotReadyYet,
+    Schedule,
+    ForTherapist,
+    Answer,
+    /// Only the asker parks.
+    Park,
+    /// Only the asker reopens.
+    Reopen,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionResponse {
+    pub id: String,
+    pub by: String,
+    pub at: Millis,
+    pub kind: ResponseKind,
+    /// The question window (`YYYY-MM-DD`) for `Schedule`.
+    pub window: Option<String>,
+    /// The answer for `Answer`, an optional word otherwise.
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Question {
+    pub id: String,
+    pub asker: String,
+    pub at: Millis,
+    pub text: String,
+    /// A short topic word, so a topic that keeps coming back can be noticed.
+    pub topic: Option<String>,
+    pub responses: Vec<QuestionResponse>,
+    /// Derived from the latest response.
+    pub status: QuestionStatus,
+    /// Derived: someone tagged it "for the therapist".
+    pub for_therapist: bool,
+    pub scheduled_for: Option<String>,
+}
+
+// ------------------------------------------------------------------ triggers
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Repair {
+    pub id: String,
+    pub by: String,
+    pub at: Millis,
+    pub text: String,
+}
+
+/// A moment that hurt again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trigger {
+    pub id: String,
+    pub author: String,
+    pub at: Millis,
+    pub what: String,
+    /// 0–10.
+    pub intensity: u8,
+    pub repairs: Vec<Repair>,
+}
+
+// ------------------------------------------------------------- appreciations
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appreciation {
+    pub id: String,
+    pub author: String,
+    pub to: String,
+    pub at: Millis,
+    pub text: String,
+}
+
+// ------------------------------------------------------------ time together
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TogetherKind {
+    Date,
+    Ritual,
+    RecreateMemory,
+}
+
+/// How it went, for one partner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TogetherOutcome {
+    pub by: String,
+    pub at: Millis,
+    pub happened: bool,
+    /// 0–10, how it felt.
+    pub felt: Option<u8>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeTogether {
+    pub id: String,
+    pub planner: String,
+    pub created_at: Millis,
+    pub kind: TogetherKind,
+    pub title: String,
+    pub planned_for: String,
+    /// At most one per partner (their latest word).
+    pub outcomes: Vec<TogetherOutcome>,
+}
+
+impl TimeTogether {
+    pub fn happened(&self) -> bool {
+        self.outcomes.iter().any(|o| o.happened)
+    }
+}
+
+// ---------------------------------------------------------- recovery phase
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Atone,
+    Attune,
+    Attach,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Atone => "atone",
+            Phase::Attune => "attune",
+            Phase::Attach => "attach",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Phase> {
+        Some(match s {
+            "atone" => Phase::Atone,
+            "attune" => Phase::Attune,
+            "attach" => Phase::Attach,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhaseChange {
+    pub id: String,
+    pub by: String,
+    pub at: Millis,
+    pub from: Phase,
+    pub to: Phase,
+    pub note: Option<String>,
+}
+
+// ------------------------------------------------------------ trust survey
+
+/// The survey's statements, each answered 0 (not at all) to 4 (completely).
+/// Written for Kintsugi; see docs/data-model.md for the scoring.
+pub const SURVEY_ITEMS: &[&str] = &[
+    "I can believe what my partner tells me about their day.",
+    "When something worries me, I can bring it up without it turning into a fight.",
+    "My partner does what they said they would do.",
+    "I feel my partner sees how this has affected me.",
+    "I can picture us a year from now.",
+    "I feel safe being open with my partner.",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustSurvey {
+    pub id: String,
+    pub author: String,
+    /// `YYYY-MM`: at most one per partner per month.
+    pub month: String,
+    pub at: Millis,
+    /// One answer 0–4 per item of `SURVEY_ITEMS`.
+    pub answers: Vec<u8>,
+    /// 0–100: the sum of answers scaled to 100.
+    pub score: u8,
+    pub revisions: Vec<Revision>,
+}
+
+// ------------------------------------------------------------- commitments
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitmentKind {
+    NoContact,
+    AddedResponsibility,
+    SmallChange,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitmentLog {
+    pub id: String,
+    pub at: Millis,
+    pub day: String,
+    pub kept: bool,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commitment {
+    pub id: String,
+    pub author: String,
+    pub created_at: Millis,
+    pub kind: CommitmentKind,
+    pub text: String,
+    pub ended_at: Option<Millis>,
+    pub log: Vec<CommitmentLog>,
+}
+
+// ---------------------------------------------------------------- snapshot
+
+/// Every record of the shared space at one moment: the input of every view.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub members: Vec<Member>,
+    pub agreements: Vec<Agreement>,
+    pub offers: Vec<TransparencyOffer>,
+    pub checkins: Vec<CheckIn>,
+    pub requests: Vec<Request>,
+    pub disclosures: Vec<Disclosure>,
+    pub questions: Vec<Question>,
+    pub triggers: Vec<Trigger>,
+    pub appreciations: Vec<Appreciation>,
+    pub together: Vec<TimeTogether>,
+    pub phase_changes: Vec<PhaseChange>,
+    pub surveys: Vec<TrustSurvey>,
+    pub commitments: Vec<Commitment>,
+}
+
+impl Snapshot {
+    /// The current recovery phase: the latest change, or atone at the start.
+    pub fn phase(&self) -> Phase {
+        self.phase_changes
+            .iter()
+            .max_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)))
+            .map(|c| c.to)
+            .unwrap_or(Phase::Atone)
+    }
 }

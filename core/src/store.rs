@@ -18,6 +18,8 @@ use crate::error::{CoreError, Result};
 pub mod files {
     pub const DEVICE: &str = "device.json";
     pub const DOCUMENT: &str = "couple.automerge";
+    /// The private space; never synced.
+    pub const PRIVATE: &str = "private.automerge";
     pub const SYNC_STATE_DIR: &str = "sync-state";
     pub const DOCUMENT_LOCK: &str = "couple.lock";
 }

@@ -44,6 +44,9 @@ impl From<CoreError> for KintsugiError {
             | CoreError::EmptyText { .. }
             | CoreError::TextTooLong { .. }
             | CoreError::InvalidMood { .. }
+            | CoreError::InvalidDate { .. }
+            | CoreError::InvalidChoice { .. }
+            | CoreError::InvalidValue { .. }
             | CoreError::AmbiguousId { .. } => KintsugiError::InvalidInput { message },
             CoreError::UnknownId { .. } => KintsugiError::NotFound { message },
             CoreError::NotPermitted(_)

@@ -124,19 +124,22 @@ impl From<CheckInInput> for core::CheckInInput {
             connection: c.connection.into(),
             moods: c.moods,
             note: c.note,
+            ..Default::default()
         }
     }
 }
 
 pub(crate) fn agreement(a: core::Agreement, me: &str) -> Agreement {
     Agreement {
-        in_force: a.status() == core::AgreementStatus::InForce,
+        in_force: a.in_force_version(2).is_some(),
         proposed_by_me: a.proposed_by == me,
-        id: a.id,
-        text: a.text,
+        text: a.text().to_owned(),
+        id: a.id.clone(),
+        accepted_at_ms: a
+            .in_force_version(2)
+            .and_then(|v| v.acceptances.iter().map(|x| x.at).max()),
         proposed_by: a.proposed_by,
         proposed_at_ms: a.proposed_at,
-        accepted_at_ms: a.accepted_at,
     }
 }
 

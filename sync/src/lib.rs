@@ -15,6 +15,6 @@ pub use config::{NetworkConfig, Relays};
 pub use error::{Result, SyncError};
 pub use invite::Invite;
 pub use iroh::{EndpointAddr, EndpointId};
-pub use node::Node;
+pub use node::{Direction, Node, WireTap};
 pub use partner::Partner;
 pub use protocol::SyncReport;

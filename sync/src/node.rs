@@ -39,7 +39,28 @@ pub(crate) struct Shared {
     /// Redeemed secrets, kept only to answer "already used" rather than "not valid".
     used_invites: Mutex<Vec<[u8; SECRET_LEN]>>,
     pub(crate) sync_lock: tokio::sync::Mutex<()>,
+    wire_tap: TapSlot,
 }
+
+#[derive(Default)]
+struct TapSlot(Mutex<Option<WireTap>>);
+
+impl std::fmt::Debug for TapSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TapSlot")
+    }
+}
+
+/// Which way a sync frame went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Sent,
+    Received,
+}
+
+/// Sees every sync frame sent or received (diagnostics and tests that check
+/// what actually crosses the wire).
+pub type WireTap = Arc<dyn Fn(Direction, &[u8]) + Send + Sync>;
 
 impl Shared {
     pub(crate) fn endpoint(&self) -> &Endpoint {
@@ -93,9 +114,24 @@ impl Shared {
             .map_err(|e| SyncError::Protocol(format!("sync message rejected: {e}")))?;
         let after = doc.automerge_mut().get_changes(&[]).len();
         if after != before {
+            // Containers both phones created while apart are folded together
+            // so no record hides behind a concurrent one.
+            doc.heal(kintsugi_core::now_millis())?;
             device.persist()?;
         }
         Ok(after - before)
+    }
+
+    pub(crate) fn tap(&self, direction: Direction, frame: &[u8]) {
+        let tap = self
+            .wire_tap
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(tap) = tap {
+            tap(direction, frame);
+        }
     }
 
     pub(crate) fn refresh_from_disk(&self) -> Result<()> {
@@ -242,6 +278,7 @@ impl Node {
             open_invites: Mutex::new(Vec::new()),
             used_invites: Mutex::new(Vec::new()),
             sync_lock: tokio::sync::Mutex::new(()),
+            wire_tap: TapSlot::default(),
         });
         let router = Router::builder(endpoint)
             .accept(
@@ -332,6 +369,16 @@ impl Node {
             conn.close(VarInt::from_u32(1), b"sync failed");
         }
         report
+    }
+
+    /// Installs (or removes) a tap that sees every sync frame of this node.
+    pub fn set_wire_tap(&self, tap: Option<WireTap>) {
+        *self
+            .shared
+            .wire_tap
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = tap;
     }
 
     /// Stops accepting connections and closes the endpoint.

@@ -23,7 +23,7 @@ use tracing::{debug, warn};
 
 use crate::error::{Result, SyncError};
 use crate::framing::{FrameReader, FrameWriter, MAX_FRAME};
-use crate::node::Shared;
+use crate::node::{Direction, Shared};
 
 pub const SYNC_ALPN: &[u8] = b"kintsugi/sync/1";
 pub(crate) const SYNC_TIMEOUT: Duration = Duration::from_secs(60);
@@ -115,7 +115,7 @@ async fn session(
     if dialler {
         let first = shared
             .with_doc(|doc| Ok(doc.automerge_mut().sync().generate_sync_message(&mut state)))?;
-        send_message(&mut writer, first, &mut report).await?;
+        send_message(shared, &mut writer, first, &mut report).await?;
     }
     for _ in 0..MAX_TURNS {
         let Some(frame) = reader.next().await? else {
@@ -134,7 +134,7 @@ async fn session(
         if next.is_none() && peer_had_nothing {
             break;
         }
-        send_message(&mut writer, next, &mut report).await?;
+        send_message(shared, &mut writer, next, &mut report).await?;
     }
     writer.finish().await?;
     // Wait for the peer to finish too, so nothing we sent is cut off.
@@ -145,11 +145,13 @@ async fn session(
 }
 
 async fn send_message(
+    shared: &Shared,
     writer: &mut FrameWriter,
     message: Option<Message>,
     report: &mut SyncReport,
 ) -> Result<()> {
     let bytes = message.map(Message::encode).unwrap_or_default();
+    shared.tap(Direction::Sent, &bytes);
     if !bytes.is_empty() {
         report.messages_sent += 1;
     }

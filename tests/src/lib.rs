@@ -73,6 +73,7 @@ pub async fn pair(inviter: &Phone, joiner: &Phone) -> Result<()> {
     Ok(())
 }
 
+/// Today's check-in.
 pub fn checkin(safety: i64, note: &str) -> kintsugi_core::CheckInInput {
     kintsugi_core::CheckInInput {
         safety,
@@ -80,5 +81,15 @@ pub fn checkin(safety: i64, note: &str) -> kintsugi_core::CheckInInput {
         connection: 6,
         moods: vec!["hopeful".into()],
         note: Some(note.into()),
+        ..Default::default()
+    }
+}
+
+/// A check-in for the `n`th day of 2026 (one per partner per day).
+pub fn checkin_on(n: u32, safety: i64, note: &str) -> kintsugi_core::CheckInInput {
+    let day = jiff::civil::date(2026, 1, 1) + jiff::Span::new().days(i64::from(n));
+    kintsugi_core::CheckInInput {
+        day: Some(day.to_string()),
+        ..checkin(safety, note)
     }
 }

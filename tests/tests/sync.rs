@@ -4,7 +4,7 @@ use anyhow::Result;
 use iroh::endpoint::{ConnectionError, VarInt, presets};
 use kintsugi_core::Device;
 use kintsugi_sync::protocol::{NOT_PAIRED, SYNC_ALPN};
-use kintsugi_tests::{Phone, bounded, checkin, pair};
+use kintsugi_tests::{Phone, bounded, checkin, checkin_on, pair};
 
 #[tokio::test]
 async fn concurrent_offline_edits_converge_to_the_same_heads() -> Result<()> {
@@ -52,11 +52,10 @@ async fn after_a_restart_only_the_missing_changes_travel() -> Result<()> {
     let ana = Phone::new(&root, "Ana").await?;
     let ben = Phone::new(&root, "Ben").await?;
     pair(&ana, &ben).await?;
-    for day in 0..150 {
-        ana.device().record_checkin(&checkin(
-            day % 11,
-            &format!("day {day}: we talked about the week"),
-        ))?;
+    for day in 0..150u32 {
+        let note = format!("day {day}: we talked about the week");
+        ana.device()
+            .record_checkin(&checkin_on(day, i64::from(day % 11), &note))?;
     }
     let first = bounded("first sync", ana.node.sync_now()).await??;
     // Only Ben's own member entry, written when he joined, comes back.
@@ -74,7 +73,8 @@ async fn after_a_restart_only_the_missing_changes_travel() -> Result<()> {
     let ana = Phone::open(&ana_dir).await?;
     let ben = Phone::open(&ben_dir).await?;
 
-    ana.device().record_checkin(&checkin(8, "one more"))?;
+    ana.device()
+        .record_checkin(&checkin_on(200, 8, "one more"))?;
     let second = bounded("second sync", ana.node.sync_now()).await??;
     // One check-in plus the protocol's heads and bloom filter: a few hundred
     // bytes, against the whole history the first session carried.

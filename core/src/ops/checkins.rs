@@ -1,0 +1,102 @@
+use automerge::ScalarValue;
+use automerge::transaction::Transactable;
+
+use crate::am::Obj;
+use crate::doc::{CHECKINS, CoupleDoc, by_time, revisions};
+use crate::error::Result;
+use crate::model::{CheckIn, CheckInInput, Millis};
+use crate::validate;
+
+impl CoupleDoc {
+    /// Records the author's check-in for a day. At most one per partner per
+    /// day: a second one that day revises the first, and the earlier values
+    /// stay in its history. Skipping days is normal; nothing counts them.
+    pub fn record_checkin(&mut self, input: &CheckInInput, now: Millis) -> Result<String> {
+        let day = validate::day("day", input.day.as_deref())?;
+        let safety = validate::score("safety", input.safety)?;
+        let trust = validate::score("trust", input.trust)?;
+        let connection = validate::score("connection", input.connection)?;
+        let heard = input
+            .heard
+            .map(|h| validate::score("heard", h))
+            .transpose()?;
+        let moods = validate::moods(&input.moods)?;
+        let free_words = validate::free_words(&input.free_words)?;
+        let note =
+            validate::optional_text("note", input.note.as_deref(), validate::MAX_NOTE_CHARS)?;
+
+        let existing = self
+            .checkins()
+            .into_iter()
+            .find(|c| c.author == self.me && c.day == day)
+            .map(|c| c.id);
+        let (id, obj, message) = match existing {
+            Some(id) => {
+                let (id, obj) = self.find(CHECKINS, "check-in", &id)?;
+                (id, obj, "revise check-in")
+            }
+            None => {
+                let (id, obj) = self.new_record(CHECKINS, "author", now)?;
+                self.doc.put(&obj, "day", day.as_str())?;
+                self.container(&obj, "revisions")?;
+                (id, obj, "record check-in")
+            }
+        };
+        let revising = message == "revise check-in";
+        let fields: [(&str, Option<ScalarValue>); 6] = [
+            ("safety", Some(u64::from(safety).into())),
+            ("trust", Some(u64::from(trust).into())),
+            ("connection", Some(u64::from(connection).into())),
+            ("heard", heard.map(|h| u64::from(h).into())),
+            ("note", note.as_deref().map(Into::into)),
+            ("recorded_at", Some(now.into())),
+        ];
+        for (field, value) in fields {
+            if revising && field != "recorded_at" {
+                self.revise(&obj, field, value, now)?;
+            } else if let Some(value) = value {
+                self.doc.put(&obj, field, value)?;
+            }
+        }
+        self.put_list(&obj, "moods", &moods)?;
+        self.put_list(&obj, "free_words", &free_words)?;
+        self.commit(message, now);
+        Ok(id)
+    }
+
+    /// Every check-in of both partners, oldest first.
+    pub fn checkins(&self) -> Vec<CheckIn> {
+        let mut out: Vec<CheckIn> = self
+            .records(CHECKINS)
+            .into_iter()
+            .map(|(id, c)| read_checkin(id, &c))
+            .collect();
+        by_time(&mut out, |c| (c.recorded_at, c.id.as_str()));
+        out
+    }
+}
+
+fn read_checkin(id: String, c: &Obj<'_>) -> CheckIn {
+    let recorded_at = c.time("recorded_at");
+    CheckIn {
+        author: c.string("author"),
+        // Schema 1 check-ins had no day: use the UTC day of recording.
+        day: c.str("day").unwrap_or_else(|| utc_day(recorded_at)),
+        recorded_at,
+        safety: c.small("safety", 10).unwrap_or(0),
+        trust: c.small("trust", 10).unwrap_or(0),
+        connection: c.small("connection", 10).unwrap_or(0),
+        heard: c.small("heard", 10),
+        moods: c.strings("moods"),
+        free_words: c.strings("free_words"),
+        note: c.str("note"),
+        revisions: revisions(c),
+        id,
+    }
+}
+
+pub(crate) fn utc_day(ms: Millis) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
+        .unwrap_or_else(|_| "1970-01-01".into())
+}

@@ -1,0 +1,60 @@
+use automerge::transaction::Transactable;
+
+use crate::doc::{CoupleDoc, PHASE_CHANGES, by_time};
+use crate::error::{CoreError, Result};
+use crate::model::{Millis, Phase, PhaseChange};
+use crate::validate;
+
+impl CoupleDoc {
+    /// Moves the recovery phase (atone → attune → attach). Forward only by a
+    /// partner whose role is "I was hurt" or "both": forgiveness is on the hurt
+    /// partner's schedule. Either partner may move it back.
+    pub fn set_phase(&mut self, to: Phase, note: Option<&str>, now: Millis) -> Result<String> {
+        let note = validate::optional_text("note", note, validate::MAX_NOTE_CHARS)?;
+        let from = self.current_phase();
+        if to == from {
+            return Err(CoreError::NotPermitted(
+                "the recovery phase is already there",
+            ));
+        }
+        if to > from && !self.role_of(&self.me.clone()).may_advance_phase() {
+            return Err(CoreError::NotPermitted(
+                "only a partner who says \"I was hurt\" (or \"both\") moves the recovery phase forward",
+            ));
+        }
+        let (id, obj) = self.new_record(PHASE_CHANGES, "by", now)?;
+        self.doc.put(&obj, "at", now)?;
+        self.doc.put(&obj, "from", from.as_str())?;
+        self.doc.put(&obj, "to", to.as_str())?;
+        self.put_opt_text(&obj, "note", note.as_deref())?;
+        self.commit("change recovery phase", now);
+        Ok(id)
+    }
+
+    pub fn current_phase(&self) -> Phase {
+        crate::model::Snapshot {
+            phase_changes: self.phase_changes(),
+            ..Default::default()
+        }
+        .phase()
+    }
+
+    pub fn phase_changes(&self) -> Vec<PhaseChange> {
+        let mut out: Vec<PhaseChange> = self
+            .records(PHASE_CHANGES)
+            .into_iter()
+            .filter_map(|(id, c)| {
+                Some(PhaseChange {
+                    by: c.string("by"),
+                    at: c.time("at"),
+                    from: Phase::parse(&c.str("from")?)?,
+                    to: Phase::parse(&c.str("to")?)?,
+                    note: c.str("note"),
+                    id,
+                })
+            })
+            .collect();
+        by_time(&mut out, |c| (c.at, c.id.as_str()));
+        out
+    }
+}

@@ -1,0 +1,179 @@
+//! Weekly trend bands: for each partner and each ISO week in which they
+//! checked in, the middle and the spread of their scores. A band shows an
+//! up-and-down week as what it is, a range, rather than singling out a bad
+//! day; a week without check-ins is simply absent, never a zero.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::model::{CheckIn, Snapshot};
+use crate::views::days::{iso_week_label, iso_week_start, parse_day};
+use crate::views::stats::quantile;
+
+/// The middle and spread of one score over one week.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Band {
+    pub median: f32,
+    /// The lowest score of the week.
+    pub low: u8,
+    /// The highest score of the week.
+    pub high: u8,
+    /// First quartile (linear interpolation between neighbours).
+    pub q1: f32,
+    /// Third quartile (linear interpolation between neighbours).
+    pub q3: f32,
+}
+
+impl Band {
+    /// The band of a non-empty sample; `None` when there is nothing to describe.
+    pub fn of(values: &[u8]) -> Option<Band> {
+        let mut sorted: Vec<u8> = values.to_vec();
+        sorted.sort_unstable();
+        let low = *sorted.first()?;
+        let high = *sorted.last()?;
+        let as_f32: Vec<f32> = sorted.iter().map(|v| f32::from(*v)).collect();
+        Some(Band {
+            median: quantile(&as_f32, 0.5)?,
+            low,
+            high,
+            q1: quantile(&as_f32, 0.25)?,
+            q3: quantile(&as_f32, 0.75)?,
+        })
+    }
+}
+
+/// One partner's check-ins in one ISO week.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeeklyBand {
+    /// The member id.
+    pub member: String,
+    /// The ISO week, e.g. `2026-W47`.
+    pub week: String,
+    /// The Monday the week starts on (`YYYY-MM-DD`).
+    pub week_start: String,
+    /// How many check-ins the week holds (at least one).
+    pub checkins: u32,
+    pub safety: Band,
+    pub trust: Band,
+    pub connection: Band,
+    /// "Did you feel listened to?", over the check-ins that answered it;
+    /// `None` when none did.
+    pub heard: Option<Band>,
+}
+
+/// One band per (member, ISO week) with at least one check-in, ordered by
+/// member id, then week. The week comes from each check-in's own `day` (the
+/// author's local day); check-ins whose day cannot be read are left out.
+pub fn weekly_bands(snapshot: &Snapshot) -> Vec<WeeklyBand> {
+    let mut groups: BTreeMap<(&str, jiff::civil::Date), Vec<&CheckIn>> = BTreeMap::new();
+    for c in &snapshot.checkins {
+        if let Some(day) = parse_day(&c.day) {
+            groups
+                .entry((c.author.as_str(), iso_week_start(day)))
+                .or_default()
+                .push(c);
+        }
+    }
+    groups
+        .into_iter()
+        .filter_map(|((member, monday), checkins)| {
+            let scores = |f: fn(&CheckIn) -> u8| checkins.iter().map(|c| f(c)).collect::<Vec<u8>>();
+            let heard: Vec<u8> = checkins.iter().filter_map(|c| c.heard).collect();
+            Some(WeeklyBand {
+                member: member.to_owned(),
+                week: iso_week_label(monday),
+                week_start: monday.to_string(),
+                checkins: checkins.len() as u32,
+                safety: Band::of(&scores(|c| c.safety))?,
+                trust: Band::of(&scores(|c| c.trust))?,
+                connection: Band::of(&scores(|c| c.connection))?,
+                heard: Band::of(&heard),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::views::fixtures::*;
+
+    #[test]
+    fn an_up_and_down_week_is_a_band_not_a_failure() {
+        let mut s = couple();
+        s.checkins.push(checkin("c1", ANA, "2026-11-16", 2, 3, 4));
+        s.checkins.push(checkin("c2", ANA, "2026-11-19", 9, 8, 7));
+        let bands = weekly_bands(&s);
+        assert_eq!(bands.len(), 1);
+        let b = &bands[0];
+        assert_eq!(
+            (b.member.as_str(), b.week.as_str(), b.week_start.as_str()),
+            (ANA, "2026-W47", "2026-11-16")
+        );
+        assert_eq!(b.checkins, 2);
+        assert_eq!(b.safety.median, 5.5);
+        assert_eq!((b.safety.low, b.safety.high), (2, 9));
+        assert_eq!((b.safety.q1, b.safety.q3), (3.75, 7.25));
+        assert_eq!(b.heard, None);
+        let json = serde_json::to_value(b).unwrap();
+        let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
+        assert!(
+            keys.iter()
+                .all(|k| !k.contains("fail") && !k.contains("miss") && !k.contains("streak"))
+        );
+    }
+
+    #[test]
+    fn a_skipped_week_is_absent_not_zero() {
+        let mut s = couple();
+        s.checkins.push(checkin("c1", ANA, "2026-11-02", 5, 5, 5)); // W45
+        s.checkins.push(checkin("c2", ANA, "2026-11-18", 6, 6, 6)); // W47
+        let weeks: Vec<String> = weekly_bands(&s).into_iter().map(|b| b.week).collect();
+        assert_eq!(weeks, vec!["2026-W45", "2026-W47"]);
+    }
+
+    #[test]
+    fn partners_get_their_own_bands_and_heard_is_banded_when_given() {
+        let mut s = couple();
+        s.checkins
+            .push(heard(checkin("c1", BEN, "2026-11-17", 6, 7, 8), 4));
+        s.checkins.push(checkin("c2", BEN, "2026-11-18", 6, 7, 8));
+        s.checkins.push(checkin("c3", ANA, "2026-11-17", 3, 2, 4));
+        let mut unreadable = checkin("c4", ANA, "2026-11-18", 3, 2, 4);
+        unreadable.day = "bad day".into();
+        s.checkins.push(unreadable);
+        let bands = weekly_bands(&s);
+        assert_eq!(bands.len(), 2);
+        assert_eq!((bands[0].member.as_str(), bands[0].checkins), (ANA, 1));
+        assert_eq!((bands[1].member.as_str(), bands[1].checkins), (BEN, 2));
+        assert_eq!(
+            bands[1].heard,
+            Some(Band {
+                median: 4.0,
+                low: 4,
+                high: 4,
+                q1: 4.0,
+                q3: 4.0
+            })
+        );
+    }
+
+    #[test]
+    fn weeks_follow_iso_years() {
+        let mut s = couple();
+        s.checkins.push(checkin("c1", ANA, "2027-01-01", 5, 5, 5));
+        s.checkins.push(checkin("c2", ANA, "2026-12-28", 7, 7, 7));
+        let bands = weekly_bands(&s);
+        assert_eq!(bands.len(), 1);
+        assert_eq!(
+            (bands[0].week.as_str(), bands[0].week_start.as_str()),
+            ("2026-W53", "2026-12-28")
+        );
+    }
+
+    #[test]
+    fn empty_snapshot_gives_no_bands() {
+        assert!(weekly_bands(&Snapshot::default()).is_empty());
+    }
+}

@@ -1,0 +1,107 @@
+//! Documents written by the walking skeleton (schema 1) open, read and
+//! migrate, also when both phones migrate while apart.
+
+mod common;
+
+use common::{DAY, T0};
+use kintsugi_core::automerge::transaction::Transactable;
+use kintsugi_core::automerge::{ActorId, AutoCommit, ObjType, ROOT};
+use kintsugi_core::*;
+
+/// The skeleton's layout, written the way the skeleton wrote it.
+fn schema1_document() -> Vec<u8> {
+    let mut doc = AutoCommit::new().with_actor(ActorId::from(vec![0xa; 16]));
+    let ana = "0a".repeat(16);
+    let ben = "0b".repeat(16);
+    doc.put(ROOT, "schema_version", 1u64).unwrap();
+    doc.put(ROOT, "couple_id", "c0ffee").unwrap();
+    doc.put(ROOT, "created_at", T0).unwrap();
+    doc.put(ROOT, "created_by", ana.as_str()).unwrap();
+    let members = doc.put_object(ROOT, "members", ObjType::Map).unwrap();
+    for (id, name) in [(&ana, "Ana"), (&ben, "Ben")] {
+        let m = doc.put_object(&members, id.as_str(), ObjType::Map).unwrap();
+        doc.put(&m, "name", name).unwrap();
+        doc.put(&m, "joined_at", T0).unwrap();
+    }
+    let agreements = doc.put_object(ROOT, "agreements", ObjType::Map).unwrap();
+    let a = doc.put_object(&agreements, "agr1", ObjType::Map).unwrap();
+    doc.put(&a, "text", "No contact").unwrap();
+    doc.put(&a, "proposed_by", ben.as_str()).unwrap();
+    doc.put(&a, "proposed_at", T0).unwrap();
+    let p = doc.put_object(&agreements, "agr2", ObjType::Map).unwrap();
+    doc.put(&p, "text", "Walks on Sunday").unwrap();
+    doc.put(&p, "proposed_by", ben.as_str()).unwrap();
+    doc.put(&p, "proposed_at", T0 + 1).unwrap();
+    doc.put(&p, "accepted_by", ana.as_str()).unwrap();
+    doc.put(&p, "accepted_at", T0 + 2).unwrap();
+    let checkins = doc.put_object(ROOT, "checkins", ObjType::Map).unwrap();
+    let c = doc.put_object(&checkins, "chk1", ObjType::Map).unwrap();
+    doc.put(&c, "author", ana.as_str()).unwrap();
+    doc.put(&c, "recorded_at", T0 + DAY + 5).unwrap();
+    doc.put(&c, "safety", 4u64).unwrap();
+    doc.put(&c, "trust", 3u64).unwrap();
+    doc.put(&c, "connection", 5u64).unwrap();
+    let moods = doc.put_object(&c, "moods", ObjType::List).unwrap();
+    doc.insert(&moods, 0, "sad").unwrap();
+    doc.commit();
+    doc.save()
+}
+
+#[test]
+fn a_schema1_document_reads_as_before() {
+    let doc = CoupleDoc::load(&schema1_document(), &ActorId::from(vec![0xa; 16])).unwrap();
+    assert_eq!(doc.schema_version().unwrap(), 1);
+    let agreements = doc.agreements();
+    assert_eq!(agreements[0].status(), AgreementStatus::Proposed);
+    assert_eq!(agreements[1].status(), AgreementStatus::InForce);
+    assert_eq!(agreements[1].text(), "Walks on Sunday");
+    let checkin = &doc.checkins()[0];
+    assert_eq!(
+        (checkin.day.as_str(), checkin.safety, checkin.moods.clone()),
+        ("2026-01-06", 4, vec!["sad".to_owned()])
+    );
+    let members = doc.members();
+    assert!(members.iter().all(|m| m.role == Role::Unsaid));
+}
+
+#[test]
+fn the_first_write_migrates_and_old_records_keep_working() {
+    let mut ana = CoupleDoc::load(&schema1_document(), &ActorId::from(vec![0xa; 16])).unwrap();
+    ana.make_request("Call me at lunch", T0 + 2 * DAY).unwrap();
+    assert_eq!(ana.schema_version().unwrap(), SCHEMA_VERSION);
+    // The skeleton's pending agreement can still be accepted, and keeps its wording.
+    let a = ana.accept_agreement("agr1", T0 + 3 * DAY).unwrap();
+    assert_eq!(a.status(), AgreementStatus::InForce);
+    assert_eq!(a.text(), "No contact");
+    assert_eq!(ana.checkins().len(), 1);
+}
+
+#[test]
+fn two_phones_migrating_while_apart_lose_nothing() {
+    let v1 = schema1_document();
+    let mut ana = CoupleDoc::load(&v1, &ActorId::from(vec![0xa; 16])).unwrap();
+    let mut ben = CoupleDoc::load(&v1, &ActorId::from(vec![0xb; 16])).unwrap();
+    // Each creates the new root maps on its own.
+    ana.make_request("Call me at lunch", T0 + DAY).unwrap();
+    ana.appreciate("Thank you for the flowers", T0 + DAY)
+        .unwrap();
+    ben.disclose("She emailed; I did not reply", None, T0 + DAY)
+        .unwrap();
+    ben.appreciate("Thank you for listening", T0 + DAY).unwrap();
+
+    let (a, b) = (ana.save(), ben.save());
+    ana.merge_bytes(&b).unwrap();
+    ben.merge_bytes(&a).unwrap();
+    let healed = ana.heal(T0 + 2 * DAY).unwrap() + ben.heal(T0 + 2 * DAY).unwrap();
+    assert!(healed > 0, "the concurrent root maps were folded together");
+    let (a, b) = (ana.save(), ben.save());
+    ana.merge_bytes(&b).unwrap();
+    ben.merge_bytes(&a).unwrap();
+
+    for doc in [&ana, &ben] {
+        assert_eq!(doc.requests().len(), 1);
+        assert_eq!(doc.disclosures().len(), 1);
+        assert_eq!(doc.appreciations().len(), 2, "both thanks survive");
+    }
+    assert_eq!(ana.snapshot(), ben.snapshot());
+}
