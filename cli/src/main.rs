@@ -1,18 +1,16 @@
 //! `kintsugi`: the couple's shared space in a terminal, and the two-device demo.
 
+mod commands;
 mod demo;
 mod render;
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
-use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand};
-use kintsugi_core::{CheckInInput, Device};
-use kintsugi_sync::{NetworkConfig, Node};
+use anyhow::{Context, Result};
+use clap::Parser;
+use kintsugi_sync::NetworkConfig;
 
-use crate::render::Names;
+use crate::commands::{Command, Ctx};
 
 #[derive(Parser)]
 #[command(
@@ -39,76 +37,18 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Subcommand)]
-enum Command {
-    /// Set up this device with the name your partner will see.
-    Init {
-        #[arg(long)]
-        name: String,
-    },
-    /// Pair with your partner's device.
-    Pair {
-        #[command(subcommand)]
-        action: PairAction,
-    },
-    /// Record a check-in: how safe, trusting and connected you feel (0–10).
-    Checkin {
-        #[arg(long)]
-        safety: i64,
-        #[arg(long)]
-        trust: i64,
-        #[arg(long)]
-        connection: i64,
-        /// A mood word (repeat for several): angry, sad, numb, jealous, doubtful, hopeful…
-        #[arg(long = "mood")]
-        moods: Vec<String>,
-        #[arg(long)]
-        note: Option<String>,
-    },
-    /// Agreements: proposed by one partner, in force once the other accepts.
-    Agreement {
-        #[command(subcommand)]
-        action: AgreementAction,
-    },
-    /// List every check-in of both partners.
-    Checkins {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Sync with your partner now (they must be reachable, e.g. running `serve`).
-    Sync,
-    /// Stay reachable for your partner until interrupted (Ctrl-C).
-    Serve,
-    /// Two devices in temporary directories pair, write apart, sync and converge.
-    Demo,
+fn main() -> std::process::ExitCode {
+    match start() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            // One plain line with the whole chain of causes; no backtrace.
+            eprintln!("Error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
-#[derive(Subcommand)]
-enum PairAction {
-    /// Show a QR code for your partner to scan, and wait until they join.
-    Invite {
-        /// Also write the QR code as an SVG image.
-        #[arg(long)]
-        svg: Option<PathBuf>,
-    },
-    /// Join the partner whose pairing code (kintsugi:…) you scanned.
-    Join { payload: String },
-}
-
-#[derive(Subcommand)]
-enum AgreementAction {
-    /// Propose an agreement.
-    Propose { text: String },
-    /// Accept your partner's proposal (the id or its first characters).
-    Accept { id: String },
-    /// List agreements.
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-fn main() -> Result<()> {
+fn start() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KINTSUGI_LOG")
@@ -137,150 +77,5 @@ async fn run(cli: Cli) -> Result<()> {
             cli.network
         )
     })?;
-    let open = || Device::open(&dir).with_context(|| format!("opening {}", dir.display()));
-
-    match cli.command {
-        Command::Demo => unreachable!("handled above"),
-        Command::Init { name } => {
-            let device = Device::init(&dir, &name)?;
-            println!(
-                "This device is set up for {} in {}",
-                device.profile().name,
-                dir.display()
-            );
-        }
-        Command::Pair { action } => {
-            let node = spawn(open()?, &network).await?;
-            let result = pair(&node, action).await;
-            node.shutdown().await;
-            result?;
-        }
-        Command::Checkin {
-            safety,
-            trust,
-            connection,
-            moods,
-            note,
-        } => {
-            let mut device = open()?;
-            let input = CheckInInput {
-                safety,
-                trust,
-                connection,
-                moods,
-                note,
-                ..Default::default()
-            };
-            let id = device.record_checkin(&input)?;
-            println!(
-                "Check-in recorded ({}). It reaches your partner at the next sync.",
-                render::short(&id)
-            );
-        }
-        Command::Agreement { action } => {
-            let mut device = open()?;
-            match action {
-                AgreementAction::Propose { text } => {
-                    let id = device.propose_agreement(&text)?;
-                    println!(
-                        "Proposed agreement {}. It is in force once your partner accepts it.",
-                        render::short(&id)
-                    );
-                }
-                AgreementAction::Accept { id } => {
-                    let agreement = device.accept_agreement(&id)?;
-                    println!(
-                        "Agreement {} is now in force: {}",
-                        render::short(&agreement.id),
-                        agreement.text()
-                    );
-                }
-                AgreementAction::List { json } => {
-                    let agreements = device.agreements()?;
-                    if json {
-                        println!(
-                            "{}",
-                            serde_json::to_string_pretty(&render::agreements_json(&agreements))?
-                        );
-                    } else {
-                        for line in render::agreement_lines(&agreements, &Names::of(&device)) {
-                            println!("{line}");
-                        }
-                    }
-                }
-            }
-        }
-        Command::Checkins { json } => {
-            let device = open()?;
-            let checkins = device.checkins()?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&checkins)?);
-            } else {
-                for line in render::checkin_lines(&checkins, &Names::of(&device)) {
-                    println!("{line}");
-                }
-            }
-        }
-        Command::Sync => {
-            let node = spawn(open()?, &network).await?;
-            let result = node.sync_now().await;
-            node.shutdown().await;
-            let report = result?;
-            println!(
-                "Up to date with your partner: {} new change(s) received, {} bytes sent, {} received.",
-                report.changes_received, report.bytes_sent, report.bytes_received
-            );
-        }
-        Command::Serve => {
-            let node = spawn(open()?, &network).await?;
-            match node.partner() {
-                Some(p) => println!("Reachable for {} — press Ctrl-C to stop.", p.name),
-                None => println!("Reachable, but not paired yet — press Ctrl-C to stop."),
-            }
-            flush();
-            tokio::signal::ctrl_c()
-                .await
-                .context("waiting for Ctrl-C")?;
-            node.shutdown().await;
-        }
-    }
-    Ok(())
-}
-
-async fn spawn(device: Device, network: &NetworkConfig) -> Result<Node> {
-    Node::spawn(Arc::new(Mutex::new(device)), network)
-        .await
-        .context("starting networking")
-}
-
-async fn pair(node: &Node, action: PairAction) -> Result<()> {
-    match action {
-        PairAction::Invite { svg } => {
-            let invite = node.create_invite()?;
-            if let Some(path) = svg {
-                std::fs::write(&path, invite.qr_svg()?)
-                    .with_context(|| format!("writing {}", path.display()))?;
-            }
-            println!("Ask your partner to scan this code with Kintsugi:\n");
-            println!("{}", invite.qr_terminal()?);
-            println!("or to run: kintsugi pair join <code>, with this code:");
-            // On a line of its own, flushed now: scripts and the partner read it while we wait.
-            println!("{}", invite.payload());
-            flush();
-            let partner = node.wait_for_partner().await;
-            println!("Paired with {}.", partner.name);
-        }
-        PairAction::Join { payload } => {
-            if node.partner().is_some() {
-                bail!("this device is already paired");
-            }
-            let partner = node.join(&payload).await?;
-            println!("Paired with {}. You now share one space.", partner.name);
-        }
-    }
-    Ok(())
-}
-
-fn flush() {
-    let _ = std::io::stdout().flush();
+    commands::run(&Ctx { dir, network }, cli.command).await
 }

@@ -1,76 +1,11 @@
 //! The `kintsugi` binary driven as a user would: separate processes per
 //! command, two data directories, loopback networking.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod common;
 
-const STEP: Duration = Duration::from_secs(60);
+use std::process::Stdio;
 
-fn kintsugi(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kintsugi"));
-    cmd.arg("--data-dir")
-        .arg(dir)
-        .arg("--network")
-        .arg("loopback");
-    cmd
-}
-
-fn run(dir: &Path, args: &[&str]) -> String {
-    let out = bounded_output(kintsugi(dir).args(args));
-    assert!(
-        out.status.success(),
-        "kintsugi {args:?} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn bounded_output(cmd: &mut Command) -> Output {
-    let child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let pid = child.id();
-    std::thread::spawn(move || tx.send(child.wait_with_output()));
-    match rx.recv_timeout(STEP) {
-        Ok(out) => out.unwrap(),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-            panic!("command did not finish within {STEP:?}");
-        }
-    }
-}
-
-/// Waits for the first line of the child's stdout that satisfies `pred`.
-fn read_until(child: &mut Child, pred: impl Fn(&str) -> bool + Send + 'static) -> String {
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        // Keep draining after the match so the child never writes into a closed pipe.
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if pred(&line) {
-                let _ = tx.send(line);
-            }
-        }
-    });
-    rx.recv_timeout(STEP)
-        .expect("expected output did not appear in time")
-}
-
-struct KillOnDrop(Child);
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::*;
 
 #[test]
 fn two_devices_pair_write_and_sync_through_the_cli() {
@@ -222,18 +157,4 @@ fn bad_input_gets_a_clear_error_and_changes_nothing() {
         String::from_utf8_lossy(&out.stderr).contains("not a valid Kintsugi pairing code"),
         "{out:?}"
     );
-}
-
-fn wait_bounded(child: &mut Child) -> std::process::ExitStatus {
-    let deadline = std::time::Instant::now() + STEP;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "process did not exit in time"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }

@@ -45,6 +45,10 @@ pub struct Device {
     store: Store,
     profile: DeviceProfile,
     doc: Option<CoupleDoc>,
+    /// Size and modification time of the document file when this process
+    /// last read or wrote it: when unchanged, no other process wrote since,
+    /// and the merge from disk is skipped.
+    seen_on_disk: Option<FileStamp>,
 }
 
 impl Device {
@@ -91,10 +95,12 @@ impl Device {
             })?),
             None => None,
         };
+        let seen_on_disk = file_stamp(&store.path(files::DOCUMENT));
         Ok(Device {
             store,
             profile,
             doc,
+            seen_on_disk,
         })
     }
 
@@ -245,6 +251,7 @@ impl Device {
         if let Some(doc) = self.doc.as_mut() {
             let bytes = doc.save();
             self.store.write(files::DOCUMENT, &bytes)?;
+            self.seen_on_disk = file_stamp(&self.store.path(files::DOCUMENT));
         }
         Ok(out)
     }
@@ -268,6 +275,19 @@ impl Device {
         }
         Ok(())
     }
+}
+
+/// (inode, size, mtime) of a file; every save renames a new file into
+/// place, so any write by another process changes the stamp.
+type FileStamp = (u64, u64, std::time::SystemTime);
+
+fn file_stamp(path: &std::path::Path) -> Option<FileStamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let ino = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let ino = 0;
+    Some((ino, meta.len(), meta.modified().ok()?))
 }
 
 fn read_profile(store: &Store) -> Result<Option<DeviceProfile>> {

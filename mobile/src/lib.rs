@@ -6,14 +6,25 @@
 //! same whichever executor the foreign side polls them from. Errors are one
 //! enum, [`KintsugiError`]; UniFFI turns any panic into an exception rather
 //! than letting it cross the boundary.
+//!
+//! The methods other than networking are synchronous: each reads or writes
+//! the data directory (a write is durable on disk before it returns), so call
+//! them off the UI thread. Before pairing, those about the shared space fail
+//! with `NotPaired`; the private journal and notes work from the start. They
+//! are grouped by family in `api/`; the records they take and return are in
+//! `records/`.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use kintsugi_core::Device;
+use kintsugi_core::{CoreError, CoupleDoc, Device, Millis, Snapshot, notify};
 use kintsugi_sync::{NetworkConfig, Node};
 type NodeSlot = Arc<tokio::sync::Mutex<Option<Arc<Node>>>>;
+/// What `notices_since_last_call` compares against: the shared space as it
+/// stood when notices were last reported (`None`: empty).
+type SeenSlot = Arc<Mutex<Option<Snapshot>>>;
 
+mod api;
 mod error;
 mod records;
 
@@ -30,6 +41,7 @@ pub struct Companion {
     device: Arc<Mutex<Device>>,
     network: NetworkConfig,
     node: NodeSlot,
+    seen: SeenSlot,
     /// Taken only in `Drop`.
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -49,10 +61,13 @@ impl Companion {
             .map_err(|e| KintsugiError::Internal {
                 message: format!("cannot start the async runtime: {e}"),
             })?;
+        // Notices report what arrives from now on, not what was already here.
+        let seen = Arc::new(Mutex::new(device.snapshot().ok()));
         Ok(Arc::new(Companion {
             device: Arc::new(Mutex::new(device)),
             network: config.network.into(),
             node: NodeSlot::default(),
+            seen,
             runtime: Some(runtime),
         }))
     }
@@ -93,10 +108,27 @@ impl Companion {
             .await
     }
 
-    /// Syncs with the partner now; returns once both devices hold each other's changes.
+    /// Syncs with the partner now; returns once both devices hold each
+    /// other's changes. The summary carries the content-free notices of what
+    /// the partner did that this device had not reported yet (see
+    /// `notices_since_last_call`).
     pub async fn sync_now(&self) -> Result<SyncSummary> {
-        self.with_node(|node| async move { Ok(node.sync_now().await?.into()) })
-            .await
+        let (device, seen) = (self.device.clone(), self.seen.clone());
+        self.with_node(|node| async move {
+            let report = node.sync_now().await?;
+            let notices = take_notices(&device, &seen)?;
+            Ok(SyncSummary::new(report, notices))
+        })
+        .await
+    }
+
+    /// Content-free notices of what the partner did since the last call of
+    /// this method or of `sync_now` (or since the companion was opened): the
+    /// partner's device may push changes at any time while both are online.
+    /// Each thing is reported once. Kept in memory only: a new companion
+    /// starts from what is on disk when it opens. Empty before pairing.
+    pub fn notices_since_last_call(&self) -> Result<Vec<Notice>> {
+        take_notices(&self.device, &self.seen)
     }
 
     /// Stops networking. The companion stays usable offline; a later network
@@ -112,50 +144,35 @@ impl Companion {
         })
         .await
     }
-
-    /// Proposes an agreement; it is in force once the partner accepts it. Returns its id.
-    pub fn propose_agreement(&self, text: String) -> Result<String> {
-        Ok(self.device().propose_agreement(&text)?)
-    }
-
-    /// Accepts the partner's proposal.
-    pub fn accept_agreement(&self, id: String) -> Result<Agreement> {
-        let mut device = self.device();
-        let agreement = device.accept_agreement(&id)?;
-        Ok(records::agreement(agreement, device.member_id()))
-    }
-
-    /// Records today's check-in. Returns its id.
-    pub fn record_checkin(&self, input: CheckInInput) -> Result<String> {
-        Ok(self.device().record_checkin(&input.into())?)
-    }
-
-    /// Every agreement, oldest first.
-    pub fn agreements(&self) -> Result<Vec<Agreement>> {
-        let device = self.device();
-        let me = device.member_id().to_owned();
-        Ok(device
-            .agreements()?
-            .into_iter()
-            .map(|a| records::agreement(a, &me))
-            .collect())
-    }
-
-    /// Every check-in of both partners, oldest first.
-    pub fn checkins(&self) -> Result<Vec<CheckIn>> {
-        let device = self.device();
-        let me = device.member_id().to_owned();
-        Ok(device
-            .checkins()?
-            .into_iter()
-            .map(|c| records::checkin(c, &me))
-            .collect())
-    }
 }
 
 impl Companion {
     fn device(&self) -> MutexGuard<'_, Device> {
-        self.device.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.device)
+    }
+
+    /// Runs one operation on the shared document, durably.
+    fn update<T>(
+        &self,
+        f: impl FnOnce(&mut CoupleDoc, Millis) -> kintsugi_core::Result<T>,
+    ) -> Result<T> {
+        Ok(self.device().update(f)?)
+    }
+
+    /// Reads the shared document; `f` also gets this device's member id.
+    fn read<T>(&self, f: impl FnOnce(&CoupleDoc, &str) -> T) -> Result<T> {
+        let device = self.device();
+        Ok(f(device.doc()?, device.member_id()))
+    }
+
+    /// Computes a derived view from a snapshot taken under the lock and
+    /// released before the view runs.
+    fn view<T>(&self, f: impl FnOnce(&Snapshot, &str) -> T) -> Result<T> {
+        let (snapshot, me) = {
+            let device = self.device();
+            (device.snapshot()?, device.member_id().to_owned())
+        };
+        Ok(f(&snapshot, &me))
     }
 
     fn runtime(&self) -> &tokio::runtime::Runtime {
@@ -198,6 +215,28 @@ impl Companion {
         })
         .await
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The notices of what the partner did between the snapshot in `seen` and
+/// now; `seen` moves to now, so each thing is reported once.
+fn take_notices(device: &Mutex<Device>, seen: &Mutex<Option<Snapshot>>) -> Result<Vec<Notice>> {
+    let mut seen = lock(seen);
+    let (now, me) = {
+        let device = lock(device);
+        match device.snapshot() {
+            Ok(snapshot) => (snapshot, device.member_id().to_owned()),
+            Err(CoreError::NoCouple) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let before = seen.take().unwrap_or_default();
+    let notices = notify::notices(&before, &now, &me);
+    *seen = Some(now);
+    Ok(notices.into_iter().map(Into::into).collect())
 }
 
 struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);

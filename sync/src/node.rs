@@ -107,19 +107,24 @@ impl Shared {
     pub(crate) fn apply_sync_message(&self, state: &mut State, message: Message) -> Result<usize> {
         let mut device = self.device();
         let doc = device.doc_mut()?;
-        let before = doc.automerge_mut().get_changes(&[]).len();
+        let before = doc.heads();
         doc.automerge_mut()
             .sync()
             .receive_sync_message(state, message)
             .map_err(|e| SyncError::Protocol(format!("sync message rejected: {e}")))?;
-        let after = doc.automerge_mut().get_changes(&[]).len();
-        if after != before {
+        // Only what is new since `before`: cheap, unlike listing all history.
+        let new = if doc.heads() == before {
+            0
+        } else {
+            doc.automerge_mut().get_changes(&before).len()
+        };
+        if new > 0 {
             // Containers both phones created while apart are folded together
             // so no record hides behind a concurrent one.
             doc.heal(kintsugi_core::now_millis())?;
             device.persist()?;
         }
-        Ok(after - before)
+        Ok(new)
     }
 
     pub(crate) fn tap(&self, direction: Direction, frame: &[u8]) {
@@ -349,7 +354,13 @@ impl Node {
                 "this is this device's own pairing code".into(),
             ));
         }
-        pairing::join(&self.shared, &invite).await
+        let partner = pairing::join(&self.shared, &invite).await?;
+        // One sync at once, so the inviter learns our member entry (and can,
+        // say, send an appreciation) without waiting for a later sync.
+        if let Err(e) = self.sync_now().await {
+            tracing::warn!("first sync after pairing: {e}");
+        }
+        Ok(partner)
     }
 
     /// Dials the partner and runs one sync session; returns once both devices

@@ -3,9 +3,10 @@
 //!
 //! The two sides take turns, the dialler first. Each turn a side applies what
 //! it received, then sends its next Automerge sync message, or an empty frame
-//! when it has nothing to say. A side that receives an empty frame while it
-//! has nothing to say either knows the two documents agree: it finishes its
-//! stream, the other side sees the end and finishes too. Every received change
+//! when it has nothing to say. A side that has nothing to say, and either
+//! received an empty frame or sees the peer's heads equal its own, knows the
+//! two documents agree: it finishes its stream, the other side sees the end
+//! and finishes too. Every received change
 //! is written to disk before the reply goes out, so when the dialler returns,
 //! both devices hold both sides' changes durably.
 //!
@@ -41,6 +42,9 @@ pub struct SyncReport {
     pub bytes_received: u64,
     /// Changes from the partner that were new here.
     pub changes_received: u64,
+    /// Frames this side sent, empty ones included. For the dialler, each is
+    /// answered before the next: its count is the session's round trips.
+    pub frames_sent: u32,
     pub duration_ms: u64,
 }
 
@@ -129,9 +133,18 @@ async fn session(
                 .map_err(|e| SyncError::Protocol(format!("sync message: {e}")))?;
             report.changes_received += shared.apply_sync_message(&mut state, message)? as u64;
         }
-        let next = shared
-            .with_doc(|doc| Ok(doc.automerge_mut().sync().generate_sync_message(&mut state)))?;
-        if next.is_none() && peer_had_nothing {
+        let (next, same_heads) = shared.with_doc(|doc| {
+            let next = doc.automerge_mut().sync().generate_sync_message(&mut state);
+            let mut mine = doc.heads();
+            mine.sort();
+            let mut theirs = state.their_heads.clone().unwrap_or_default();
+            theirs.sort();
+            Ok((next, theirs == mine))
+        })?;
+        // Done when we have nothing to say and either the peer had nothing
+        // either, or the peer's heads are ours (the documents are identical):
+        // the latter saves a round trip of empty frames.
+        if next.is_none() && (peer_had_nothing || same_heads) {
             break;
         }
         send_message(shared, &mut writer, next, &mut report).await?;
@@ -152,6 +165,7 @@ async fn send_message(
 ) -> Result<()> {
     let bytes = message.map(Message::encode).unwrap_or_default();
     shared.tap(Direction::Sent, &bytes);
+    report.frames_sent += 1;
     if !bytes.is_empty() {
         report.messages_sent += 1;
     }

@@ -1,6 +1,8 @@
 //! Helpers for Kintsugi's end-to-end tests: real devices in temporary data
 //! directories, real iroh endpoints on 127.0.0.1 with relays disabled.
 
+pub mod fixture;
+
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -8,15 +8,27 @@
 //
 // Built and run by mobile/scripts/run-binding-tests.sh.
 
+import app.kintsugi.AgreementStatus
 import app.kintsugi.CheckInInput
 import app.kintsugi.Companion
 import app.kintsugi.CompanionConfig
+import app.kintsugi.EntryKind
 import app.kintsugi.Invite
 import app.kintsugi.KintsugiException
 import app.kintsugi.NetworkMode
+import app.kintsugi.NoticeKind
 import app.kintsugi.PartnerInfo
+import app.kintsugi.Phase
+import app.kintsugi.QuestionResponse
+import app.kintsugi.QuestionStatus
+import app.kintsugi.RecordKind
+import app.kintsugi.Role
+import app.kintsugi.SyncSummary
+import app.kintsugi.TimelineFilter
+import app.kintsugi.moodVocabulary
 import java.io.File
 import java.nio.file.Files
+import java.time.LocalDate
 import kotlin.system.exitProcess
 import kotlinx.coroutines.async
 import kotlinx.coroutines.runBlocking
@@ -51,6 +63,22 @@ suspend inline fun <reified T : Throwable> assertThrows(what: String, block: sus
 
 fun checkin(score: Int, note: String? = null) =
     CheckInInput(safety = score, trust = score, connection = score, moods = listOf("calm"), note = note)
+
+/** The local day [n] days from today, as YYYY-MM-DD. */
+fun inDays(n: Long): String = LocalDate.now().plusDays(n).toString()
+
+suspend fun sync(companion: Companion): SyncSummary = bounded { companion.syncNow() }
+
+/** Alex (who was hurt) and Sam (who broke the trust), paired and synced. */
+suspend fun paired(devices: Devices): Pair<Companion, Companion> {
+    val alex = devices.open("Alex")
+    val sam = devices.open("Sam")
+    pair(alex, sam)
+    alex.setRole(Role.HURT)
+    sam.setRole(Role.BROKE_TRUST)
+    sync(sam)
+    return alex to sam
+}
 
 /** The companions and data directories of one scenario, shut down and removed at the end. */
 class Devices : AutoCloseable {
@@ -181,6 +209,147 @@ suspend fun usedCodeIsRefused(devices: Devices) {
     assertEquals(sam.memberId(), alex.partner()?.memberId, "the inviter keeps its partner")
 }
 
+suspend fun onlyTheHurtPartnerMovesThePhaseForward(devices: Devices) {
+    val (alex, sam) = paired(devices)
+    assertEquals(Role.BROKE_TRUST, sam.role(), "Sam's role")
+    assertEquals(Role.HURT, sam.members().single { !it.isMe }.role, "Sam sees Alex's role")
+    assertThrows<KintsugiException.NotAllowed>("Sam moves the phase forward") { sam.setPhase(Phase.ATTUNE) }
+    assertEquals(Phase.ATONE, sam.phase(), "phase after the refusal")
+
+    alex.setPhase(Phase.ATTUNE, note = "we are talking again")
+    sync(sam)
+    assertEquals(Phase.ATTUNE, sam.phase(), "Sam sees the phase Alex set")
+    val change = sam.phaseChanges().single()
+    assertEquals(Phase.ATONE to Phase.ATTUNE, change.fromPhase to change.toPhase, "the change")
+    check(!change.byMe) { "Alex made the change" }
+    sam.setPhase(Phase.ATONE) // either partner may move it back
+}
+
+suspend fun requestDoneAndAcknowledged(devices: Devices) {
+    val (alex, sam) = paired(devices)
+    val requestId = alex.makeRequest("Text me when you leave work")
+    sync(sam)
+    assertThrows<KintsugiException.NotAllowed>("the asker logs it done") { alex.logRequestDone(requestId) }
+    val doneId = sam.logRequestDone(requestId, note = "left at six")
+    sync(sam)
+
+    val seen = alex.requests().single()
+    check(seen.byMe) { "Alex asked" }
+    assertEquals(listOf(doneId), seen.done.map { it.id }, "Alex sees the done entry")
+    check(seen.done.single().acknowledgement == null) { "not acknowledged yet" }
+
+    alex.acknowledgeDone(requestId, doneId, landed = true)
+    sync(alex)
+    val ack = sam.requests().single().done.single().acknowledgement
+    check(ack != null && ack.landed) { "Sam sees it landed: $ack" }
+}
+
+suspend fun questionScheduledThenAnswered(devices: Devices) {
+    val (alex, sam) = paired(devices)
+    val questionId = alex.askQuestion("Where did you go that weekend?", topic = "weekend")
+    sync(sam)
+    val window = inDays(3)
+    assertThrows<KintsugiException.NotAllowed>("the asker schedules") {
+        alex.respondToQuestion(questionId, QuestionResponse.Schedule(window))
+    }
+    sam.respondToQuestion(questionId, QuestionResponse.Schedule(day = window))
+    sync(sam)
+    val scheduled = alex.questions().single()
+    assertEquals(QuestionStatus.SCHEDULED, scheduled.status, "status")
+    assertEquals(window, scheduled.scheduledFor, "window")
+
+    sam.respondToQuestion(questionId, QuestionResponse.Answer(text = "To my brother's."))
+    sync(sam)
+    val answered = alex.questions().single()
+    assertEquals(QuestionStatus.ANSWERED, answered.status, "status")
+    val answer = when (val r = answered.responses.last().response) {
+        is QuestionResponse.Answer -> r.text
+        else -> throw AssertionError("the last response is not an answer: $r")
+    }
+    assertEquals("To my brother's.", answer, "answer text")
+}
+
+suspend fun offerWithdrawnByItsOwnerOnly(devices: Devices) {
+    val (alex, sam) = paired(devices)
+    val offerId = sam.offerTransparency("My phone is open to you this month", 30)
+    sync(sam)
+    val offer = alex.offers().single()
+    check(offer.active && !offer.byMe) { "Alex sees Sam's active offer: $offer" }
+    assertThrows<KintsugiException.NotAllowed>("Alex withdraws Sam's offer") { alex.withdrawOffer(offerId) }
+    sam.withdrawOffer(offerId)
+    sync(sam)
+    for (me in listOf(alex, sam)) {
+        val after = me.offers().single()
+        check(!after.active && after.withdrawnAtMs != null) { "withdrawn everywhere: $after" }
+    }
+}
+
+suspend fun revisedAgreementKeepsBothVersions(devices: Devices) {
+    val (alex, sam) = paired(devices)
+    val id = alex.proposeAgreement("No contact with her", reviewOn = inDays(30))
+    sync(sam)
+    sam.acceptAgreement(id)
+    sam.reviseAgreement(id, "No contact with her, and I tell you if she writes")
+    sync(sam)
+    val pending = alex.agreements().single()
+    assertEquals(AgreementStatus.REVISION_PENDING, pending.status, "status before Alex accepts")
+    assertEquals("No contact with her", pending.text, "the version in force")
+    assertEquals(listOf(1, 2), pending.versions.map { it.number }, "version numbers")
+    assertEquals(listOf(true, false), pending.versions.map { it.acceptedByMe }, "accepted by Alex")
+    val accepted = alex.acceptAgreement(id)
+    assertEquals(AgreementStatus.IN_FORCE, accepted.status, "status after Alex accepts")
+    assertEquals("No contact with her, and I tell you if she writes", accepted.text, "new wording in force")
+}
+
+suspend fun privateJournalStaysOnTheDevice(devices: Devices) {
+    val (alex, sam) = paired(devices)
+    alex.writeJournal("I do not want to say this out loud yet")
+    alex.addPrivateNote("For me", "Things I noticed today")
+    alex.recordCheckin(checkin(6))
+    sync(sam)
+    sync(alex)
+    check(sam.journal().isEmpty() && sam.privateNotes().isEmpty()) { "nothing private reached Sam" }
+    assertEquals(1, sam.checkins().size, "the shared check-in reached Sam")
+    assertEquals(listOf("I do not want to say this out loud yet"), alex.journal().map { it.text }, "Alex's journal")
+    check(sam.timeline(TimelineFilter()).none { it.summary.contains("out loud") }) { "not in Sam's timeline" }
+}
+
+suspend fun viewsOfACalmCouple(devices: Devices) {
+    val (alex, sam) = paired(devices)
+    check("hopeful" in moodVocabulary()) { "the vocabulary offers hopeful" }
+    alex.recordCheckin(
+        CheckInInput(safety = 7, trust = 6, connection = 7, moods = listOf("hopeful"), heard = 8, day = inDays(-1)),
+    )
+    alex.recordCheckin(CheckInInput(safety = 8, trust = 7, connection = 8))
+    sam.recordCheckin(checkin(7))
+    sam.appreciate("Thank you for listening last night")
+    sync(sam)
+
+    val timeline = alex.timeline(TimelineFilter())
+    check(timeline.zipWithNext().all { (a, b) -> a.atMs >= b.atMs }) { "timeline newest first: $timeline" }
+    assertEquals(EntryKind.APPRECIATION, timeline.first().kind, "newest entry")
+    val checkIns = alex.timeline(TimelineFilter(kinds = listOf(RecordKind.CHECK_IN)))
+    assertEquals(3, checkIns.size, "check-in entries")
+
+    val bands = alex.weeklyBands()
+    assertEquals(setOf(true, false), bands.map { it.isMe }.toSet(), "bands for both partners")
+    check(bands.all { it.checkins >= 1 }) { "every band holds a check-in" }
+    check(alex.counsellingPrompt() == null) { "no counselling prompt for a calm couple" }
+    assertEquals(6, alex.signsOfProgress().signs.size, "three signs per partner")
+    assertEquals(2, alex.consistency(2).size, "two consistency windows")
+}
+
+suspend fun syncCarriesContentFreeNotices(devices: Devices) {
+    val (alex, sam) = paired(devices)
+    alex.appreciate("You remembered the anniversary of my father's death")
+    val summary = sync(sam)
+    val notice = summary.notices.single()
+    assertEquals(NoticeKind.APPRECIATION, notice.kind, "notice kind")
+    assertEquals(1, notice.count, "notice count")
+    check(!notice.text.contains("father")) { "the notice carries no content: ${notice.text}" }
+    check(sam.noticesSinceLastCall().isEmpty()) { "each notice is reported once" }
+}
+
 val scenarios: List<Pair<String, suspend (Devices) -> Unit>> = listOf(
     "pair, check in, agree and sync" to ::pairCheckInAgreeAndSync,
     "score 11 is InvalidInput" to ::scoreOutOfRangeIsInvalidInput,
@@ -188,6 +357,14 @@ val scenarios: List<Pair<String, suspend (Devices) -> Unit>> = listOf(
     "unknown agreement id is NotFound" to ::unknownAgreementIsNotFound,
     "check-in before pairing is NotPaired" to ::checkinBeforePairingIsNotPaired,
     "used code is PairingRefused" to ::usedCodeIsRefused,
+    "only the hurt partner moves the phase forward" to ::onlyTheHurtPartnerMovesThePhaseForward,
+    "request done by one, acknowledged by the other" to ::requestDoneAndAcknowledged,
+    "question scheduled, then answered" to ::questionScheduledThenAnswered,
+    "offer withdrawn by its owner only" to ::offerWithdrawnByItsOwnerOnly,
+    "revised agreement keeps both versions" to ::revisedAgreementKeepsBothVersions,
+    "private journal stays on the device" to ::privateJournalStaysOnTheDevice,
+    "views of a calm couple" to ::viewsOfACalmCouple,
+    "sync carries content-free notices" to ::syncCarriesContentFreeNotices,
 )
 
 fun main() {

@@ -11,6 +11,7 @@ Only the standard library is used.
 """
 
 import asyncio
+import datetime
 import os
 import shutil
 import sys
@@ -24,11 +25,25 @@ if BINDINGS not in sys.path:
     sys.path.insert(0, BINDINGS)
 
 from kintsugi_mobile import (  # noqa: E402  (the path is set just above)
+    AgreementStatus,
     CheckInInput,
+    CommitmentKind,
     Companion,
     CompanionConfig,
+    EntryKind,
     KintsugiError,
     NetworkMode,
+    NoticeKind,
+    Phase,
+    QuestionResponse,
+    QuestionStatus,
+    RecordKind,
+    Role,
+    SignName,
+    TimelineFilter,
+    TogetherKind,
+    mood_vocabulary,
+    survey_items,
 )
 
 # Upper bound for any single await; a hung network call fails the test
@@ -48,6 +63,11 @@ def checkin_input(score=7, note=None):
         moods=["calm"],
         note=note,
     )
+
+
+def in_days(n):
+    """The local day `n` days from today, as YYYY-MM-DD."""
+    return (datetime.date.today() + datetime.timedelta(days=n)).isoformat()
 
 
 class CompanionTest(unittest.IsolatedAsyncioTestCase):
@@ -86,6 +106,19 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         joined = await bounded(joiner.join(invite.payload))
         waited = await waiting
         return invite, waited, joined
+
+    async def paired(self):
+        """Alex (who was hurt) and Sam (who broke the trust), paired and synced."""
+        alex = self.open("Alex")
+        sam = self.open("Sam")
+        await self.pair(alex, sam)
+        alex.set_role(Role.HURT)
+        sam.set_role(Role.BROKE_TRUST)
+        await self.sync(sam)
+        return alex, sam
+
+    async def sync(self, companion):
+        return await bounded(companion.sync_now())
 
     async def test_pair_checkin_agree_and_sync(self):
         alex = self.open("Alex")
@@ -178,6 +211,279 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
             await bounded(latecomer.join(invite.payload))
         self.assertIsNone(latecomer.partner())
         self.assertEqual(alex.partner().member_id, sam.member_id())
+
+    async def test_only_the_hurt_partner_moves_the_phase_forward(self):
+        alex, sam = await self.paired()
+        self.assertEqual(alex.role(), Role.HURT)
+        self.assertEqual(sam.role(), Role.BROKE_TRUST)
+        roles = {m.name: (m.role, m.is_me) for m in sam.members()}
+        self.assertEqual(roles, {"Alex": (Role.HURT, False), "Sam": (Role.BROKE_TRUST, True)})
+        self.assertEqual(sam.phase(), Phase.ATONE)
+
+        with self.assertRaises(KintsugiError.NotAllowed):
+            sam.set_phase(Phase.ATTUNE)
+        self.assertEqual(sam.phase_changes(), [])
+
+        alex.set_phase(Phase.ATTUNE, note="we are talking again")
+        await self.sync(sam)
+        self.assertEqual(sam.phase(), Phase.ATTUNE)
+        change = sam.phase_changes()[0]
+        self.assertEqual((change.from_phase, change.to_phase), (Phase.ATONE, Phase.ATTUNE))
+        self.assertEqual(change.by, alex.member_id())
+        self.assertFalse(change.by_me)
+        self.assertEqual(change.note, "we are talking again")
+
+        # Either partner may move it back.
+        sam.set_phase(Phase.ATONE)
+        self.assertEqual(sam.phase(), Phase.ATONE)
+
+    async def test_request_done_by_one_and_acknowledged_by_the_other(self):
+        alex, sam = await self.paired()
+        request_id = alex.make_request("Text me when you leave work")
+        await self.sync(sam)
+
+        with self.assertRaises(KintsugiError.NotAllowed):
+            alex.log_request_done(request_id)
+        done_id = sam.log_request_done(request_id, note="left at six")
+        with self.assertRaises(KintsugiError.NotAllowed):
+            sam.acknowledge_done(request_id, done_id, True)
+        await self.sync(sam)
+
+        request = alex.requests()[0]
+        self.assertTrue(request.by_me)
+        self.assertEqual(request.text, "Text me when you leave work")
+        self.assertEqual([(d.id, d.by_me, d.note) for d in request.done], [(done_id, False, "left at six")])
+        self.assertIsNone(request.done[0].acknowledgement)
+
+        alex.acknowledge_done(request_id, done_id, True, note="thank you")
+        await self.sync(alex)
+        ack = sam.requests()[0].done[0].acknowledgement
+        self.assertIsNotNone(ack)
+        self.assertTrue(ack.landed)
+        self.assertEqual(ack.note, "thank you")
+
+        alex.reword_request(request_id, "Text me when you leave the office")
+        alex.retire_request(request_id)
+        request = alex.requests()[0]
+        self.assertEqual(request.text, "Text me when you leave the office")
+        self.assertIsNotNone(request.retired_at_ms)
+        self.assertEqual([(r.field, r.before) for r in request.revisions], [("text", "Text me when you leave work")])
+
+    async def test_question_scheduled_then_answered(self):
+        alex, sam = await self.paired()
+        question_id = alex.ask_question("Where did you go that weekend?", topic="weekend")
+        await self.sync(sam)
+        window = in_days(3)
+
+        with self.assertRaises(KintsugiError.NotAllowed):
+            alex.respond_to_question(question_id, QuestionResponse.SCHEDULE(day=window))
+        with self.assertRaises(KintsugiError.InvalidInput):
+            sam.respond_to_question(question_id, QuestionResponse.SCHEDULE(day="next tuesday"))
+        sam.respond_to_question(question_id, QuestionResponse.SCHEDULE(day=window))
+        await self.sync(sam)
+        question = alex.questions()[0]
+        self.assertEqual(question.status, QuestionStatus.SCHEDULED)
+        self.assertEqual(question.scheduled_for, window)
+        self.assertEqual(question.topic, "weekend")
+
+        sam.respond_to_question(question_id, QuestionResponse.ANSWER(text="To my brother's."))
+        await self.sync(sam)
+        question = alex.questions()[0]
+        self.assertEqual(question.status, QuestionStatus.ANSWERED)
+        responses = [r.response for r in question.responses]
+        self.assertEqual(
+            responses,
+            [QuestionResponse.SCHEDULE(day=window), QuestionResponse.ANSWER(text="To my brother's.")],
+        )
+        self.assertTrue(responses[1].is_ANSWER())
+        self.assertEqual(responses[1].text, "To my brother's.")
+        self.assertFalse(any(r.by_me for r in question.responses))
+
+    async def test_offer_is_withdrawn_by_its_owner_only(self):
+        alex, sam = await self.paired()
+        with self.assertRaises(KintsugiError.InvalidInput):
+            sam.offer_transparency("My phone is open to you", 0)
+        offer_id = sam.offer_transparency("My phone is open to you this month", 30)
+        await self.sync(sam)
+
+        offer = alex.offers()[0]
+        self.assertEqual(offer.id, offer_id)
+        self.assertTrue(offer.active)
+        self.assertFalse(offer.by_me)
+        self.assertAlmostEqual(offer.expires_at_ms - offer.offered_at_ms, 30 * 86_400_000, delta=1000)
+        with self.assertRaises(KintsugiError.NotAllowed):
+            alex.withdraw_offer(offer_id)
+
+        sam.withdraw_offer(offer_id)
+        await self.sync(sam)
+        for me in (alex, sam):
+            offer = me.offers()[0]
+            self.assertFalse(offer.active)
+            self.assertIsNotNone(offer.withdrawn_at_ms)
+        kinds = [e.kind for e in alex.timeline(TimelineFilter(kinds=[RecordKind.OFFER]))]
+        self.assertEqual(kinds, [EntryKind.OFFER_WITHDRAWN, EntryKind.OFFER_MADE])
+
+    async def test_revised_agreement_keeps_both_versions(self):
+        alex, sam = await self.paired()
+        review = in_days(30)
+        agreement_id = alex.propose_agreement("No contact with her", review_on=review)
+        await self.sync(sam)
+        sam.accept_agreement(agreement_id)
+        revised = sam.revise_agreement(agreement_id, "No contact with her, and I tell you if she writes")
+        self.assertEqual(revised.status, AgreementStatus.REVISION_PENDING)
+        await self.sync(sam)
+
+        agreement = alex.agreements()[0]
+        self.assertEqual(agreement.status, AgreementStatus.REVISION_PENDING)
+        self.assertTrue(agreement.in_force)
+        self.assertEqual(agreement.text, "No contact with her")  # still the version in force
+        self.assertEqual(agreement.review_on, review)
+        self.assertEqual([v.number for v in agreement.versions], [1, 2])
+        self.assertEqual([v.by_me for v in agreement.versions], [True, False])
+        self.assertEqual([v.accepted_by_me for v in agreement.versions], [True, False])
+        self.assertIsNone(agreement.versions[1].review_on)
+
+        accepted = alex.accept_agreement(agreement_id)
+        self.assertEqual(accepted.status, AgreementStatus.IN_FORCE)
+        self.assertEqual(accepted.text, "No contact with her, and I tell you if she writes")
+        self.assertEqual(len(accepted.versions[1].acceptances), 2)
+
+        alex.check_agreement(agreement_id, True)
+        sam.check_agreement(agreement_id, False, note="she wrote and I answered")
+        await self.sync(sam)
+        checks = [(c.kept, c.by_me, c.note) for c in alex.agreements()[0].checks]
+        self.assertCountEqual(checks, [(True, True, None), (False, False, "she wrote and I answered")])
+
+        withdrawn_id = sam.propose_agreement("Sunday walks")
+        self.assertEqual(sam.withdraw_agreement(withdrawn_id).status, AgreementStatus.WITHDRAWN)
+
+    async def test_private_journal_never_reaches_the_partner(self):
+        alex = self.open("Alex")
+        # The private space works before pairing.
+        first = alex.write_journal("Before we paired I wrote this")
+        sam = self.open("Sam")
+        await self.pair(alex, sam)
+        alex.write_journal("I do not want to say this out loud yet")
+        alex.add_private_note("For me", "Things I noticed today")
+        alex.record_checkin(checkin_input(6))
+        await self.sync(sam)
+        await self.sync(alex)
+
+        self.assertEqual(sam.journal(), [])
+        self.assertEqual(sam.private_notes(), [])
+        journal = alex.journal()
+        self.assertEqual([e.text for e in journal], ["I do not want to say this out loud yet", "Before we paired I wrote this"])
+        self.assertEqual(journal[1].id, first)
+        self.assertEqual([(n.title, n.text) for n in alex.private_notes()], [("For me", "Things I noticed today")])
+        summaries = " ".join(e.summary for e in sam.timeline(TimelineFilter()))
+        self.assertNotIn("out loud", summaries)
+        self.assertNotIn("noticed", summaries)
+        self.assertEqual(len(sam.checkins()), 1)  # the shared check-in did arrive
+
+    async def test_views_of_a_calm_couple(self):
+        alex, sam = await self.paired()
+        self.assertIn("hopeful", mood_vocabulary())
+        yesterday = in_days(-1)
+        alex.record_checkin(
+            CheckInInput(
+                safety=7, trust=6, connection=7, moods=["hopeful"], heard=8,
+                free_words=["steadier"], note="a good walk", day=yesterday,
+            )
+        )
+        alex.record_checkin(CheckInInput(safety=8, trust=7, connection=8, heard=7))
+        sam.record_checkin(checkin_input(7))
+        sam.appreciate("Thank you for listening last night")
+        await self.sync(sam)
+
+        mine = {c.day: c for c in alex.checkins() if c.by_me}
+        self.assertEqual(mine[yesterday].free_words, ["steadier"])
+        self.assertEqual(mine[yesterday].heard, 8)
+        self.assertEqual(alex.appreciations()[0].to_me, True)
+
+        timeline = alex.timeline(TimelineFilter())
+        stamps = [e.at_ms for e in timeline]
+        self.assertEqual(stamps, sorted(stamps, reverse=True), "newest first")
+        self.assertEqual(timeline[0].kind, EntryKind.APPRECIATION)
+        self.assertFalse(timeline[0].by_me)
+        only_mine = alex.timeline(TimelineFilter(author=alex.member_id(), kinds=[RecordKind.CHECK_IN], limit=1))
+        self.assertEqual(len(only_mine), 1)
+        self.assertTrue(only_mine[0].by_me)
+
+        bands = alex.weekly_bands()
+        self.assertEqual({b.is_me for b in bands}, {True, False})
+        self.assertTrue(all(b.checkins >= 1 and b.safety.low <= b.safety.high for b in bands))
+
+        self.assertIsNone(alex.counselling_prompt())
+        progress = alex.signs_of_progress()
+        self.assertIsNotNone(progress.now_period)
+        self.assertEqual(len(progress.signs), 6)  # three signs for each partner
+        warm = [s for s in progress.signs if s.name == SignName.WARM_MOMENTS and s.is_me]
+        self.assertEqual(warm[0].now, 1.0)
+        windows = alex.consistency(2)
+        self.assertEqual(len(windows), 2)
+        self.assertEqual(windows[0].end, in_days(0))
+        self.assertEqual(alex.consistency(-1), [])
+
+    async def test_sync_carries_content_free_notices(self):
+        alex, sam = await self.paired()
+        alex.notices_since_last_call()  # start from here
+        alex.appreciate("You remembered the anniversary of my father's death")
+        alex.record_checkin(checkin_input(3, note="a hard day at the clinic"))
+
+        summary = await self.sync(sam)
+        kinds = {n.kind: n.count for n in summary.notices}
+        self.assertEqual(kinds, {NoticeKind.APPRECIATION: 1, NoticeKind.CHECKED_IN: 1})
+        for n in summary.notices:
+            self.assertTrue(n.text.startswith("Your partner"), n.text)
+            self.assertNotIn("father", n.text)
+            self.assertNotIn("clinic", n.text)
+        # Reported once.
+        self.assertEqual(sam.notices_since_last_call(), [])
+        self.assertEqual((await self.sync(sam)).notices, [])
+        # What Sam's sync pushed to Alex is waiting for Alex.
+        sam.record_checkin(checkin_input(5))
+        await self.sync(sam)
+        self.assertEqual([(n.kind, n.count) for n in alex.notices_since_last_call()], [(NoticeKind.CHECKED_IN, 1)])
+        self.assertEqual(alex.notices_since_last_call(), [])
+
+    async def test_every_other_family_round_trips(self):
+        alex, sam = await self.paired()
+        disclosure = sam.disclose("She messaged me today")
+        sam.update_disclosure_action(disclosure, "I did not answer and blocked the number")
+        trigger = alex.log_trigger("The song from that summer", 6)
+        plan = alex.plan_together(TogetherKind.RECREATE_MEMORY, "Dinner where we met", in_days(5))
+        commitment = sam.make_commitment(CommitmentKind.NO_CONTACT, "No contact with her")
+        sam.log_commitment(commitment, True, note="nothing today")
+        sam.end_commitment(commitment)
+        with self.assertRaises(KintsugiError.NotAllowed):
+            sam.log_commitment(commitment, True)
+        self.assertEqual(len(survey_items()), 6)
+        alex.answer_survey([2, 2, 2, 2, 2, 2])
+        alex.answer_survey([3, 3, 3, 3, 3, 3])
+        with self.assertRaises(KintsugiError.InvalidInput):
+            alex.answer_survey([5, 3, 3, 3, 3, 3])
+        await self.sync(sam)
+
+        with self.assertRaises(KintsugiError.NotAllowed):
+            alex.respond_to_trigger(trigger, "I am here")
+        sam.respond_to_trigger(trigger, "I am sorry. Do you want to walk?")
+        sam.record_together_outcome(plan, True, felt=8)
+        await self.sync(sam)
+
+        d = alex.disclosures()[0]
+        self.assertEqual((d.what, d.action_taken, d.by_me), ("She messaged me today", "I did not answer and blocked the number", False))
+        self.assertEqual([(r.field, r.before) for r in d.revisions], [("action_taken", None)])
+        t = alex.triggers()[0]
+        self.assertEqual((t.intensity, [r.text for r in t.repairs]), (6, ["I am sorry. Do you want to walk?"]))
+        together = alex.time_together()[0]
+        self.assertEqual((together.kind, together.happened, together.by_me), (TogetherKind.RECREATE_MEMORY, True, True))
+        self.assertEqual([(o.by_me, o.felt) for o in together.outcomes], [(False, 8)])
+        c = alex.commitments()[0]
+        self.assertEqual((c.kind, c.by_me, [l.kept for l in c.log]), (CommitmentKind.NO_CONTACT, False, [True]))
+        self.assertIsNotNone(c.ended_at_ms)
+        survey = sam.surveys()[0]
+        self.assertEqual((survey.answers, survey.score, survey.by_me), ([3] * 6, 75, False))
+        self.assertEqual([r.answers for r in survey.earlier_answers], [[2] * 6])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,240 @@
+//! The subcommands, one module per record family (plus networking, the
+//! private space and the derived views). Each module owns its clap types and
+//! a `run` function; this one only routes.
+
+mod agreements;
+mod appreciations;
+mod checkins;
+mod commitments;
+mod disclosures;
+mod members;
+mod network;
+mod offers;
+mod phase;
+mod private;
+mod questions;
+mod requests;
+mod surveys;
+mod together;
+mod triggers;
+mod views;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use kintsugi_core::{Device, Snapshot};
+use kintsugi_sync::NetworkConfig;
+
+use crate::render::Names;
+
+/// What every command gets: where the data lives and how to reach the partner.
+pub struct Ctx {
+    pub dir: PathBuf,
+    pub network: NetworkConfig,
+}
+
+impl Ctx {
+    pub fn open(&self) -> Result<Device> {
+        Device::open(&self.dir).with_context(|| format!("opening {}", self.dir.display()))
+    }
+
+    /// The device, every shared record, and the names to show them with.
+    pub fn read(&self) -> Result<(Device, Snapshot, Names)> {
+        let device = self.open()?;
+        let snapshot = device.snapshot()?;
+        let names = Names::from_members(&snapshot.members, device.member_id());
+        Ok((device, snapshot, names))
+    }
+}
+
+/// Today's date on this device (`YYYY-MM-DD`), for the views that take `today`.
+pub fn today() -> String {
+    jiff::Zoned::now().date().to_string()
+}
+
+/// `--kept` or `--slipped`, exactly one.
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+pub struct KeptOrSlipped {
+    /// You kept it.
+    #[arg(long)]
+    kept: bool,
+    /// You slipped; saying so honestly is part of the record.
+    #[arg(long)]
+    slipped: bool,
+}
+
+impl KeptOrSlipped {
+    pub fn kept(&self) -> bool {
+        self.kept
+    }
+}
+
+/// The full id of the record a prefix named (after the core accepted it).
+pub fn full_id<'a>(prefix: &str, ids: impl IntoIterator<Item = &'a str>) -> String {
+    let prefix = prefix.trim();
+    ids.into_iter()
+        .find(|id| id.starts_with(prefix))
+        .unwrap_or(prefix)
+        .to_owned()
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Set up this device with the name your partner will see.
+    Init {
+        #[arg(long)]
+        name: String,
+    },
+    /// Pair with your partner's device.
+    Pair {
+        #[command(subcommand)]
+        action: network::PairAction,
+    },
+    /// Say how you describe your place in what happened (only your own), or show both.
+    Role(members::RoleArgs),
+    /// Record a check-in: how safe, trusting and connected you feel (0–10).
+    Checkin(checkins::CheckinArgs),
+    /// List every check-in of both partners.
+    Checkins {
+        /// Print as JSON (the core's records, pretty-printed).
+        #[arg(long)]
+        json: bool,
+    },
+    /// The mood words a check-in offers.
+    Moods {
+        /// Print as JSON (the core's records, pretty-printed).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Agreements and boundaries: proposed by one partner, in force once the other accepts.
+    Agreement {
+        #[command(subcommand)]
+        action: agreements::Action,
+    },
+    /// Transparency you offer for a while, and can withdraw alone at any time.
+    Offer {
+        #[command(subcommand)]
+        action: offers::Action,
+    },
+    /// Small, specific things you would like from your partner.
+    Request {
+        #[command(subcommand)]
+        action: requests::Action,
+    },
+    /// Volunteer something true (e.g. that the affair partner made contact).
+    Disclose(disclosures::DiscloseArgs),
+    /// Your disclosures: add what was done about one, or list them.
+    Disclosure {
+        #[command(subcommand)]
+        action: disclosures::Action,
+    },
+    /// Questions, with space before talking about them.
+    Question {
+        #[command(subcommand)]
+        action: questions::Action,
+    },
+    /// Moments that hurt again, and the repair that follows.
+    Trigger {
+        #[command(subcommand)]
+        action: triggers::Action,
+    },
+    /// Thank or praise your partner.
+    Appreciate { text: String },
+    /// List the appreciations between you.
+    Appreciations {
+        /// Print as JSON (the core's records, pretty-printed).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Dates, rituals and recreated memories.
+    Together {
+        #[command(subcommand)]
+        action: together::Action,
+    },
+    /// The recovery phase (atone → attune → attach) and its history.
+    Phase(phase::PhaseArgs),
+    /// The monthly trust survey.
+    Survey {
+        #[command(subcommand)]
+        action: surveys::Action,
+    },
+    /// Commitments of your own: no contact, added responsibilities, small changes.
+    Commitment {
+        #[command(subcommand)]
+        action: commitments::Action,
+    },
+    /// Your private journal: it never leaves this device.
+    Journal {
+        #[command(subcommand)]
+        action: private::JournalAction,
+    },
+    /// Your private notes: they never leave this device.
+    Note {
+        #[command(subcommand)]
+        action: private::NoteAction,
+    },
+    /// Everything that happened in the shared space, newest first.
+    Timeline(views::TimelineArgs),
+    /// Check-in scores per week: the middle and the range.
+    Trends {
+        /// Print as JSON (the core's records, pretty-printed).
+        #[arg(long)]
+        json: bool,
+    },
+    /// How requested things, agreements and commitments were kept over four weeks.
+    Consistency(views::ConsistencyArgs),
+    /// Signs of progress: the last four weeks beside the four before.
+    Progress {
+        /// Print as JSON (the core's records, pretty-printed).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Whether a couples therapist might help right now, and why.
+    Counselling {
+        /// Print as JSON (the core's records, pretty-printed).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sync with your partner now (they must be reachable, e.g. running `serve`).
+    Sync,
+    /// Stay reachable for your partner until interrupted (Ctrl-C).
+    Serve,
+    /// Two devices in temporary directories pair, write apart, sync and converge.
+    Demo,
+}
+
+pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
+    match command {
+        Command::Demo => unreachable!("handled before the data directory is chosen"),
+        Command::Init { name } => network::init(ctx, &name),
+        Command::Pair { action } => network::pair(ctx, action).await,
+        Command::Sync => network::sync(ctx).await,
+        Command::Serve => network::serve(ctx).await,
+        Command::Role(args) => members::run(ctx, args),
+        Command::Checkin(args) => checkins::checkin(ctx, args),
+        Command::Checkins { json } => checkins::list(ctx, json),
+        Command::Moods { json } => checkins::moods(json),
+        Command::Agreement { action } => agreements::run(ctx, action),
+        Command::Offer { action } => offers::run(ctx, action),
+        Command::Request { action } => requests::run(ctx, action),
+        Command::Disclose(args) => disclosures::disclose(ctx, args),
+        Command::Disclosure { action } => disclosures::run(ctx, action),
+        Command::Question { action } => questions::run(ctx, action),
+        Command::Trigger { action } => triggers::run(ctx, action),
+        Command::Appreciate { text } => appreciations::appreciate(ctx, &text),
+        Command::Appreciations { json } => appreciations::list(ctx, json),
+        Command::Together { action } => together::run(ctx, action),
+        Command::Phase(args) => phase::run(ctx, args),
+        Command::Survey { action } => surveys::run(ctx, action),
+        Command::Commitment { action } => commitments::run(ctx, action),
+        Command::Journal { action } => private::journal(ctx, action),
+        Command::Note { action } => private::note(ctx, action),
+        Command::Timeline(args) => views::timeline(ctx, args),
+        Command::Trends { json } => views::trends(ctx, json),
+        Command::Consistency(args) => views::consistency(ctx, args),
+        Command::Progress { json } => views::progress(ctx, json),
+        Command::Counselling { json } => views::counselling(ctx, json),
+    }
+}

@@ -1,0 +1,334 @@
+//! The derived views: timeline, weekly trends, consistency, signs of
+//! progress and the counselling prompt. The core computes them; this only
+//! prints them, plainly and without alarm.
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use kintsugi_core::now_millis;
+use kintsugi_core::views::{
+    self, Band, ConsistencyWindow, Direction, EntryKind, MemberKept, Progress, RecordKind,
+    SignName, TimelineEntry, TimelineFilter, WeeklyBand,
+};
+
+use super::{Ctx, today};
+use crate::render::{self, Names, num, plural, short, when};
+
+#[derive(Args)]
+pub struct TimelineArgs {
+    /// Only these record families (repeat for several).
+    #[arg(long = "kind", value_name = "KIND")]
+    kinds: Vec<KindArg>,
+    /// Only what you did, or only what your partner did.
+    #[arg(long, value_name = "WHO")]
+    partner: Option<Who>,
+    /// At most this many entries (the newest).
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Print as JSON (the core's records, pretty-printed).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    Agreement,
+    Offer,
+    Checkin,
+    Request,
+    Disclosure,
+    Question,
+    Trigger,
+    Appreciation,
+    Together,
+    Phase,
+    Survey,
+    Commitment,
+}
+
+impl From<KindArg> for RecordKind {
+    fn from(k: KindArg) -> RecordKind {
+        match k {
+            KindArg::Agreement => RecordKind::Agreement,
+            KindArg::Offer => RecordKind::Offer,
+            KindArg::Checkin => RecordKind::CheckIn,
+            KindArg::Request => RecordKind::Request,
+            KindArg::Disclosure => RecordKind::Disclosure,
+            KindArg::Question => RecordKind::Question,
+            KindArg::Trigger => RecordKind::Trigger,
+            KindArg::Appreciation => RecordKind::Appreciation,
+            KindArg::Together => RecordKind::TimeTogether,
+            KindArg::Phase => RecordKind::Phase,
+            KindArg::Survey => RecordKind::Survey,
+            KindArg::Commitment => RecordKind::Commitment,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Who {
+    Me,
+    Partner,
+}
+
+#[derive(Args)]
+pub struct ConsistencyArgs {
+    /// How many four-week windows to show, newest first, each ending a week
+    /// before the previous one.
+    #[arg(long, default_value_t = 1)]
+    windows: usize,
+    /// Print as JSON (the core's records, pretty-printed).
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn timeline(ctx: &Ctx, args: TimelineArgs) -> Result<()> {
+    let (device, snapshot, names) = ctx.read()?;
+    let me = device.member_id().to_owned();
+    let author = match args.partner {
+        None => None,
+        Some(Who::Me) => Some(me),
+        // Before the partner joins, nothing is theirs: an id no member has.
+        Some(Who::Partner) => Some(
+            snapshot
+                .members
+                .iter()
+                .map(|m| m.id.clone())
+                .find(|id| *id != me)
+                .unwrap_or_else(|| "(no partner yet)".into()),
+        ),
+    };
+    let filter = TimelineFilter {
+        kinds: args.kinds.into_iter().map(RecordKind::from).collect(),
+        author,
+        limit: args.limit,
+        now: now_millis(),
+        ..TimelineFilter::default()
+    };
+    let entries = views::timeline(&snapshot, &filter);
+    if args.json {
+        return render::print_json(&entries);
+    }
+    let lines = entries.iter().map(|e| timeline_line(e, &names)).collect();
+    render::print_lines(lines, "(nothing here yet)");
+    Ok(())
+}
+
+fn timeline_line(e: &TimelineEntry, names: &Names) -> String {
+    let what = entry_words(e.kind);
+    let who = match &e.author {
+        Some(id) => format!("{} {what}", names.get(id)),
+        None => what.to_owned(),
+    };
+    let mut line = format!("{}  {who}", when(e.at));
+    if !e.summary.is_empty() {
+        line.push_str(&format!(": {}", e.summary));
+    }
+    line.push_str(&format!("  ({})", short(&e.record_id)));
+    line
+}
+
+fn entry_words(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::AgreementProposed => "proposed an agreement",
+        EntryKind::AgreementRevised => "proposed new wording for an agreement",
+        EntryKind::AgreementAccepted => "accepted an agreement",
+        EntryKind::AgreementWithdrawn => "withdrew a proposal",
+        EntryKind::AgreementKeptCheck => "noted on an agreement",
+        EntryKind::OfferMade => "made an offer",
+        EntryKind::OfferWithdrawn => "withdrew an offer",
+        EntryKind::OfferExpired => "an offer ended",
+        EntryKind::CheckIn => "checked in",
+        EntryKind::RequestMade => "asked for something",
+        EntryKind::RequestDone => "did something asked for",
+        EntryKind::RequestAcknowledged => "answered something done",
+        EntryKind::RequestRetired => "retired a request",
+        EntryKind::Disclosure => "shared something",
+        EntryKind::QuestionAsked => "asked a question",
+        EntryKind::QuestionResponse => "responded to a question",
+        EntryKind::Trigger => "noted a hard moment",
+        EntryKind::TriggerRepair => "responded to a hard moment",
+        EntryKind::Appreciation => "appreciated",
+        EntryKind::TogetherPlanned => "planned time together",
+        EntryKind::TogetherOutcome => "said how time together went",
+        EntryKind::PhaseChange => "moved the recovery phase",
+        EntryKind::Survey => "answered the trust survey",
+        EntryKind::CommitmentMade => "made a commitment",
+        EntryKind::CommitmentLog => "logged a commitment",
+        EntryKind::CommitmentEnded => "ended a commitment",
+        EntryKind::Edited => "edited",
+    }
+}
+
+pub fn trends(ctx: &Ctx, json: bool) -> Result<()> {
+    let (_, snapshot, names) = ctx.read()?;
+    let bands = views::weekly_bands(&snapshot);
+    if json {
+        return render::print_json(&bands);
+    }
+    let lines = bands.iter().flat_map(|b| band_lines(b, &names)).collect();
+    render::print_lines(
+        lines,
+        "No check-ins yet; weeks appear here once there are some.",
+    );
+    Ok(())
+}
+
+fn band_lines(b: &WeeklyBand, names: &Names) -> Vec<String> {
+    let band = |label: &str, band: &Band| {
+        let range = if band.low == band.high {
+            format!("{}", band.low)
+        } else {
+            format!("{}–{}", band.low, band.high)
+        };
+        format!("{label} median {} (range {range})", num(band.median))
+    };
+    let mut scores = vec![
+        band("safety", &b.safety),
+        band("trust", &b.trust),
+        band("connection", &b.connection),
+    ];
+    if let Some(heard) = &b.heard {
+        scores.push(band("heard", heard));
+    }
+    vec![
+        format!(
+            "{} · {} (week of {}) · {}",
+            names.get(&b.member),
+            b.week,
+            b.week_start,
+            plural(b.checkins, "check-in", "check-ins")
+        ),
+        format!("    {}", scores.join(" · ")),
+    ]
+}
+
+pub fn consistency(ctx: &Ctx, args: ConsistencyArgs) -> Result<()> {
+    let (_, snapshot, names) = ctx.read()?;
+    let windows = views::consistency(&snapshot, &today(), args.windows);
+    if args.json {
+        return render::print_json(&windows);
+    }
+    let lines = windows
+        .iter()
+        .flat_map(|w| window_lines(w, &names))
+        .collect();
+    render::print_lines(lines, "Nothing to show.");
+    Ok(())
+}
+
+fn window_lines(w: &ConsistencyWindow, names: &Names) -> Vec<String> {
+    let mut out = vec![format!("{} to {}", w.start, w.end)];
+    if w.requests.flows.is_empty() {
+        out.push("  No requested things logged in these four weeks.".into());
+    }
+    for f in &w.requests.flows {
+        let mut line = format!(
+            "  {} did {}; {} acknowledged {}",
+            names.plain(&f.doer),
+            plural(f.done, "requested thing", "requested things"),
+            names.plain(&f.asker),
+            f.acknowledged
+        );
+        if f.acknowledged > 0 {
+            line.push_str(&format!(" ({} landed", f.landed));
+            if f.did_not_land > 0 {
+                line.push_str(&format!(", {} did not land", f.did_not_land));
+            }
+            line.push(')');
+        }
+        line.push('.');
+        out.push(line);
+    }
+    let kept = |by: &[MemberKept], verb: &str, unit: Option<(&str, &str)>| -> Vec<String> {
+        by.iter()
+            .map(|m| {
+                let count = match unit {
+                    Some((one, many)) => plural(m.kept, one, many),
+                    None => m.kept.to_string(),
+                };
+                let mut line = format!("{} {verb} {count} kept", names.plain(&m.member));
+                if m.slipped > 0 {
+                    line.push_str(&format!(" and {} slipped", m.slipped));
+                }
+                line
+            })
+            .collect()
+    };
+    let mut agreements = format!("  Agreements in force: {}.", w.agreements.in_force);
+    let notes = kept(&w.agreements.by_member, "noted", None);
+    if !notes.is_empty() {
+        agreements.push_str(&format!(" {}.", notes.join("; ")));
+    }
+    out.push(agreements);
+    let logs = kept(&w.commitments.by_member, "logged", Some(("day", "days")));
+    if !logs.is_empty() {
+        out.push(format!("  Commitments: {}.", logs.join("; ")));
+    }
+    out
+}
+
+pub fn progress(ctx: &Ctx, json: bool) -> Result<()> {
+    let (_, snapshot, names) = ctx.read()?;
+    let progress = views::signs_of_progress(&snapshot, &today());
+    if json {
+        return render::print_json(&progress);
+    }
+    for line in progress_lines(&progress, &names) {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+fn progress_lines(p: &Progress, names: &Names) -> Vec<String> {
+    let (Some(now), Some(before)) = (&p.now_period, &p.before_period) else {
+        return vec!["Nothing to compare yet.".into()];
+    };
+    let mut out = vec![format!(
+        "The last four weeks ({} to {}) beside the four before ({} to {}):",
+        now.start, now.end, before.start, before.end
+    )];
+    let mut member: Option<&str> = None;
+    for s in &p.signs {
+        if member != Some(s.member.as_str()) {
+            member = Some(s.member.as_str());
+            out.push(names.get(&s.member));
+        }
+        let label = match s.name {
+            SignName::SaferToTalk => "feeling safe to talk (median safety)",
+            SignName::BeingListenedTo => "feeling listened to (median heard)",
+            SignName::WarmMoments => "warm moments (appreciations, good time together)",
+        };
+        let value = |v: Option<f32>| v.map(num).unwrap_or_else(|| "—".into());
+        let direction = match s.direction {
+            Direction::Up => "higher",
+            Direction::Down => "lower",
+            Direction::Steady => "about the same",
+            Direction::NotEnoughData => "not enough entries yet to compare",
+        };
+        out.push(format!(
+            "  {label}: {} → {}, {direction}",
+            value(s.before),
+            value(s.now)
+        ));
+    }
+    out
+}
+
+pub fn counselling(ctx: &Ctx, json: bool) -> Result<()> {
+    let (_, snapshot, _) = ctx.read()?;
+    let prompt = views::counselling_prompt(&snapshot, &today());
+    if json {
+        return render::print_json(&prompt);
+    }
+    match prompt {
+        None => println!("No prompt right now."),
+        Some(p) => {
+            println!("{}", p.message);
+            println!("What was noticed:");
+            for r in &p.reasons {
+                println!("  · {}", r.sentence);
+            }
+        }
+    }
+    Ok(())
+}

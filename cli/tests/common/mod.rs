@@ -1,0 +1,202 @@
+//! Helpers shared by the CLI tests: every process is bounded in time and
+//! runs on its own data directory with loopback networking.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub const STEP: Duration = Duration::from_secs(60);
+
+pub fn kintsugi(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kintsugi"));
+    cmd.arg("--data-dir")
+        .arg(dir)
+        .arg("--network")
+        .arg("loopback")
+        // The views read "today" in local time and bucket instants by UTC
+        // day; one zone keeps the tests independent of the machine's.
+        .env("TZ", "UTC");
+    cmd
+}
+
+/// Runs a command that must succeed; returns its stdout.
+pub fn run(dir: &Path, args: &[&str]) -> String {
+    let out = bounded_output(kintsugi(dir).args(args));
+    assert!(
+        out.status.success(),
+        "kintsugi {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs a command that must fail; returns its stderr.
+pub fn run_err(dir: &Path, args: &[&str]) -> String {
+    let out = bounded_output(kintsugi(dir).args(args));
+    assert!(
+        !out.status.success(),
+        "kintsugi {args:?} should have failed but printed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// Runs a command with `--json` output and parses it.
+pub fn json(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let out = run(dir, args);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {out}"))
+}
+
+pub fn bounded_output(cmd: &mut Command) -> Output {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let pid = child.id();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    match rx.recv_timeout(STEP) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            panic!("command did not finish within {STEP:?}");
+        }
+    }
+}
+
+/// Waits for the first line of the child's stdout that satisfies `pred`.
+pub fn read_until(child: &mut Child, pred: impl Fn(&str) -> bool + Send + 'static) -> String {
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        // Keep draining after the match so the child never writes into a closed pipe.
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if pred(&line) {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    rx.recv_timeout(STEP)
+        .expect("expected output did not appear in time")
+}
+
+pub struct KillOnDrop(pub Child);
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn wait_bounded(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + STEP;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "process did not exit in time"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Ana and Ben, set up and paired through the CLI, each in a temporary data directory.
+pub struct Couple {
+    _root: tempfile::TempDir,
+    pub ana: PathBuf,
+    pub ben: PathBuf,
+}
+
+impl Couple {
+    pub fn paired() -> Couple {
+        let root = tempfile::tempdir().unwrap();
+        let (ana, ben) = (root.path().join("ana"), root.path().join("ben"));
+        run(&ana, &["init", "--name", "Ana"]);
+        run(&ben, &["init", "--name", "Ben"]);
+        let mut invite = KillOnDrop(
+            kintsugi(&ana)
+                .args(["pair", "invite"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .unwrap(),
+        );
+        let payload = read_until(&mut invite.0, |l| l.starts_with("kintsugi:"));
+        let joined = run(&ben, &["pair", "join", &payload]);
+        assert!(joined.contains("Paired with Ana"), "{joined}");
+        let status = wait_bounded(&mut invite.0);
+        assert!(status.success(), "pair invite exited with {status}");
+        let couple = Couple {
+            _root: root,
+            ana,
+            ben,
+        };
+        // Pairing hands Ben the document, but Ana learns Ben's member entry
+        // only at the first sync (until then she cannot appreciate him).
+        couple.sync();
+        couple
+    }
+
+    /// Ana says she was hurt, Ben that he broke the trust; both know it after a sync.
+    pub fn with_roles() -> Couple {
+        let couple = Couple::paired();
+        run(&couple.ana, &["role", "hurt"]);
+        run(&couple.ben, &["role", "broke-trust"]);
+        couple.sync();
+        couple
+    }
+
+    /// `server` stays reachable while `client` syncs; afterwards both hold
+    /// each other's changes. Returns what `sync` printed.
+    pub fn sync_between(&self, server: &Path, client: &Path) -> String {
+        let mut serve = KillOnDrop(
+            kintsugi(server)
+                .arg("serve")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .unwrap(),
+        );
+        read_until(&mut serve.0, |l| l.starts_with("Reachable"));
+        let out = run(client, &["sync"]);
+        assert!(out.contains("Up to date"), "{out}");
+        out
+    }
+
+    /// Ben serves, Ana syncs.
+    pub fn sync(&self) -> String {
+        self.sync_between(&self.ben, &self.ana)
+    }
+}
+
+/// The `id` of the only (or first) item of a JSON list.
+pub fn first_id(list: &serde_json::Value) -> String {
+    list[0]["id"].as_str().expect("an id").to_owned()
+}
+
+/// Asserts that acting on the other partner's record is refused plainly.
+pub fn assert_not_allowed(dir: &Path, args: &[&str]) {
+    let err = run_err(dir, args);
+    assert!(err.contains("not allowed"), "{args:?}: {err}");
+}
+
+/// A member's id, read through `role --json`.
+pub fn member_id(dir: &Path, name: &str) -> String {
+    let members = json(dir, &["role", "--json"]);
+    members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == name)
+        .and_then(|m| m["id"].as_str())
+        .unwrap_or_else(|| panic!("no member {name} in {members}"))
+        .to_owned()
+}

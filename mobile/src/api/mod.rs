@@ -1,0 +1,19 @@
+//! The `Companion` methods, one file per family of the shared space (UniFFI
+//! merges several `#[uniffi::export] impl` blocks into one object). Each
+//! method converts its arguments, runs one core operation or view, and
+//! converts the result; every rule lives in `kintsugi-core`.
+
+mod agreements;
+mod checkins;
+mod exchanges;
+mod private;
+mod space;
+mod views;
+
+/// Milliseconds in a day.
+const DAY_MS: i64 = 86_400_000;
+
+/// This device's local calendar day (`YYYY-MM-DD`): the `today` of the views.
+fn today() -> String {
+    jiff::Zoned::now().date().to_string()
+}

@@ -1,0 +1,55 @@
+//! The derived views. Those that depend on the date use this device's local
+//! day; all are computed on demand from the shared space and never stored.
+
+use kintsugi_core::{now_millis, views};
+
+use super::today;
+use crate::records::{FromCore, list};
+use crate::{
+    Companion, ConsistencyWindow, CounsellingPrompt, Result, SignsOfProgress, TimelineEntry,
+    TimelineFilter, WeeklyBand,
+};
+
+#[uniffi::export]
+impl Companion {
+    /// Every event of the shared space that passes `filter`, newest first,
+    /// with who did it and when. Both partners see the same timeline; edits
+    /// appear as their own entries. Offers past their end show as expired.
+    pub fn timeline(&self, filter: TimelineFilter) -> Result<Vec<TimelineEntry>> {
+        let filter = filter.into_core(now_millis());
+        self.view(|snapshot, me| list(views::timeline(snapshot, &filter), me))
+    }
+
+    /// One band per partner per ISO week with check-ins: the median and spread
+    /// of each score, ordered by member, then week. Weeks without check-ins
+    /// are absent, never zero.
+    pub fn weekly_bands(&self) -> Result<Vec<WeeklyBand>> {
+        self.view(|snapshot, me| list(views::weekly_bands(snapshot), me))
+    }
+
+    /// The last `windows` rolling 28-day windows, newest first, the first
+    /// ending today and each next one a week earlier: how requests were done
+    /// and acknowledged, how agreements and commitments were kept.
+    pub fn consistency(&self, windows: i32) -> Result<Vec<ConsistencyWindow>> {
+        let windows = usize::try_from(windows).unwrap_or(0);
+        let today = today();
+        self.view(|snapshot, me| list(views::consistency(snapshot, &today, windows), me))
+    }
+
+    /// The last 28 days beside the 28 before, per partner: safer to talk,
+    /// being listened to, warm moments.
+    pub fn signs_of_progress(&self) -> Result<SignsOfProgress> {
+        let today = today();
+        self.view(|snapshot, me| {
+            SignsOfProgress::from_core(views::signs_of_progress(snapshot, &today), me)
+        })
+    }
+
+    /// A gentle suggestion to see a couples therapist when the couple seem
+    /// stuck (the same topic or trigger keeps returning, a partner keeps
+    /// feeling unheard, pain stays high for weeks); `None` otherwise.
+    pub fn counselling_prompt(&self) -> Result<Option<CounsellingPrompt>> {
+        let today = today();
+        self.view(|snapshot, _| views::counselling_prompt(snapshot, &today).map(Into::into))
+    }
+}

@@ -1,0 +1,398 @@
+//! What the partners give each other: requests, disclosures, questions,
+//! triggers and repairs, appreciations, time together.
+
+use kintsugi_core as core;
+
+use super::{FromCore, Revision, list};
+
+/// A specific low-cost behaviour one partner asked for; the other logs each
+/// time they did it, and the asker acknowledges each.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Request {
+    pub id: String,
+    pub asker: String,
+    /// Asked by this device's partner (only they reword, retire or acknowledge).
+    pub by_me: bool,
+    pub text: String,
+    pub created_at_ms: i64,
+    /// Set once the asker retired it; nothing more is logged then.
+    pub retired_at_ms: Option<i64>,
+    /// Every time it was done, oldest first.
+    pub done: Vec<DoneEntry>,
+    /// Earlier wordings.
+    pub revisions: Vec<Revision>,
+}
+
+/// One time the asked partner did what was requested.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct DoneEntry {
+    pub id: String,
+    pub by: String,
+    pub by_me: bool,
+    pub at_ms: i64,
+    pub note: Option<String>,
+    /// The asker's answer, once given.
+    pub acknowledgement: Option<Acknowledgement>,
+}
+
+/// The asker's answer to one done entry.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Acknowledgement {
+    pub at_ms: i64,
+    /// False: "thank you, but it did not land".
+    pub landed: bool,
+    pub note: Option<String>,
+}
+
+/// Volunteered truth-telling (e.g. "the affair partner contacted me today").
+/// It exists only when its author offers it; nothing can ask for one.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Disclosure {
+    pub id: String,
+    pub author: String,
+    pub by_me: bool,
+    pub at_ms: i64,
+    pub what: String,
+    /// What was done about it.
+    pub action_taken: Option<String>,
+    /// Earlier wordings of `action_taken`.
+    pub revisions: Vec<Revision>,
+}
+
+/// Where a question stands, from its latest response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum QuestionStatus {
+    Open,
+    /// The asked partner needs space before talking about it.
+    NotReadyYet,
+    /// Put into a question window (`scheduled_for`).
+    Scheduled,
+    Answered,
+    /// Set aside by the asker.
+    Parked,
+}
+
+/// What a partner does with a question. `NotReadyYet`, `Schedule` and
+/// `Answer` come from the partner who was asked; `Park` and `Reopen` from the
+/// asker; `ForTherapist` from either.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum QuestionResponse {
+    /// Space is needed before talking about it.
+    NotReadyYet,
+    /// Talk about it in a question window on `day` (`YYYY-MM-DD`).
+    Schedule { day: String },
+    /// Keep it for a session with the therapist.
+    ForTherapist,
+    /// The answer.
+    Answer { text: String },
+    /// Set it aside.
+    Park,
+    /// Open it again.
+    Reopen,
+}
+
+/// A question written down for when the other partner is ready.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Question {
+    pub id: String,
+    pub asker: String,
+    pub by_me: bool,
+    pub at_ms: i64,
+    pub text: String,
+    /// A short topic word, so a topic that keeps coming back can be noticed.
+    pub topic: Option<String>,
+    pub status: QuestionStatus,
+    /// Someone tagged it "for the therapist".
+    pub for_therapist: bool,
+    /// The question window (`YYYY-MM-DD`) while it is scheduled.
+    pub scheduled_for: Option<String>,
+    /// Every response, oldest first.
+    pub responses: Vec<QuestionResponseEntry>,
+}
+
+/// One response to a question, with who gave it.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct QuestionResponseEntry {
+    pub id: String,
+    pub by: String,
+    pub by_me: bool,
+    pub at_ms: i64,
+    pub response: QuestionResponse,
+}
+
+/// A moment that hurt again (a song, a place), and the other's repairs.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Trigger {
+    pub id: String,
+    pub author: String,
+    pub by_me: bool,
+    pub at_ms: i64,
+    pub what: String,
+    /// 0–10.
+    pub intensity: i32,
+    /// The other partner's responses, oldest first.
+    pub repairs: Vec<Repair>,
+}
+
+/// The other partner's repair response to a trigger.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Repair {
+    pub id: String,
+    pub by: String,
+    pub by_me: bool,
+    pub at_ms: i64,
+    pub text: String,
+}
+
+/// Thanks or praise for the partner.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Appreciation {
+    pub id: String,
+    pub author: String,
+    pub by_me: bool,
+    /// The member it is for.
+    pub to: String,
+    pub to_me: bool,
+    pub at_ms: i64,
+    pub text: String,
+}
+
+/// What kind of time together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum TogetherKind {
+    Date,
+    Ritual,
+    /// Recreate a good memory.
+    RecreateMemory,
+}
+
+/// Planned time together and how it went for each partner.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct TimeTogether {
+    pub id: String,
+    pub planner: String,
+    pub by_me: bool,
+    pub created_at_ms: i64,
+    pub kind: TogetherKind,
+    pub title: String,
+    /// `YYYY-MM-DD`.
+    pub planned_for: String,
+    /// At most one per partner (their latest word).
+    pub outcomes: Vec<TogetherOutcome>,
+    /// At least one partner said it happened.
+    pub happened: bool,
+}
+
+/// One partner's word on how a time together went.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct TogetherOutcome {
+    pub by: String,
+    pub by_me: bool,
+    pub at_ms: i64,
+    pub happened: bool,
+    /// How it felt, 0–10.
+    pub felt: Option<i32>,
+    pub note: Option<String>,
+}
+
+impl FromCore<core::Request> for Request {
+    fn from_core(r: core::Request, me: &str) -> Self {
+        Request {
+            by_me: r.asker == me,
+            id: r.id,
+            asker: r.asker,
+            text: r.text,
+            created_at_ms: r.created_at,
+            retired_at_ms: r.retired_at,
+            done: list(r.done, me),
+            revisions: list(r.revisions, me),
+        }
+    }
+}
+
+impl FromCore<core::DoneEntry> for DoneEntry {
+    fn from_core(d: core::DoneEntry, me: &str) -> Self {
+        DoneEntry {
+            by_me: d.by == me,
+            id: d.id,
+            by: d.by,
+            at_ms: d.at,
+            note: d.note,
+            acknowledgement: d.acknowledgement.map(|a| Acknowledgement {
+                at_ms: a.at,
+                landed: a.landed,
+                note: a.note,
+            }),
+        }
+    }
+}
+
+impl FromCore<core::Disclosure> for Disclosure {
+    fn from_core(d: core::Disclosure, me: &str) -> Self {
+        Disclosure {
+            by_me: d.author == me,
+            id: d.id,
+            author: d.author,
+            at_ms: d.at,
+            what: d.what,
+            action_taken: d.action_taken,
+            revisions: list(d.revisions, me),
+        }
+    }
+}
+
+impl From<core::QuestionStatus> for QuestionStatus {
+    fn from(s: core::QuestionStatus) -> Self {
+        match s {
+            core::QuestionStatus::Open => QuestionStatus::Open,
+            core::QuestionStatus::NotReadyYet => QuestionStatus::NotReadyYet,
+            core::QuestionStatus::Scheduled => QuestionStatus::Scheduled,
+            core::QuestionStatus::Answered => QuestionStatus::Answered,
+            core::QuestionStatus::Parked => QuestionStatus::Parked,
+        }
+    }
+}
+
+impl From<QuestionResponse> for core::Respond {
+    fn from(r: QuestionResponse) -> Self {
+        match r {
+            QuestionResponse::NotReadyYet => core::Respond::NotReadyYet,
+            QuestionResponse::Schedule { day } => core::Respond::Schedule(day),
+            QuestionResponse::ForTherapist => core::Respond::ForTherapist,
+            QuestionResponse::Answer { text } => core::Respond::Answer(text),
+            QuestionResponse::Park => core::Respond::Park,
+            QuestionResponse::Reopen => core::Respond::Reopen,
+        }
+    }
+}
+
+impl FromCore<core::Question> for Question {
+    fn from_core(q: core::Question, me: &str) -> Self {
+        Question {
+            by_me: q.asker == me,
+            id: q.id,
+            asker: q.asker,
+            at_ms: q.at,
+            text: q.text,
+            topic: q.topic,
+            status: q.status.into(),
+            for_therapist: q.for_therapist,
+            scheduled_for: q.scheduled_for,
+            responses: list(q.responses, me),
+        }
+    }
+}
+
+impl FromCore<core::QuestionResponse> for QuestionResponseEntry {
+    fn from_core(r: core::QuestionResponse, me: &str) -> Self {
+        use core::ResponseKind as K;
+        let response = match r.kind {
+            K::NotReadyYet => QuestionResponse::NotReadyYet,
+            K::Schedule => QuestionResponse::Schedule {
+                day: r.window.unwrap_or_default(),
+            },
+            K::ForTherapist => QuestionResponse::ForTherapist,
+            K::Answer => QuestionResponse::Answer {
+                text: r.text.unwrap_or_default(),
+            },
+            K::Park => QuestionResponse::Park,
+            K::Reopen => QuestionResponse::Reopen,
+        };
+        QuestionResponseEntry {
+            by_me: r.by == me,
+            id: r.id,
+            by: r.by,
+            at_ms: r.at,
+            response,
+        }
+    }
+}
+
+impl FromCore<core::Trigger> for Trigger {
+    fn from_core(t: core::Trigger, me: &str) -> Self {
+        Trigger {
+            by_me: t.author == me,
+            id: t.id,
+            author: t.author,
+            at_ms: t.at,
+            what: t.what,
+            intensity: t.intensity.into(),
+            repairs: list(t.repairs, me),
+        }
+    }
+}
+
+impl FromCore<core::Repair> for Repair {
+    fn from_core(r: core::Repair, me: &str) -> Self {
+        Repair {
+            by_me: r.by == me,
+            id: r.id,
+            by: r.by,
+            at_ms: r.at,
+            text: r.text,
+        }
+    }
+}
+
+impl FromCore<core::Appreciation> for Appreciation {
+    fn from_core(a: core::Appreciation, me: &str) -> Self {
+        Appreciation {
+            by_me: a.author == me,
+            to_me: a.to == me,
+            id: a.id,
+            author: a.author,
+            to: a.to,
+            at_ms: a.at,
+            text: a.text,
+        }
+    }
+}
+
+impl From<TogetherKind> for core::TogetherKind {
+    fn from(k: TogetherKind) -> Self {
+        match k {
+            TogetherKind::Date => core::TogetherKind::Date,
+            TogetherKind::Ritual => core::TogetherKind::Ritual,
+            TogetherKind::RecreateMemory => core::TogetherKind::RecreateMemory,
+        }
+    }
+}
+
+impl From<core::TogetherKind> for TogetherKind {
+    fn from(k: core::TogetherKind) -> Self {
+        match k {
+            core::TogetherKind::Date => TogetherKind::Date,
+            core::TogetherKind::Ritual => TogetherKind::Ritual,
+            core::TogetherKind::RecreateMemory => TogetherKind::RecreateMemory,
+        }
+    }
+}
+
+impl FromCore<core::TimeTogether> for TimeTogether {
+    fn from_core(t: core::TimeTogether, me: &str) -> Self {
+        TimeTogether {
+            happened: t.happened(),
+            by_me: t.planner == me,
+            id: t.id,
+            planner: t.planner,
+            created_at_ms: t.created_at,
+            kind: t.kind.into(),
+            title: t.title,
+            planned_for: t.planned_for,
+            outcomes: list(t.outcomes, me),
+        }
+    }
+}
+
+impl FromCore<core::TogetherOutcome> for TogetherOutcome {
+    fn from_core(o: core::TogetherOutcome, me: &str) -> Self {
+        TogetherOutcome {
+            by_me: o.by == me,
+            by: o.by,
+            at_ms: o.at,
+            happened: o.happened,
+            felt: o.felt.map(Into::into),
+            note: o.note,
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! The private space: a journal and notes that live on this device only and
+//! never sync.
+
+use kintsugi_core::private;
+
+/// An entry of the private journal (never leaves this device).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct JournalEntry {
+    pub id: String,
+    pub at_ms: i64,
+    pub text: String,
+}
+
+/// A private note (never leaves this device).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PrivateNote {
+    pub id: String,
+    pub at_ms: i64,
+    pub title: String,
+    pub text: String,
+}
+
+impl From<private::JournalEntry> for JournalEntry {
+    fn from(e: private::JournalEntry) -> Self {
+        JournalEntry {
+            id: e.id,
+            at_ms: e.at,
+            text: e.text,
+        }
+    }
+}
+
+impl From<private::PrivateNote> for PrivateNote {
+    fn from(n: private::PrivateNote) -> Self {
+        PrivateNote {
+            id: n.id,
+            at_ms: n.at,
+            title: n.title,
+            text: n.text,
+        }
+    }
+}

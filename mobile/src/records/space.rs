@@ -1,0 +1,305 @@
+//! The device, the pairing, the two members, the recovery phase, sync and
+//! its content-free notices.
+
+use kintsugi_core::{self as core, notify};
+
+use super::FromCore;
+
+/// How the device reaches its partner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum NetworkMode {
+    /// Relays and address lookup: works across the internet. The default for phones.
+    Internet,
+    /// Direct addresses only: a home network with no internet; nothing goes to a server.
+    LocalNetwork,
+    /// 127.0.0.1 only, for tests.
+    Loopback,
+}
+
+/// What `Companion` needs to open a device.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct CompanionConfig {
+    /// The app's private data directory (it is created if missing).
+    pub data_dir: String,
+    /// How this partner wants to be named in the shared space.
+    pub display_name: String,
+    /// How to reach the partner.
+    pub network: NetworkMode,
+}
+
+/// A pairing invitation: show `qr_svg`, or share `payload` as text.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Invite {
+    /// A `kintsugi:` URI; the joining phone passes it to `join`.
+    pub payload: String,
+    /// The payload drawn as a QR code, a standalone SVG document.
+    pub qr_svg: String,
+}
+
+/// The paired partner's device, as this device remembers it.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PartnerInfo {
+    /// The partner's display name at pairing time.
+    pub name: String,
+    /// The partner's member id in the shared space.
+    pub member_id: String,
+    /// The partner's network identity (a public key).
+    pub endpoint_id: String,
+    pub paired_at_ms: i64,
+}
+
+/// How a partner describes their place in what happened. Each partner sets
+/// only their own; the recovery phase moves forward only for `Hurt` or `Both`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Role {
+    /// "I was hurt."
+    Hurt,
+    /// "I broke the trust."
+    BrokeTrust,
+    /// Both.
+    Both,
+    /// Prefer not to say (everyone's role until they set one).
+    Unsaid,
+}
+
+/// One partner in the shared space.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Member {
+    pub member_id: String,
+    pub name: String,
+    /// This device's own partner.
+    pub is_me: bool,
+    pub joined_at_ms: i64,
+    pub role: Role,
+}
+
+/// The recovery phases, in order: atone → attune → attach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Phase {
+    /// The partner who broke the trust shows remorse through consistent action.
+    Atone,
+    /// The couple learn to turn toward each other again.
+    Attune,
+    /// Closeness and a new shared story.
+    Attach,
+}
+
+/// One move of the recovery phase, with who made it.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PhaseChange {
+    pub id: String,
+    pub by: String,
+    pub by_me: bool,
+    pub at_ms: i64,
+    pub from_phase: Phase,
+    pub to_phase: Phase,
+    pub note: Option<String>,
+}
+
+/// One earlier value of a field, kept when its author changed it: history is
+/// never silently rewritten.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Revision {
+    pub at_ms: i64,
+    pub by: String,
+    pub by_me: bool,
+    /// The field's name, e.g. `note`, `safety`, `text`, `action_taken`.
+    pub field: String,
+    /// The value before the change, as text (a score in decimal); `None`
+    /// when the field had no value before.
+    pub before: Option<String>,
+}
+
+/// What one sync session did.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SyncSummary {
+    /// Changes from the partner that were new on this device.
+    pub changes_received: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    /// What the partner did that this device had not reported yet: what this
+    /// sync brought, plus anything the partner's device pushed since the
+    /// last `notices_since_last_call` or `sync_now`. Content-free, so safe
+    /// for a lock screen.
+    pub notices: Vec<Notice>,
+}
+
+/// The kinds of things a partner can do that deserve a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum NoticeKind {
+    CheckedIn,
+    AgreementProposed,
+    AgreementAccepted,
+    RequestMade,
+    RequestDone,
+    RequestAcknowledged,
+    Disclosure,
+    QuestionAsked,
+    QuestionResponse,
+    Trigger,
+    TriggerRepair,
+    Appreciation,
+    TimeTogether,
+    PhaseChanged,
+    OfferMade,
+    CommitmentUpdate,
+}
+
+/// "Your partner did something of this kind, this many times." It carries no
+/// content (no score, no word of a note, no name), so it can be shown on a
+/// lock screen anyone might see.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    /// How many such things arrived (at least 1).
+    pub count: i32,
+    /// A fixed sentence, e.g. "Your partner checked in."
+    pub text: String,
+}
+
+impl From<NetworkMode> for kintsugi_sync::NetworkConfig {
+    fn from(mode: NetworkMode) -> Self {
+        match mode {
+            NetworkMode::Internet => Self::internet(),
+            NetworkMode::LocalNetwork => Self::local_network(),
+            NetworkMode::Loopback => Self::loopback(),
+        }
+    }
+}
+
+impl From<kintsugi_sync::Partner> for PartnerInfo {
+    fn from(p: kintsugi_sync::Partner) -> Self {
+        PartnerInfo {
+            name: p.name,
+            member_id: p.member_id,
+            endpoint_id: p.endpoint_id,
+            paired_at_ms: p.paired_at,
+        }
+    }
+}
+
+impl SyncSummary {
+    pub(crate) fn new(r: kintsugi_sync::SyncReport, notices: Vec<Notice>) -> Self {
+        SyncSummary {
+            changes_received: r.changes_received,
+            bytes_sent: r.bytes_sent,
+            bytes_received: r.bytes_received,
+            notices,
+        }
+    }
+}
+
+impl From<core::Role> for Role {
+    fn from(r: core::Role) -> Self {
+        match r {
+            core::Role::Hurt => Role::Hurt,
+            core::Role::BrokeTrust => Role::BrokeTrust,
+            core::Role::Both => Role::Both,
+            core::Role::Unsaid => Role::Unsaid,
+        }
+    }
+}
+
+impl From<Role> for core::Role {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Hurt => core::Role::Hurt,
+            Role::BrokeTrust => core::Role::BrokeTrust,
+            Role::Both => core::Role::Both,
+            Role::Unsaid => core::Role::Unsaid,
+        }
+    }
+}
+
+impl FromCore<core::Member> for Member {
+    fn from_core(m: core::Member, me: &str) -> Self {
+        Member {
+            is_me: m.id == me,
+            member_id: m.id,
+            name: m.name,
+            joined_at_ms: m.joined_at,
+            role: m.role.into(),
+        }
+    }
+}
+
+impl From<core::Phase> for Phase {
+    fn from(p: core::Phase) -> Self {
+        match p {
+            core::Phase::Atone => Phase::Atone,
+            core::Phase::Attune => Phase::Attune,
+            core::Phase::Attach => Phase::Attach,
+        }
+    }
+}
+
+impl From<Phase> for core::Phase {
+    fn from(p: Phase) -> Self {
+        match p {
+            Phase::Atone => core::Phase::Atone,
+            Phase::Attune => core::Phase::Attune,
+            Phase::Attach => core::Phase::Attach,
+        }
+    }
+}
+
+impl FromCore<core::PhaseChange> for PhaseChange {
+    fn from_core(c: core::PhaseChange, me: &str) -> Self {
+        PhaseChange {
+            by_me: c.by == me,
+            id: c.id,
+            by: c.by,
+            at_ms: c.at,
+            from_phase: c.from.into(),
+            to_phase: c.to.into(),
+            note: c.note,
+        }
+    }
+}
+
+impl FromCore<core::Revision> for Revision {
+    fn from_core(r: core::Revision, me: &str) -> Self {
+        Revision {
+            by_me: r.by == me,
+            at_ms: r.at,
+            by: r.by,
+            field: r.field,
+            // The core writes an empty text when there was no earlier value.
+            before: Some(r.before).filter(|b| !b.is_empty()),
+        }
+    }
+}
+
+impl From<notify::NoticeKind> for NoticeKind {
+    fn from(k: notify::NoticeKind) -> Self {
+        use notify::NoticeKind as K;
+        match k {
+            K::CheckedIn => NoticeKind::CheckedIn,
+            K::AgreementProposed => NoticeKind::AgreementProposed,
+            K::AgreementAccepted => NoticeKind::AgreementAccepted,
+            K::RequestMade => NoticeKind::RequestMade,
+            K::RequestDone => NoticeKind::RequestDone,
+            K::RequestAcknowledged => NoticeKind::RequestAcknowledged,
+            K::Disclosure => NoticeKind::Disclosure,
+            K::QuestionAsked => NoticeKind::QuestionAsked,
+            K::QuestionResponse => NoticeKind::QuestionResponse,
+            K::Trigger => NoticeKind::Trigger,
+            K::TriggerRepair => NoticeKind::TriggerRepair,
+            K::Appreciation => NoticeKind::Appreciation,
+            K::TimeTogether => NoticeKind::TimeTogether,
+            K::PhaseChanged => NoticeKind::PhaseChanged,
+            K::OfferMade => NoticeKind::OfferMade,
+            K::CommitmentUpdate => NoticeKind::CommitmentUpdate,
+        }
+    }
+}
+
+impl From<notify::Notice> for Notice {
+    fn from(n: notify::Notice) -> Self {
+        Notice {
+            kind: n.kind.into(),
+            count: super::count(n.count),
+            text: n.text.to_owned(),
+        }
+    }
+}

@@ -1,0 +1,618 @@
+//! The derived views the core computes for the apps to draw: the timeline,
+//! weekly trend bands, consistency, signs of progress, the counselling prompt.
+//! None of them counts streaks or missed days.
+
+use kintsugi_core::views;
+
+use super::{FromCore, count};
+
+// ------------------------------------------------------------------ timeline
+
+/// The twelve record families of the shared space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum RecordKind {
+    Agreement,
+    Offer,
+    CheckIn,
+    Request,
+    Disclosure,
+    Question,
+    Trigger,
+    Appreciation,
+    TimeTogether,
+    Phase,
+    Survey,
+    Commitment,
+}
+
+/// What happened, for one timeline entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum EntryKind {
+    /// The first version of an agreement.
+    AgreementProposed,
+    /// A later version of an agreement.
+    AgreementRevised,
+    /// A partner accepted a version they did not write.
+    AgreementAccepted,
+    AgreementWithdrawn,
+    /// A partner's note that they kept, or slipped on, an agreement.
+    AgreementKeptCheck,
+    OfferMade,
+    OfferWithdrawn,
+    /// An offer reached its end (no author: nobody did it).
+    OfferExpired,
+    CheckIn,
+    RequestMade,
+    /// The other partner logged doing the requested thing.
+    RequestDone,
+    /// The asker answered a done entry.
+    RequestAcknowledged,
+    /// The asker retired the request.
+    RequestRetired,
+    Disclosure,
+    QuestionAsked,
+    /// Not ready yet, scheduled, for the therapist, answered, parked, reopened.
+    QuestionResponse,
+    Trigger,
+    TriggerRepair,
+    Appreciation,
+    TogetherPlanned,
+    /// One partner's word on how a planned time together went.
+    TogetherOutcome,
+    PhaseChange,
+    Survey,
+    CommitmentMade,
+    CommitmentLog,
+    CommitmentEnded,
+    /// The author changed a field of their own record; the old value stays visible.
+    Edited,
+}
+
+/// Which timeline entries to return. Every field is optional: an empty
+/// filter (`TimelineFilter()`) keeps everything.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct TimelineFilter {
+    /// Record families to keep; empty keeps all.
+    #[uniffi(default = [])]
+    pub kinds: Vec<RecordKind>,
+    /// Keep only what this member did.
+    #[uniffi(default = None)]
+    pub author: Option<String>,
+    /// Keep entries at or after this instant.
+    #[uniffi(default = None)]
+    pub since_ms: Option<i64>,
+    /// Keep entries at or before this instant.
+    #[uniffi(default = None)]
+    pub until_ms: Option<i64>,
+    /// At most this many entries (the newest); a negative limit keeps none.
+    #[uniffi(default = None)]
+    pub limit: Option<i32>,
+}
+
+/// One event of the shared space. Both partners see the same timeline.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct TimelineEntry {
+    pub at_ms: i64,
+    pub kind: EntryKind,
+    pub record_kind: RecordKind,
+    /// The id of the record the event belongs to.
+    pub record_id: String,
+    /// A stable id for this entry, unique within the timeline: use it as a list key.
+    pub entry_id: String,
+    /// The member who did it; `None` only for an offer that expired.
+    pub author: Option<String>,
+    pub by_me: bool,
+    /// A short human line: the text, or "safety 4 · trust 3 · connection 5".
+    pub summary: String,
+}
+
+impl From<RecordKind> for views::RecordKind {
+    fn from(k: RecordKind) -> Self {
+        use views::RecordKind as K;
+        match k {
+            RecordKind::Agreement => K::Agreement,
+            RecordKind::Offer => K::Offer,
+            RecordKind::CheckIn => K::CheckIn,
+            RecordKind::Request => K::Request,
+            RecordKind::Disclosure => K::Disclosure,
+            RecordKind::Question => K::Question,
+            RecordKind::Trigger => K::Trigger,
+            RecordKind::Appreciation => K::Appreciation,
+            RecordKind::TimeTogether => K::TimeTogether,
+            RecordKind::Phase => K::Phase,
+            RecordKind::Survey => K::Survey,
+            RecordKind::Commitment => K::Commitment,
+        }
+    }
+}
+
+impl From<views::RecordKind> for RecordKind {
+    fn from(k: views::RecordKind) -> Self {
+        use views::RecordKind as K;
+        match k {
+            K::Agreement => RecordKind::Agreement,
+            K::Offer => RecordKind::Offer,
+            K::CheckIn => RecordKind::CheckIn,
+            K::Request => RecordKind::Request,
+            K::Disclosure => RecordKind::Disclosure,
+            K::Question => RecordKind::Question,
+            K::Trigger => RecordKind::Trigger,
+            K::Appreciation => RecordKind::Appreciation,
+            K::TimeTogether => RecordKind::TimeTogether,
+            K::Phase => RecordKind::Phase,
+            K::Survey => RecordKind::Survey,
+            K::Commitment => RecordKind::Commitment,
+        }
+    }
+}
+
+impl From<views::EntryKind> for EntryKind {
+    fn from(k: views::EntryKind) -> Self {
+        use views::EntryKind as K;
+        match k {
+            K::AgreementProposed => EntryKind::AgreementProposed,
+            K::AgreementRevised => EntryKind::AgreementRevised,
+            K::AgreementAccepted => EntryKind::AgreementAccepted,
+            K::AgreementWithdrawn => EntryKind::AgreementWithdrawn,
+            K::AgreementKeptCheck => EntryKind::AgreementKeptCheck,
+            K::OfferMade => EntryKind::OfferMade,
+            K::OfferWithdrawn => EntryKind::OfferWithdrawn,
+            K::OfferExpired => EntryKind::OfferExpired,
+            K::CheckIn => EntryKind::CheckIn,
+            K::RequestMade => EntryKind::RequestMade,
+            K::RequestDone => EntryKind::RequestDone,
+            K::RequestAcknowledged => EntryKind::RequestAcknowledged,
+            K::RequestRetired => EntryKind::RequestRetired,
+            K::Disclosure => EntryKind::Disclosure,
+            K::QuestionAsked => EntryKind::QuestionAsked,
+            K::QuestionResponse => EntryKind::QuestionResponse,
+            K::Trigger => EntryKind::Trigger,
+            K::TriggerRepair => EntryKind::TriggerRepair,
+            K::Appreciation => EntryKind::Appreciation,
+            K::TogetherPlanned => EntryKind::TogetherPlanned,
+            K::TogetherOutcome => EntryKind::TogetherOutcome,
+            K::PhaseChange => EntryKind::PhaseChange,
+            K::Survey => EntryKind::Survey,
+            K::CommitmentMade => EntryKind::CommitmentMade,
+            K::CommitmentLog => EntryKind::CommitmentLog,
+            K::CommitmentEnded => EntryKind::CommitmentEnded,
+            K::Edited => EntryKind::Edited,
+        }
+    }
+}
+
+impl TimelineFilter {
+    /// `now` decides which offers show as expired.
+    pub(crate) fn into_core(self, now: i64) -> views::TimelineFilter {
+        views::TimelineFilter {
+            kinds: self.kinds.into_iter().map(Into::into).collect(),
+            author: self.author,
+            since: self.since_ms,
+            until: self.until_ms,
+            limit: self.limit.map(|l| usize::try_from(l).unwrap_or(0)),
+            now,
+        }
+    }
+}
+
+impl FromCore<views::TimelineEntry> for TimelineEntry {
+    fn from_core(e: views::TimelineEntry, me: &str) -> Self {
+        TimelineEntry {
+            by_me: e.author.as_deref() == Some(me),
+            at_ms: e.at,
+            kind: e.kind.into(),
+            record_kind: e.record_kind.into(),
+            record_id: e.record_id,
+            entry_id: e.entry_id,
+            author: e.author,
+            summary: e.summary,
+        }
+    }
+}
+
+// ------------------------------------------------------------- weekly bands
+
+/// The middle and spread of one score (0–10) over one week.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Band {
+    pub median: f32,
+    /// The lowest score of the week.
+    pub low: i32,
+    /// The highest score of the week.
+    pub high: i32,
+    /// First quartile.
+    pub q1: f32,
+    /// Third quartile.
+    pub q3: f32,
+}
+
+/// One partner's check-ins in one ISO week: a range, so an up-and-down week
+/// shows as what it is. A week without check-ins is absent, never a zero.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct WeeklyBand {
+    pub member: String,
+    pub is_me: bool,
+    /// The ISO week, e.g. `2026-W47`.
+    pub week: String,
+    /// The Monday the week starts on (`YYYY-MM-DD`).
+    pub week_start: String,
+    /// How many check-ins the week holds (at least one).
+    pub checkins: i32,
+    pub safety: Band,
+    pub trust: Band,
+    pub connection: Band,
+    /// "Did you feel listened to?", over the check-ins that answered it.
+    pub heard: Option<Band>,
+}
+
+impl From<views::Band> for Band {
+    fn from(b: views::Band) -> Self {
+        Band {
+            median: b.median,
+            low: b.low.into(),
+            high: b.high.into(),
+            q1: b.q1,
+            q3: b.q3,
+        }
+    }
+}
+
+impl FromCore<views::WeeklyBand> for WeeklyBand {
+    fn from_core(b: views::WeeklyBand, me: &str) -> Self {
+        WeeklyBand {
+            is_me: b.member == me,
+            member: b.member,
+            week: b.week,
+            week_start: b.week_start,
+            checkins: count(b.checkins),
+            safety: b.safety.into(),
+            trust: b.trust.into(),
+            connection: b.connection.into(),
+            heard: b.heard.map(Into::into),
+        }
+    }
+}
+
+// -------------------------------------------------------------- consistency
+
+/// One rolling window of 28 days: counts, never streaks.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ConsistencyWindow {
+    /// First day of the window (`YYYY-MM-DD`).
+    pub start: String,
+    /// Last day of the window (`YYYY-MM-DD`), inclusive.
+    pub end: String,
+    pub requests: RequestConsistency,
+    pub agreements: AgreementConsistency,
+    pub commitments: CommitmentConsistency,
+}
+
+/// Requested behaviours done in the window and how the asker answered them.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct RequestConsistency {
+    /// Done entries logged in the window.
+    pub done: i32,
+    /// Of those, how many the asker has acknowledged.
+    pub acknowledged: i32,
+    /// Of the acknowledged, how many landed.
+    pub landed: i32,
+    /// Of the acknowledged, "thank you, but it did not land".
+    pub did_not_land: i32,
+    /// `acknowledged / done`; `None` when nothing was done.
+    pub acknowledged_ratio: Option<f32>,
+    /// `landed / acknowledged`; `None` when nothing was acknowledged.
+    pub landed_ratio: Option<f32>,
+    /// The same counts for each (doer, asker) pair.
+    pub flows: Vec<RequestFlow>,
+}
+
+/// What one partner did of what the other asked, and how it was received.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct RequestFlow {
+    /// Who logged doing it.
+    pub doer: String,
+    pub done_by_me: bool,
+    /// Who asked for it (and acknowledges it).
+    pub asker: String,
+    pub done: i32,
+    pub acknowledged: i32,
+    pub landed: i32,
+    pub did_not_land: i32,
+    pub acknowledged_ratio: Option<f32>,
+    pub landed_ratio: Option<f32>,
+}
+
+/// Kept-checks on agreements logged in the window.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct AgreementConsistency {
+    pub kept: i32,
+    pub slipped: i32,
+    /// Agreements in force on the window's last day.
+    pub in_force: i32,
+    /// Kept and slipped per member who wrote the check.
+    pub by_member: Vec<MemberKept>,
+}
+
+/// Commitment log entries for days in the window.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct CommitmentConsistency {
+    pub kept: i32,
+    pub slipped: i32,
+    /// Kept and slipped per commitment author.
+    pub by_member: Vec<MemberKept>,
+}
+
+/// One member's kept and slipped counts.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct MemberKept {
+    pub member: String,
+    pub is_me: bool,
+    pub kept: i32,
+    pub slipped: i32,
+}
+
+impl FromCore<views::ConsistencyWindow> for ConsistencyWindow {
+    fn from_core(w: views::ConsistencyWindow, me: &str) -> Self {
+        ConsistencyWindow {
+            start: w.start,
+            end: w.end,
+            requests: RequestConsistency {
+                done: count(w.requests.done),
+                acknowledged: count(w.requests.acknowledged),
+                landed: count(w.requests.landed),
+                did_not_land: count(w.requests.did_not_land),
+                acknowledged_ratio: w.requests.acknowledged_ratio,
+                landed_ratio: w.requests.landed_ratio,
+                flows: super::list(w.requests.flows, me),
+            },
+            agreements: AgreementConsistency {
+                kept: count(w.agreements.kept),
+                slipped: count(w.agreements.slipped),
+                in_force: count(w.agreements.in_force),
+                by_member: super::list(w.agreements.by_member, me),
+            },
+            commitments: CommitmentConsistency {
+                kept: count(w.commitments.kept),
+                slipped: count(w.commitments.slipped),
+                by_member: super::list(w.commitments.by_member, me),
+            },
+        }
+    }
+}
+
+impl FromCore<views::RequestFlow> for RequestFlow {
+    fn from_core(f: views::RequestFlow, me: &str) -> Self {
+        RequestFlow {
+            done_by_me: f.doer == me,
+            doer: f.doer,
+            asker: f.asker,
+            done: count(f.done),
+            acknowledged: count(f.acknowledged),
+            landed: count(f.landed),
+            did_not_land: count(f.did_not_land),
+            acknowledged_ratio: f.acknowledged_ratio,
+            landed_ratio: f.landed_ratio,
+        }
+    }
+}
+
+impl FromCore<views::MemberKept> for MemberKept {
+    fn from_core(m: views::MemberKept, me: &str) -> Self {
+        MemberKept {
+            is_me: m.member == me,
+            member: m.member,
+            kept: count(m.kept),
+            slipped: count(m.slipped),
+        }
+    }
+}
+
+// --------------------------------------------------------- signs of progress
+
+/// Which sign of progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SignName {
+    /// The member's median `safety`.
+    SaferToTalk,
+    /// The member's median `heard`.
+    BeingListenedTo,
+    /// Appreciations the member received, plus time together that happened
+    /// and felt good to them.
+    WarmMoments,
+}
+
+/// Which way a sign moved. Down is shown as plainly as up: data, not a verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SignDirection {
+    Up,
+    Down,
+    Steady,
+    NotEnoughData,
+}
+
+/// One sign for one member: the recent period beside the one before.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Sign {
+    pub name: SignName,
+    /// The member the sign is about.
+    pub member: String,
+    pub is_me: bool,
+    /// The value over the earlier period (`None`: nothing to measure).
+    pub before: Option<f32>,
+    /// The value over the recent period (`None`: nothing to measure).
+    pub now: Option<f32>,
+    pub direction: SignDirection,
+    /// How many entries the earlier value rests on.
+    pub before_count: i32,
+    /// How many entries the recent value rests on.
+    pub now_count: i32,
+}
+
+/// An inclusive range of days (`YYYY-MM-DD`).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Period {
+    pub start: String,
+    pub end: String,
+}
+
+/// The last four weeks beside the four before, per partner.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SignsOfProgress {
+    /// The recent period: the 28 days ending today.
+    pub now_period: Option<Period>,
+    /// The 28 days before that.
+    pub before_period: Option<Period>,
+    /// For each member: safer to talk, being listened to, warm moments.
+    pub signs: Vec<Sign>,
+}
+
+impl From<views::SignName> for SignName {
+    fn from(n: views::SignName) -> Self {
+        match n {
+            views::SignName::SaferToTalk => SignName::SaferToTalk,
+            views::SignName::BeingListenedTo => SignName::BeingListenedTo,
+            views::SignName::WarmMoments => SignName::WarmMoments,
+        }
+    }
+}
+
+impl From<views::Direction> for SignDirection {
+    fn from(d: views::Direction) -> Self {
+        match d {
+            views::Direction::Up => SignDirection::Up,
+            views::Direction::Down => SignDirection::Down,
+            views::Direction::Steady => SignDirection::Steady,
+            views::Direction::NotEnoughData => SignDirection::NotEnoughData,
+        }
+    }
+}
+
+impl FromCore<views::Sign> for Sign {
+    fn from_core(s: views::Sign, me: &str) -> Self {
+        Sign {
+            is_me: s.member == me,
+            name: s.name.into(),
+            member: s.member,
+            before: s.before,
+            now: s.now,
+            direction: s.direction.into(),
+            before_count: count(s.before_count),
+            now_count: count(s.now_count),
+        }
+    }
+}
+
+impl From<views::Period> for Period {
+    fn from(p: views::Period) -> Self {
+        Period {
+            start: p.start,
+            end: p.end,
+        }
+    }
+}
+
+impl FromCore<views::Progress> for SignsOfProgress {
+    fn from_core(p: views::Progress, me: &str) -> Self {
+        SignsOfProgress {
+            now_period: p.now_period.map(Into::into),
+            before_period: p.before_period.map(Into::into),
+            signs: super::list(p.signs, me),
+        }
+    }
+}
+
+// ------------------------------------------------------- counselling prompt
+
+/// Which weekly score stayed low.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PainMeasure {
+    Safety,
+    Trust,
+}
+
+/// What the counselling prompt noticed, with the facts an app may show.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum CounsellingReasonKind {
+    /// Several questions share one topic.
+    TopicReturns { topic: String, questions: i32 },
+    /// Several triggers name the same moment.
+    TriggerReturns { what: String, triggers: i32 },
+    /// A partner answered "did you feel listened to?" low several times.
+    FeelingUnheard { member: String, checkins: i32 },
+    /// A partner's weekly safety or trust stayed low several weeks running.
+    PainStaysHigh {
+        member: String,
+        measure: PainMeasure,
+        weeks: i32,
+        /// The ISO week of the latest painful week, e.g. `2026-W47`.
+        latest_week: String,
+    },
+}
+
+/// One reason the prompt was raised.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct CounsellingReason {
+    pub reason: CounsellingReasonKind,
+    /// One plain sentence describing what was noticed.
+    pub sentence: String,
+}
+
+/// A gentle suggestion to see a couples therapist: a suggestion, never a
+/// diagnosis, and it never labels either partner.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct CounsellingPrompt {
+    /// The suggestion itself, ready to show.
+    pub message: String,
+    /// Why it was raised; never empty.
+    pub reasons: Vec<CounsellingReason>,
+}
+
+impl From<views::ReasonKind> for CounsellingReasonKind {
+    fn from(r: views::ReasonKind) -> Self {
+        use views::ReasonKind as R;
+        match r {
+            R::TopicReturns { topic, questions } => CounsellingReasonKind::TopicReturns {
+                topic,
+                questions: count(questions),
+            },
+            R::TriggerReturns { what, triggers } => CounsellingReasonKind::TriggerReturns {
+                what,
+                triggers: count(triggers),
+            },
+            R::FeelingUnheard { member, checkins } => CounsellingReasonKind::FeelingUnheard {
+                member,
+                checkins: count(checkins),
+            },
+            R::PainStaysHigh {
+                member,
+                measure,
+                weeks,
+                latest_week,
+            } => CounsellingReasonKind::PainStaysHigh {
+                member,
+                measure: match measure {
+                    views::Measure::Safety => PainMeasure::Safety,
+                    views::Measure::Trust => PainMeasure::Trust,
+                },
+                weeks: count(weeks),
+                latest_week,
+            },
+        }
+    }
+}
+
+impl From<views::CounsellingPrompt> for CounsellingPrompt {
+    fn from(p: views::CounsellingPrompt) -> Self {
+        CounsellingPrompt {
+            message: p.message,
+            reasons: p
+                .reasons
+                .into_iter()
+                .map(|r| CounsellingReason {
+                    reason: r.reason.into(),
+                    sentence: r.sentence,
+                })
+                .collect(),
+        }
+    }
+}
