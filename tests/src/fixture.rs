@@ -186,8 +186,8 @@ impl<'a> CoupleFixture<'a> {
             if let Some(req) = ben
                 .requests()
                 .into_iter()
-                .filter(|q| q.retired_at.is_none())
-                .last()
+                .rev()
+                .find(|q| q.retired_at.is_none())
             {
                 for k in 0..2 {
                     let done = ben
