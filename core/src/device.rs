@@ -144,14 +144,35 @@ impl Device {
         })
     }
 
+    /// Whether this device may adopt a partner's shared space: it has none,
+    /// or only a skeleton it never shared and never wrote in (left over from
+    /// showing an invite).
+    pub fn can_join(&self) -> bool {
+        match &self.doc {
+            None => true,
+            Some(doc) => {
+                let s = doc.snapshot();
+                s.members.iter().all(|m| m.id == doc.me())
+                    && s == Snapshot {
+                        members: s.members.clone(),
+                        ..Snapshot::default()
+                    }
+            }
+        }
+    }
+
     /// Adopts the document the inviter sent during pairing and adds this
     /// partner's own member entry to it.
     pub fn join_couple(&mut self, document: &[u8]) -> Result<()> {
         self.write(|device| {
             let received = CoupleDoc::load(document, &device.profile.actor()?)?;
+            let unshared_skeleton = device.can_join();
             match device.doc.as_mut() {
                 Some(existing) if existing.couple_id()? != received.couple_id()? => {
-                    return Err(CoreError::AlreadyInCouple);
+                    if !unshared_skeleton {
+                        return Err(CoreError::AlreadyInCouple);
+                    }
+                    device.doc = Some(received);
                 }
                 Some(existing) => {
                     existing.merge_bytes(document)?;
@@ -166,7 +187,14 @@ impl Device {
     /// Runs one operation on the shared document, durably: the way every
     /// local change is made. `f` gets the document and the current time.
     pub fn update<T>(&mut self, f: impl FnOnce(&mut CoupleDoc, Millis) -> Result<T>) -> Result<T> {
-        self.write(|d| f(d.doc_mut()?, now_millis()))
+        self.write(|d| {
+            let now = now_millis();
+            let doc = d.doc_mut()?;
+            // Any write by this version brings an older document up to date
+            // first, so an older app never half-reads what it writes.
+            doc.migrate(now)?;
+            f(doc, now)
+        })
     }
 
     pub fn propose_agreement(&mut self, text: &str) -> Result<String> {

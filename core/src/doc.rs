@@ -394,6 +394,42 @@ impl CoupleDoc {
         if before == new {
             return Ok(false);
         }
+        // A first value overwrites nothing; only real changes enter history.
+        if let Some(before) = &before {
+            self.note_revision(record, field, scalar_text(before), now)?;
+        }
+        match new {
+            Some(value) => self.doc.put(record, field, value)?,
+            None => self.doc.delete(record, field)?,
+        }
+        Ok(true)
+    }
+
+    /// Replaces a list of words, keeping the old list (as JSON) in `revisions`.
+    pub(crate) fn revise_list(
+        &mut self,
+        record: &ObjId,
+        field: &str,
+        new: &[String],
+        now: Millis,
+    ) -> Result<()> {
+        let before = self.obj(record).strings(field);
+        if before == new {
+            return Ok(());
+        }
+        let text = serde_json::to_string(&before).unwrap_or_default();
+        self.note_revision(record, field, text, now)?;
+        self.put_list(record, field, new)
+    }
+
+    /// Appends one entry to a record's visible history.
+    pub(crate) fn note_revision(
+        &mut self,
+        record: &ObjId,
+        field: &str,
+        before: String,
+        now: Millis,
+    ) -> Result<()> {
         let revisions = self.container_for_write(record, "revisions")?;
         let entry = self
             .doc
@@ -401,16 +437,8 @@ impl CoupleDoc {
         self.doc.put(&entry, "at", now)?;
         self.doc.put(&entry, "by", self.me.as_str())?;
         self.doc.put(&entry, "field", field)?;
-        self.doc.put(
-            &entry,
-            "before",
-            before.map(|v| scalar_text(&v)).unwrap_or_default(),
-        )?;
-        match new {
-            Some(value) => self.doc.put(record, field, value)?,
-            None => self.doc.delete(record, field)?,
-        }
-        Ok(true)
+        self.doc.put(&entry, "before", before)?;
+        Ok(())
     }
 
     pub(crate) fn put_opt_text(

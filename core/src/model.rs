@@ -63,6 +63,8 @@ pub struct Member {
     pub name: String,
     pub joined_at: Millis,
     pub role: Role,
+    /// Earlier names and roles, with who changed them (only the member themself can).
+    pub revisions: Vec<Revision>,
 }
 
 /// One earlier value of a record's field, kept when its author changed it.
@@ -86,7 +88,8 @@ pub enum AgreementStatus {
     InForce,
     /// An earlier version is in force; a newer one waits for acceptance.
     RevisionPending,
-    /// Withdrawn by its proposer before it came into force.
+    /// Withdrawn: by its proposer before it came into force, or by either
+    /// partner stepping out of it later.
     Withdrawn,
 }
 
@@ -130,6 +133,9 @@ pub struct Agreement {
     /// Oldest first.
     pub versions: Vec<AgreementVersion>,
     pub withdrawn_at: Option<Millis>,
+    /// Who withdrew: the proposer before it came into force, or either
+    /// partner stepping out of one in force (nobody is bound by the app).
+    pub withdrawn_by: Option<String>,
     pub checks: Vec<KeptCheck>,
 }
 
@@ -201,6 +207,8 @@ pub struct Acknowledgement {
     /// False: "thank you, but it did not land".
     pub landed: bool,
     pub note: Option<String>,
+    /// Earlier answers, when the asker changed their mind.
+    pub revisions: Vec<Revision>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -345,6 +353,8 @@ pub struct TogetherOutcome {
     /// 0–10, how it felt.
     pub felt: Option<u8>,
     pub note: Option<String>,
+    /// Their earlier word, when they changed it.
+    pub revisions: Vec<Revision>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -72,7 +72,11 @@ impl Store {
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
         let path = self.path(name);
         let parent = path.parent().unwrap_or(&self.dir).to_path_buf();
-        fs::create_dir_all(&parent).map_err(|e| CoreError::io("create directory", &parent, e))?;
+        if !parent.exists() {
+            fs::create_dir_all(&parent)
+                .map_err(|e| CoreError::io("create directory", &parent, e))?;
+            restrict_dir(&parent);
+        }
         let tmp = parent.join(format!(
             ".{}.tmp-{}",
             path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
@@ -97,10 +101,14 @@ impl Store {
     /// Blocks until this process holds the lock named `name`.
     pub fn lock(&self, name: &str) -> Result<FileLock> {
         let path = self.path(name);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options
             .open(&path)
             .map_err(|e| CoreError::io("open lock file", &path, e))?;
         file.lock().map_err(|e| CoreError::io("lock", &path, e))?;

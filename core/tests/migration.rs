@@ -105,3 +105,20 @@ fn two_phones_migrating_while_apart_lose_nothing() {
     }
     assert_eq!(ana.snapshot(), ben.snapshot());
 }
+
+#[test]
+fn writing_into_an_old_record_migrates_the_document_first() {
+    let mut ben = CoupleDoc::load(&schema1_document(), &ActorId::from(vec![0xb; 16])).unwrap();
+    // Ana accepts nothing new; Ben revises the skeleton-era agreement he proposed.
+    ben.revise_agreement(
+        "agr2",
+        &AgreementDraft::new("Walks on Sunday and Wednesday"),
+        T0 + DAY,
+    )
+    .unwrap();
+    assert_eq!(ben.schema_version().unwrap(), SCHEMA_VERSION);
+    let a = ben.agreement("agr2").unwrap();
+    assert_eq!(a.versions.len(), 2);
+    assert_eq!(a.versions[0].text, "Walks on Sunday");
+    assert_eq!(a.status(), AgreementStatus::RevisionPending);
+}

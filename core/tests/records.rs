@@ -460,3 +460,109 @@ pub fn populate(c: &mut Couple) {
     c.ben.respond_to_trigger(&t, "I'm here", T0 + 1).unwrap();
     c.sync();
 }
+
+#[test]
+fn history_is_kept_for_every_change_a_partner_makes() {
+    let mut c = Couple::new();
+    // Mood words of a revised check-in.
+    c.ana.record_checkin(&checkin("2026-01-06", 4), T0).unwrap();
+    let mut again = checkin("2026-01-06", 4);
+    again.moods = vec!["calm".into()];
+    c.ana.record_checkin(&again, T0 + 1).unwrap();
+    let rev = c.ana.checkins()[0]
+        .revisions
+        .iter()
+        .find(|r| r.field == "moods")
+        .cloned()
+        .unwrap();
+    assert_eq!(rev.before, r#"["hopeful"]"#);
+    // A changed acknowledgement.
+    let r = c.ana.make_request("Call at lunch", T0).unwrap();
+    c.sync();
+    let done = c.ben.log_request_done(&r, None, T0 + 1).unwrap();
+    c.sync();
+    c.ana
+        .acknowledge_done(&r, &done, false, None, T0 + 2)
+        .unwrap();
+    c.ana
+        .acknowledge_done(&r, &done, true, Some("on reflection, it did"), T0 + 3)
+        .unwrap();
+    let ack = c.ana.requests()[0].done[0].acknowledgement.clone().unwrap();
+    assert!(ack.landed);
+    assert_eq!(
+        ack.revisions
+            .iter()
+            .find(|r| r.field == "landed")
+            .unwrap()
+            .before,
+        "false"
+    );
+    // A changed word on time together.
+    let t = c
+        .ana
+        .plan_together(TogetherKind::Date, "Walk", "2026-01-10", T0)
+        .unwrap();
+    c.ana
+        .record_together_outcome(&t, false, None, None, T0 + 5)
+        .unwrap();
+    c.ana
+        .record_together_outcome(&t, true, Some(8), None, T0 + 6)
+        .unwrap();
+    let outcome = c.ana.together()[0].outcomes[0].clone();
+    assert!(outcome.happened);
+    assert_eq!(
+        outcome
+            .revisions
+            .iter()
+            .find(|r| r.field == "happened")
+            .unwrap()
+            .before,
+        "false"
+    );
+    // A new name.
+    c.ben.set_my_name("Benjamin", T0 + 7).unwrap();
+    let change = c.ben.automerge_mut().get_last_local_change().unwrap();
+    assert_eq!(
+        (change.message(), change.timestamp()),
+        (Some("set my name"), (T0 + 7) / 1000)
+    );
+    c.sync();
+    let ben = c
+        .ana
+        .members()
+        .into_iter()
+        .find(|m| m.name == "Benjamin")
+        .unwrap();
+    assert_eq!(
+        ben.revisions
+            .iter()
+            .find(|r| r.field == "name")
+            .unwrap()
+            .before,
+        "Ben"
+    );
+}
+
+#[test]
+fn either_partner_may_step_out_of_an_agreement_in_force_visibly() {
+    let mut c = Couple::new();
+    let id = c
+        .ana
+        .propose_agreement(
+            &AgreementDraft::new("Phone stays in the kitchen at night"),
+            T0,
+        )
+        .unwrap();
+    c.sync();
+    c.ben.accept_agreement(&id, T0 + 1).unwrap();
+    c.sync();
+    // Ben did not propose it, yet no one is held to an agreement by the app.
+    let a = c.ben.withdraw_agreement(&id, T0 + DAY).unwrap();
+    assert_eq!(a.status(), AgreementStatus::Withdrawn);
+    c.sync();
+    let seen = c.ana.agreement(&id).unwrap();
+    assert_eq!(
+        (seen.withdrawn_by.as_deref(), seen.withdrawn_at),
+        (Some(c.ben.me()), Some(T0 + DAY))
+    );
+}

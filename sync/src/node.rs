@@ -350,11 +350,21 @@ impl Node {
             return Err(SyncError::AlreadyPaired(partner.name));
         }
         if invite.ticket.endpoint_addr().id == self.endpoint_id() {
-            return Err(SyncError::InvalidPayload(
-                "this is this device's own pairing code".into(),
-            ));
+            return Err(SyncError::OwnInvite);
+        }
+        // Checked before dialling: the inviter burns its code and records us
+        // as partner when it answers, so a refusal afterwards would leave it
+        // paired alone.
+        if !self.shared.device().can_join() {
+            return Err(kintsugi_core::CoreError::AlreadyInCouple.into());
         }
         let partner = pairing::join(&self.shared, &invite).await?;
+        // Codes this device showed earlier can no longer be used.
+        self.shared
+            .open_invites
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         // One sync at once, so the inviter learns our member entry (and can,
         // say, send an appreciation) without waiting for a later sync.
         if let Err(e) = self.sync_now().await {

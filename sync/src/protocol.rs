@@ -125,6 +125,7 @@ async fn session(
         let Some(frame) = reader.next().await? else {
             break;
         };
+        shared.tap(Direction::Received, &frame);
         report.bytes_received += frame.len() as u64;
         let peer_had_nothing = frame.is_empty();
         if !peer_had_nothing {

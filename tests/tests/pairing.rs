@@ -158,3 +158,58 @@ async fn a_second_open_code_cannot_take_over_a_paired_device() -> Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_device_with_its_own_space_is_refused_before_the_inviter_is_touched() -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let ana = Phone::new(&root, "Ana").await?;
+    let ben = Phone::new(&root, "Ben").await?;
+    let cy = Phone::new(&root, "Cy").await?;
+    // Ben showed an invite once and even wrote in his space.
+    ben.node.create_invite()?;
+    ben.device().propose_agreement("A note to myself")?;
+    let payload = ana.node.create_invite()?.payload();
+    let refused = bounded("join", ben.node.join(&payload)).await?;
+    assert!(
+        matches!(
+            refused,
+            Err(SyncError::Core(kintsugi_core::CoreError::AlreadyInCouple))
+        ),
+        "{refused:?}"
+    );
+    // Ana was not touched: her code still works for someone else.
+    assert!(ana.node.partner().is_none());
+    bounded("join", cy.node.join(&payload)).await??;
+    assert_eq!(ana.node.partner().map(|p| p.name), Some("Cy".into()));
+    for phone in [ana, ben, cy] {
+        phone.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn showing_an_invite_does_not_stop_a_device_from_joining_its_partner() -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let ana = Phone::new(&root, "Ana").await?;
+    let ben = Phone::new(&root, "Ben").await?;
+    // Ben opened the invite screen first, then scanned Ana's code instead.
+    let bens_code = ben.node.create_invite()?.payload();
+    let payload = ana.node.create_invite()?.payload();
+    bounded("join", ben.node.join(&payload)).await??;
+    assert_eq!(
+        ben.device().doc()?.couple_id()?,
+        ana.device().doc()?.couple_id()?
+    );
+    // The code Ben showed earlier is dead now.
+    let eve = Phone::new(&root, "Eve").await?;
+    assert!(
+        bounded("late join", eve.node.join(&bens_code))
+            .await?
+            .is_err()
+    );
+    assert!(ben.node.partner().is_some_and(|p| p.name == "Ana"));
+    for phone in [ana, ben, eve] {
+        phone.close().await;
+    }
+    Ok(())
+}

@@ -96,10 +96,17 @@ pub fn run(ctx: &Ctx, action: Action) -> Result<()> {
         }
         Action::Withdraw { id } => {
             let a = device.update(|doc, now| doc.withdraw_agreement(&id, now))?;
-            println!(
-                "Withdrew your proposal {}. It stays visible in the history.",
-                short(&a.id)
-            );
+            if a.in_force_version(2).is_some() {
+                println!(
+                    "You stepped out of agreement {}. Your partner sees that you did and when; its history stays.",
+                    short(&a.id)
+                );
+            } else {
+                println!(
+                    "Withdrew your proposal {}. It stays visible in the history.",
+                    short(&a.id)
+                );
+            }
         }
         Action::Check { id, outcome, note } => {
             let kept = outcome.kept();

@@ -119,6 +119,7 @@ impl CoupleDoc {
             return Err(CoreError::NotPermitted("this agreement was withdrawn"));
         }
         let number = current.versions.iter().map(|v| v.number).max().unwrap_or(0) + 1;
+        self.migrate(now)?;
         self.upgrade_legacy_agreement(&obj, &current)?;
         let versions = self.container_for_write(&obj, "versions")?;
         self.add_version(&versions, number, &text, review_on.as_deref(), now)?;
@@ -146,6 +147,7 @@ impl CoupleDoc {
                 "this agreement is already in force",
             ));
         }
+        self.migrate(now)?;
         self.upgrade_legacy_agreement(&obj, &current)?;
         let versions = self.container_for_write(&obj, "versions")?;
         let version = self
@@ -161,24 +163,26 @@ impl CoupleDoc {
         self.agreement(&id)
     }
 
-    /// Withdraws a proposal before it ever came into force. Only its proposer can.
+    /// Withdraws an agreement. Before it is in force only its proposer can
+    /// (the other simply does not accept); once in force, either partner may
+    /// step out of it alone, and both see who did and when. Nobody is held to
+    /// an agreement by the app.
     pub fn withdraw_agreement(&mut self, id: &str, now: Millis) -> Result<Agreement> {
         let (id, obj) = self.find(AGREEMENTS, "agreement", id)?;
-        self.require_author(
-            &obj,
-            "proposed_by",
-            "only the partner who proposed an agreement can withdraw it",
-        )?;
         let current = self.agreement(&id)?;
-        if current.in_force_version(2).is_some() {
-            return Err(CoreError::NotPermitted(
-                "an agreement in force is changed by a revision both accept, not withdrawn by one partner",
-            ));
+        if current.in_force_version(2).is_none() {
+            self.require_author(
+                &obj,
+                "proposed_by",
+                "a proposal is withdrawn by the partner who made it; the other simply does not accept it",
+            )?;
         }
         if current.withdrawn_at.is_some() {
             return Ok(current);
         }
+        self.migrate(now)?;
         self.doc.put(&obj, "withdrawn_at", now)?;
+        self.doc.put(&obj, "withdrawn_by", self.me.as_str())?;
         self.commit("withdraw agreement", now);
         self.agreement(&id)
     }
@@ -324,6 +328,7 @@ fn read_agreement(id: String, obj: &Obj<'_>) -> Agreement {
         proposed_at,
         versions,
         withdrawn_at: obj.int("withdrawn_at"),
+        withdrawn_by: obj.str("withdrawn_by"),
         checks,
     }
 }

@@ -25,6 +25,8 @@ impl CoupleDoc {
         let note =
             validate::optional_text("note", input.note.as_deref(), validate::MAX_NOTE_CHARS)?;
 
+        // Revising a schema-1 check-in writes schema-2 fields: migrate first.
+        self.migrate(now)?;
         let existing = self
             .checkins()
             .into_iter()
@@ -58,8 +60,13 @@ impl CoupleDoc {
                 self.doc.put(&obj, field, value)?;
             }
         }
-        self.put_list(&obj, "moods", &moods)?;
-        self.put_list(&obj, "free_words", &free_words)?;
+        if revising {
+            self.revise_list(&obj, "moods", &moods, now)?;
+            self.revise_list(&obj, "free_words", &free_words, now)?;
+        } else {
+            self.put_list(&obj, "moods", &moods)?;
+            self.put_list(&obj, "free_words", &free_words)?;
+        }
         self.commit(message, now);
         Ok(id)
     }

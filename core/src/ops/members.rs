@@ -1,14 +1,16 @@
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ReadDoc, Value};
 
-use crate::doc::{CoupleDoc, MEMBERS, by_time};
+use crate::doc::{CoupleDoc, MEMBERS, by_time, revisions};
 use crate::error::Result;
 use crate::model::{Member, Millis, Role};
 use crate::validate;
 
 impl CoupleDoc {
-    /// Writes this device's own member entry (each partner writes only theirs).
-    pub(crate) fn put_member(&mut self, name: &str, now: Millis) -> Result<()> {
+    /// Writes this device's own member entry (each partner writes only
+    /// theirs). Returns whether anything changed; a new name keeps the old one
+    /// in the entry's history.
+    pub(crate) fn put_member(&mut self, name: &str, now: Millis) -> Result<bool> {
         let members = self.root_for_write(MEMBERS, now)?;
         let me = self.me.clone();
         let member = match self.doc.get(&members, me.as_str())? {
@@ -17,21 +19,20 @@ impl CoupleDoc {
                 let id = self.doc.put_object(&members, me.as_str(), ObjType::Map)?;
                 self.doc.put(&id, "joined_at", now)?;
                 self.doc.put(&id, "role", Role::Unsaid.as_str())?;
-                id
+                self.doc.put(&id, "name", name)?;
+                self.container(&id, "revisions")?;
+                return Ok(true);
             }
         };
-        if self.obj(&member).str("name").as_deref() != Some(name) {
-            self.doc.put(&member, "name", name)?;
-        }
-        Ok(())
+        self.revise(&member, "name", Some(name.into()), now)
     }
 
     /// Adds or renames this device's own member entry.
     pub fn set_my_name(&mut self, name: &str, now: Millis) -> Result<()> {
         let name = validate::text("name", name, validate::MAX_NAME_CHARS)?;
-        let before = self.doc.get_heads();
-        self.put_member(&name, now)?;
-        if self.doc.get_heads() != before || self.doc.pending_ops() > 0 {
+        // Note: asking for heads here would close the open transaction
+        // without a message or time; `put_member` says whether it wrote.
+        if self.put_member(&name, now)? {
             self.commit("set my name", now);
         }
         Ok(())
@@ -62,6 +63,7 @@ impl CoupleDoc {
                     .str("role")
                     .and_then(|r| Role::parse(&r))
                     .unwrap_or(Role::Unsaid),
+                revisions: revisions(&m),
                 id,
             })
             .collect();

@@ -116,14 +116,10 @@ impl CoupleDoc {
             }
         };
         let ack = self.container_for_write(&target, "ack")?;
+        // A changed answer keeps the earlier one visible.
+        self.revise(&ack, "landed", Some(landed.into()), now)?;
+        self.revise(&ack, "note", note.map(|n| n.as_str().into()), now)?;
         self.doc.put(&ack, "at", now)?;
-        self.doc.put(&ack, "landed", landed)?;
-        match note {
-            Some(n) => self.doc.put(&ack, "note", n.as_str())?,
-            None => {
-                let _ = self.doc.delete(&ack, "note");
-            }
-        }
         self.commit("acknowledge request done", now);
         Ok(())
     }
@@ -145,6 +141,7 @@ impl CoupleDoc {
                                 at: a.time("at"),
                                 landed,
                                 note: a.str("note"),
+                                revisions: crate::doc::revisions(&a),
                             })
                         }),
                         id: eid,

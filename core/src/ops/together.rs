@@ -1,4 +1,3 @@
-use automerge::ObjType;
 use automerge::transaction::Transactable;
 
 use crate::doc::{CoupleDoc, TOGETHER, by_time};
@@ -41,15 +40,13 @@ impl CoupleDoc {
         let note = validate::optional_text("note", note, validate::MAX_NOTE_CHARS)?;
         let (_, obj) = self.find(TOGETHER, "time together", id)?;
         let outcomes = self.container_for_write(&obj, "outcomes")?;
-        let mine = self
-            .doc
-            .put_object(&outcomes, self.me.as_str(), ObjType::Map)?;
+        // Each partner's own outcome map; a changed word keeps the earlier one.
+        let me = self.me.clone();
+        let mine = self.container_for_write(&outcomes, &me)?;
+        self.revise(&mine, "happened", Some(happened.into()), now)?;
+        self.revise(&mine, "felt", felt.map(|f| u64::from(f).into()), now)?;
+        self.revise(&mine, "note", note.map(|n| n.as_str().into()), now)?;
         self.doc.put(&mine, "at", now)?;
-        self.doc.put(&mine, "happened", happened)?;
-        if let Some(f) = felt {
-            self.doc.put(&mine, "felt", u64::from(f))?;
-        }
-        self.put_opt_text(&mine, "note", note.as_deref())?;
         self.commit("time together outcome", now);
         Ok(())
     }
@@ -67,6 +64,7 @@ impl CoupleDoc {
                         happened: o.bool("happened").unwrap_or(false),
                         felt: o.small("felt", 10),
                         note: o.str("note"),
+                        revisions: crate::doc::revisions(&o),
                         by,
                     })
                     .collect();

@@ -364,6 +364,7 @@ mod tests {
             at: ms("2026-11-12"),
             landed: true,
             note: None,
+            revisions: vec![],
         });
         r.done.push(d);
         s.requests.push(r);

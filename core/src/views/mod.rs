@@ -57,12 +57,14 @@ pub(crate) mod fixtures {
                     name: "Ana".into(),
                     joined_at: ms("2025-01-01"),
                     role: Role::Hurt,
+                    revisions: vec![],
                 },
                 Member {
                     id: BEN.into(),
                     name: "Ben".into(),
                     joined_at: ms("2025-01-01"),
                     role: Role::BrokeTrust,
+                    revisions: vec![],
                 },
             ],
             ..Snapshot::default()
@@ -121,6 +123,7 @@ pub(crate) mod fixtures {
                 at: ms(day) + 1_000,
                 landed,
                 note: None,
+                revisions: vec![],
             }),
         }
     }
@@ -151,6 +154,7 @@ pub(crate) mod fixtures {
                     .collect(),
             }],
             withdrawn_at: None,
+            withdrawn_by: None,
             checks: vec![],
         }
     }
@@ -241,6 +245,7 @@ pub(crate) mod fixtures {
             happened,
             felt,
             note: None,
+            revisions: vec![],
         }
     }
 }

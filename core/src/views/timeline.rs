@@ -295,7 +295,7 @@ impl Collector {
                 K,
                 &a.id,
                 format!("{}:withdrawn", a.id),
-                Some(&a.proposed_by),
+                Some(a.withdrawn_by.as_ref().unwrap_or(&a.proposed_by)),
                 format!("withdrawn: {latest_text}"),
             );
         }
