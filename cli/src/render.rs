@@ -153,25 +153,7 @@ pub fn checkin_lines(checkins: &[CheckIn], names: &Names) -> Vec<String> {
             if day_of(c.recorded_at) != c.day {
                 who.push_str(&format!(", for {}", c.day));
             }
-            let mut line = format!(
-                "{}  {who}  safety {} · trust {} · connection {}",
-                when(c.recorded_at),
-                c.safety,
-                c.trust,
-                c.connection
-            );
-            if let Some(heard) = c.heard {
-                line.push_str(&format!(" · heard {heard}"));
-            }
-            let words: Vec<&str> = c
-                .moods
-                .iter()
-                .chain(&c.free_words)
-                .map(String::as_str)
-                .collect();
-            if !words.is_empty() {
-                line.push_str(&format!("  ({})", words.join(", ")));
-            }
+            let mut line = format!("{}  {who}  {}", when(c.recorded_at), c.summary());
             if let Some(note) = &c.note {
                 line.push_str(&format!("  “{note}”"));
             }

@@ -198,6 +198,30 @@ pub struct CheckIn {
     pub revisions: Vec<Revision>,
 }
 
+impl CheckIn {
+    /// One line for lists and the timeline:
+    /// "safety 4 · trust 3 · connection 5 · heard 6 · hopeful, tender".
+    pub fn summary(&self) -> String {
+        let mut line = format!(
+            "safety {} · trust {} · connection {}",
+            self.safety, self.trust, self.connection
+        );
+        if let Some(h) = self.heard {
+            line.push_str(&format!(" · heard {h}"));
+        }
+        let words: Vec<&str> = self
+            .moods
+            .iter()
+            .chain(&self.free_words)
+            .map(String::as_str)
+            .collect();
+        if !words.is_empty() {
+            line.push_str(&format!(" · {}", words.join(", ")));
+        }
+        line
+    }
+}
+
 // ------------------------------------------------------------------ requests
 
 /// The asker's answer to one "done" entry.

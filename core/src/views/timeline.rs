@@ -356,22 +356,7 @@ impl Collector {
     }
 
     fn checkin(&mut self, c: &CheckIn) {
-        let mut summary = format!(
-            "safety {} · trust {} · connection {}",
-            c.safety, c.trust, c.connection
-        );
-        if let Some(h) = c.heard {
-            summary.push_str(&format!(" · heard {h}"));
-        }
-        let words: Vec<&str> = c
-            .moods
-            .iter()
-            .chain(&c.free_words)
-            .map(String::as_str)
-            .collect();
-        if !words.is_empty() {
-            summary.push_str(&format!(" · {}", words.join(", ")));
-        }
+        let summary = c.summary();
         self.push(
             0,
             c.recorded_at,
