@@ -120,6 +120,21 @@ async fn main() -> Result<()> {
         CoupleFixture::new(&mut ana_fx, &mut ben_fx, 0).sync();
     }
 
+    // The plainest day: one check-in from each, with a note.
+    let heads_a = ana.device().doc_mut()?.heads();
+    let heads_b = ben.device().doc_mut()?.heads();
+    ana.device().record_checkin(&kintsugi_tests::checkin_on(3000, 5, "A quiet day; we ate together."))?;
+    ben.device().record_checkin(&kintsugi_tests::checkin_on(3000, 6, "Told her about my day without being asked."))?;
+    let raw = raw_bytes(ana.device().doc_mut()?.automerge_mut(), &heads_a)
+        + raw_bytes(ben.device().doc_mut()?.automerge_mut(), &heads_b);
+    let report = ana.node.sync_now().await?;
+    println!(
+        "| one check-in each | {} B (raw + {} B) | {} | {raw} B | — |",
+        report.bytes_sent + report.bytes_received,
+        (report.bytes_sent + report.bytes_received) as i64 - raw as i64,
+        report.frames_sent
+    );
+
     // On-demand propagation of one check-in.
     let mut latency = Vec::new();
     for i in 0..100u32 {
