@@ -27,11 +27,15 @@ impl CoupleDoc {
 
         // Revising a schema-1 check-in writes schema-2 fields: migrate first.
         self.migrate(now)?;
+        // Reads two fields per record, not whole check-ins: ten years hold 7,000.
         let existing = self
-            .checkins()
+            .records(CHECKINS)
             .into_iter()
-            .find(|c| c.author == self.me && c.day == day)
-            .map(|c| c.id);
+            .find(|(_, c)| {
+                c.str("author").as_deref() == Some(self.me.as_str())
+                    && c.str("day").unwrap_or_else(|| utc_day(c.time("recorded_at"))) == day
+            })
+            .map(|(id, _)| id);
         let (id, obj, message) = match existing {
             Some(id) => {
                 let (id, obj) = self.find(CHECKINS, "check-in", &id)?;
