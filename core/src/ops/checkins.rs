@@ -33,7 +33,9 @@ impl CoupleDoc {
             .into_iter()
             .find(|(_, c)| {
                 c.str("author").as_deref() == Some(self.me.as_str())
-                    && c.str("day").unwrap_or_else(|| utc_day(c.time("recorded_at"))) == day
+                    && c.str("day")
+                        .unwrap_or_else(|| utc_day(c.time("recorded_at")))
+                        == day
             })
             .map(|(id, _)| id);
         let (id, obj, message) = match existing {

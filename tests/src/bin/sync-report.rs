@@ -123,8 +123,16 @@ async fn main() -> Result<()> {
     // The plainest day: one check-in from each, with a note.
     let heads_a = ana.device().doc_mut()?.heads();
     let heads_b = ben.device().doc_mut()?.heads();
-    ana.device().record_checkin(&kintsugi_tests::checkin_on(3000, 5, "A quiet day; we ate together."))?;
-    ben.device().record_checkin(&kintsugi_tests::checkin_on(3000, 6, "Told her about my day without being asked."))?;
+    ana.device().record_checkin(&kintsugi_tests::checkin_on(
+        3000,
+        5,
+        "A quiet day; we ate together.",
+    ))?;
+    ben.device().record_checkin(&kintsugi_tests::checkin_on(
+        3000,
+        6,
+        "Told her about my day without being asked.",
+    ))?;
     let raw = raw_bytes(ana.device().doc_mut()?.automerge_mut(), &heads_a)
         + raw_bytes(ben.device().doc_mut()?.automerge_mut(), &heads_b);
     let report = ana.node.sync_now().await?;
