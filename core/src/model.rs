@@ -151,9 +151,30 @@ pub struct TransparencyOffer {
     pub withdrawn_at: Option<Millis>,
 }
 
+/// Where an offer stands at a given moment (derived, never stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferStatus {
+    Active,
+    /// Ran to its own end date.
+    Expired,
+    /// Withdrawn by its owner.
+    Withdrawn,
+}
+
 impl TransparencyOffer {
     pub fn is_active(&self, now: Millis) -> bool {
-        self.withdrawn_at.is_none() && now < self.expires_at
+        self.status(now) == OfferStatus::Active
+    }
+
+    pub fn status(&self, now: Millis) -> OfferStatus {
+        if self.withdrawn_at.is_some() {
+            OfferStatus::Withdrawn
+        } else if now < self.expires_at {
+            OfferStatus::Active
+        } else {
+            OfferStatus::Expired
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use kintsugi_core::{Millis, TransparencyOffer, now_millis};
+use kintsugi_core::{OfferStatus, TransparencyOffer, now_millis};
 use serde::Serialize;
 
 use super::{Ctx, full_id};
@@ -28,24 +28,6 @@ pub enum Action {
         #[arg(long)]
         json: bool,
     },
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "snake_case")]
-enum OfferStatus {
-    Active,
-    Expired,
-    Withdrawn,
-}
-
-fn status(o: &TransparencyOffer, now: Millis) -> OfferStatus {
-    if o.withdrawn_at.is_some() {
-        OfferStatus::Withdrawn
-    } else if o.is_active(now) {
-        OfferStatus::Active
-    } else {
-        OfferStatus::Expired
-    }
 }
 
 /// The core's offer with its status at `now` beside it.
@@ -91,7 +73,7 @@ pub fn run(ctx: &Ctx, action: Action) -> Result<()> {
                     .iter()
                     .map(|offer| OfferJson {
                         offer,
-                        status: status(offer, now),
+                        status: offer.status(now),
                     })
                     .collect();
                 return render::print_json(&out);
@@ -100,7 +82,7 @@ pub fn run(ctx: &Ctx, action: Action) -> Result<()> {
             let lines = offers
                 .iter()
                 .map(|o| {
-                    let state = match (status(o, now), o.withdrawn_at) {
+                    let state = match (o.status(now), o.withdrawn_at) {
                         (OfferStatus::Withdrawn, Some(at)) => format!("withdrawn {}", when(at)),
                         (OfferStatus::Active, _) => format!("active until {}", when(o.expires_at)),
                         _ => format!("ended {}", when(o.expires_at)),
