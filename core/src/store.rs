@@ -133,10 +133,6 @@ impl Store {
     pub fn save_sync_state(&self, peer: &str, state: &[u8]) -> Result<()> {
         self.write(&sync_state_name(peer)?, state)
     }
-
-    pub fn forget_sync_state(&self, peer: &str) -> Result<()> {
-        self.remove(&sync_state_name(peer)?)
-    }
 }
 
 fn sync_state_name(peer: &str) -> Result<String> {
