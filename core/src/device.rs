@@ -13,7 +13,9 @@ use crate::error::{CoreError, Result};
 use crate::model::{Agreement, CheckIn, CheckInInput, Member, Millis, Snapshot};
 use crate::ops::AgreementDraft;
 use crate::private::PrivateDoc;
-use crate::store::{Store, files};
+use crate::storage::{
+    CompactionPolicy, Damage, DocFiles, DocStats, Store, Unlock, WipeReport, files,
+};
 use crate::validate;
 
 /// Who this device is. The actor id is stable for the life of the device, so
@@ -44,18 +46,35 @@ pub fn now_millis() -> Millis {
 pub struct Device {
     store: Store,
     profile: DeviceProfile,
+    actor: ActorId,
     doc: Option<CoupleDoc>,
-    /// Size and modification time of the document file when this process
-    /// last read or wrote it: when unchanged, no other process wrote since,
-    /// and the merge from disk is skipped.
-    seen_on_disk: Option<FileStamp>,
+    couple_files: DocFiles,
+    private: Option<PrivateDoc>,
+    private_files: DocFiles,
+    /// Files found damaged since this device was opened (moved aside).
+    damage: Vec<Damage>,
+}
+
+/// Sizes on disk of both documents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StorageStats {
+    pub couple: DocStats,
+    pub private: DocStats,
+}
+
+/// What an import brought in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Changes that were new to this device.
+    pub new_changes: usize,
 }
 
 impl Device {
-    /// Sets up a device in `dir`, or renames an existing one.
-    pub fn init(dir: impl Into<PathBuf>, name: &str) -> Result<Self> {
+    /// Sets up a device in `dir` (making its device key, wrapped by
+    /// `unlock`), or unlocks and renames an existing one.
+    pub fn init(dir: impl Into<PathBuf>, name: &str, unlock: &Unlock) -> Result<Self> {
         let name = validate::text("name", name, validate::MAX_NAME_CHARS)?;
-        let store = Store::open(dir)?;
+        let store = Store::create_or_unlock(dir, unlock)?;
         let profile = match read_profile(&store)? {
             Some(mut existing) => {
                 existing.name = name;
@@ -77,31 +96,45 @@ impl Device {
     }
 
     /// Opens a device that was set up before.
-    pub fn open(dir: impl Into<PathBuf>) -> Result<Self> {
-        let store = Store::open(dir)?;
-        let profile = read_profile(&store)?.ok_or(CoreError::NoDevice)?;
+    pub fn open(dir: impl Into<PathBuf>, unlock: &Unlock) -> Result<Self> {
+        let store = Store::unlock(dir, unlock)?;
+        let profile = read_profile(&store)?.ok_or_else(|| CoreError::NoDevice {
+            dir: store.dir().to_owned(),
+        })?;
         Self::load(store, profile)
+    }
+
+    /// Removes every file of the device in `dir`: documents, keys, sync
+    /// state. Needs no key. See [`crate::storage::wipe`].
+    pub fn wipe(dir: impl AsRef<std::path::Path>) -> Result<WipeReport> {
+        crate::storage::wipe(dir)
     }
 
     fn load(store: Store, profile: DeviceProfile) -> Result<Self> {
         let actor = profile.actor()?;
-        let doc = match store.read(files::DOCUMENT)? {
-            Some(bytes) => Some(CoupleDoc::load(&bytes, &actor).map_err(|e| match e {
-                CoreError::Automerge(err) => CoreError::Corrupt {
-                    path: store.path(files::DOCUMENT),
-                    reason: err.to_string(),
-                },
-                other => other,
-            })?),
-            None => None,
-        };
-        let seen_on_disk = file_stamp(&store.path(files::DOCUMENT));
-        Ok(Device {
+        // Under the lock: a compaction in another process never removes a
+        // file between our listing and our reading it.
+        let _lock = store.lock(files::DOCUMENT_LOCK)?;
+        let (couple_files, couple, mut damage) =
+            DocFiles::open(store.path(files::COUPLE_DIR), store.key(), actor.clone())?;
+        let (private_files, private, private_damage) =
+            DocFiles::open(store.path(files::PRIVATE_DIR), store.key(), actor.clone())?;
+        damage.extend(private_damage);
+        let doc = couple
+            .map(|am| CoupleDoc::from_automerge(am, &actor))
+            .transpose()?;
+        let mut device = Device {
             store,
             profile,
+            private: private.map(|am| PrivateDoc::from_automerge(am, &actor)),
+            actor,
             doc,
-            seen_on_disk,
-        })
+            couple_files,
+            private_files,
+            damage: Vec::new(),
+        };
+        device.note_damage(damage)?;
+        Ok(device)
     }
 
     pub fn profile(&self) -> &DeviceProfile {
@@ -128,16 +161,19 @@ impl Device {
         self.doc.as_mut().ok_or(CoreError::NoCouple)
     }
 
+    /// Files that could not be read back since this device was opened. Each
+    /// was moved aside into `damaged/`; everything else was loaded, and the
+    /// next sync asks the partner for whatever was lost.
+    pub fn damage(&self) -> &[Damage] {
+        &self.damage
+    }
+
     /// Creates the shared space if this device has none yet. Called by the
     /// inviting device only; the joiner receives the document instead.
     pub fn start_couple(&mut self) -> Result<()> {
         self.write(|device| {
             if device.doc.is_none() {
-                let doc = CoupleDoc::create(
-                    &device.profile.actor()?,
-                    &device.profile.name,
-                    now_millis(),
-                )?;
+                let doc = CoupleDoc::create(&device.actor, &device.profile.name, now_millis())?;
                 device.doc = Some(doc);
             }
             Ok(())
@@ -165,13 +201,17 @@ impl Device {
     /// partner's own member entry to it.
     pub fn join_couple(&mut self, document: &[u8]) -> Result<()> {
         self.write(|device| {
-            let received = CoupleDoc::load(document, &device.profile.actor()?)?;
+            let received = CoupleDoc::load(document, &device.actor)?;
             let unshared_skeleton = device.can_join();
             match device.doc.as_mut() {
                 Some(existing) if existing.couple_id()? != received.couple_id()? => {
                     if !unshared_skeleton {
                         return Err(CoreError::AlreadyInCouple);
                     }
+                    // The skeleton's files go first: a crash in between
+                    // leaves no shared space (pairing is simply retried),
+                    // never two spaces merged into one.
+                    device.couple_files.remove_all()?;
                     device.doc = Some(received);
                 }
                 Some(existing) => {
@@ -228,25 +268,24 @@ impl Device {
         f: impl FnOnce(&mut PrivateDoc, Millis) -> Result<T>,
     ) -> Result<T> {
         let _lock = self.store.lock(files::DOCUMENT_LOCK)?;
-        let mut private = self.load_private()?;
-        let out = f(&mut private, now_millis())?;
-        self.store.write(files::PRIVATE, &private.save())?;
+        self.refresh_private()?;
+        let private = match self.private.as_mut() {
+            Some(p) => p,
+            None => self.private.insert(PrivateDoc::new(&self.actor)?),
+        };
+        let out = f(private, now_millis())?;
+        if let Err(e) = self.private_files.save(private.automerge_mut()) {
+            self.recover_after_failed_save();
+            return Err(e);
+        }
         Ok(out)
     }
 
-    /// This device's private space, read from disk (empty when never written).
+    /// This device's private space (empty when never written).
     pub fn private(&self) -> Result<PrivateDoc> {
-        self.load_private()
-    }
-
-    fn load_private(&self) -> Result<PrivateDoc> {
-        let actor = self.profile.actor()?;
-        match self.store.read(files::PRIVATE)? {
-            Some(bytes) => PrivateDoc::load(&bytes, &actor).map_err(|e| CoreError::Corrupt {
-                path: self.store.path(files::PRIVATE),
-                reason: e.to_string(),
-            }),
-            None => PrivateDoc::new(&actor),
+        match &self.private {
+            Some(p) => Ok(p.clone()),
+            None => PrivateDoc::new(&self.actor),
         }
     }
 
@@ -264,58 +303,175 @@ impl Device {
     /// Merges in what other processes saved to disk since we loaded.
     pub fn reload(&mut self) -> Result<()> {
         let _lock = self.store.lock(files::DOCUMENT_LOCK)?;
-        self.merge_from_disk()
+        self.refresh_couple()?;
+        self.refresh_private()
     }
 
-    /// Every local write: under the data directory's lock, merge what is on
-    /// disk, apply `f`, save. Several processes on one directory (the CLI's
-    /// `serve` and a `checkin` in another terminal) thus extend one linear
-    /// history of this device's actor, and none overwrites another's change.
-    /// The change is durable when this returns.
+    /// Folds each document's chunks into a fresh snapshot now (it also
+    /// happens by itself as chunks accumulate).
+    pub fn compact(&mut self) -> Result<StorageStats> {
+        let _lock = self.store.lock(files::DOCUMENT_LOCK)?;
+        self.refresh_couple()?;
+        self.refresh_private()?;
+        if let Some(doc) = self.doc.as_mut() {
+            self.couple_files.compact(doc.automerge_mut())?;
+        }
+        if let Some(private) = self.private.as_mut() {
+            self.private_files.compact(private.automerge_mut())?;
+        }
+        Ok(self.storage_stats())
+    }
+
+    pub fn storage_stats(&self) -> StorageStats {
+        StorageStats {
+            couple: self.couple_files.stats(),
+            private: self.private_files.stats(),
+        }
+    }
+
+    /// Changes when chunks are batched and compacted (benchmarks and tests).
+    pub fn set_compaction_policy(&mut self, policy: CompactionPolicy) {
+        self.couple_files.set_policy(policy);
+        self.private_files.set_policy(policy);
+    }
+
+    /// The shared document as a standard Automerge binary, readable by any
+    /// Automerge implementation. Not encrypted: it is for the couple to take
+    /// their data elsewhere.
+    pub fn export_automerge(&mut self) -> Result<Vec<u8>> {
+        self.reload()?;
+        Ok(self.doc_mut()?.save())
+    }
+
+    /// Every record of the shared space as readable JSON, and with
+    /// `include_private` this device's journal and notes too.
+    pub fn export_json(&mut self, include_private: bool) -> Result<String> {
+        self.reload()?;
+        let doc = self.doc()?;
+        let mut out = serde_json::json!({
+            "format": "kintsugi-export",
+            "version": 1,
+            "exported_at": now_millis(),
+            "couple_id": doc.couple_id()?,
+            "schema_version": doc.schema_version()?,
+            "exported_by": self.profile.actor_id,
+            "shared": doc.snapshot(),
+        });
+        if include_private {
+            let private = self.private()?;
+            out["private"] = serde_json::json!({
+                "journal": private.journal(),
+                "notes": private.notes(),
+            });
+        }
+        Ok(serde_json::to_string_pretty(&out).expect("records serialise"))
+    }
+
+    /// Merges an exported Automerge document of this couple's shared space
+    /// into this device's, durably. A document of another couple is refused.
+    pub fn import_automerge(&mut self, bytes: &[u8]) -> Result<ImportReport> {
+        let incoming =
+            CoupleDoc::load(bytes, &self.actor).map_err(|e| CoreError::InvalidValue {
+                field: "imported document",
+                reason: format!("not a Kintsugi shared space: {e}"),
+            })?;
+        self.write(|device| {
+            let doc = device.doc_mut()?;
+            if incoming.couple_id()? != doc.couple_id()? {
+                return Err(CoreError::InvalidValue {
+                    field: "imported document",
+                    reason: "it belongs to another couple's shared space".into(),
+                });
+            }
+            let before = doc.heads();
+            doc.merge_bytes(bytes)?;
+            let new_changes = doc.automerge_mut().get_changes(&before).len();
+            doc.heal(now_millis())?;
+            Ok(ImportReport { new_changes })
+        })
+    }
+
+    /// Every local write: under the data directory's lock, load what other
+    /// processes saved, apply `f`, append the new changes. Several processes
+    /// on one directory (the CLI's `serve` and a `checkin` in another
+    /// terminal) thus extend one history, and none overwrites another's
+    /// change. The change is durable when this returns.
     fn write<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         let _lock = self.store.lock(files::DOCUMENT_LOCK)?;
-        self.merge_from_disk()?;
+        self.refresh_couple()?;
         let out = f(self)?;
-        if let Some(doc) = self.doc.as_mut() {
-            let bytes = doc.save();
-            self.store.write(files::DOCUMENT, &bytes)?;
-            self.seen_on_disk = file_stamp(&self.store.path(files::DOCUMENT));
+        if let Some(doc) = self.doc.as_mut()
+            && let Err(e) = self.couple_files.save(doc.automerge_mut())
+        {
+            self.recover_after_failed_save();
+            return Err(e);
         }
         Ok(out)
     }
 
-    fn merge_from_disk(&mut self) -> Result<()> {
-        let Some(on_disk) = self.store.read(files::DOCUMENT)? else {
-            return Ok(());
-        };
-        let path = self.store.path(files::DOCUMENT);
-        let corrupt = |e: CoreError| CoreError::Corrupt {
-            path: path.clone(),
-            reason: e.to_string(),
-        };
-        match self.doc.as_mut() {
-            Some(mine) => {
-                mine.merge_bytes(&on_disk).map_err(corrupt)?;
+    fn refresh_couple(&mut self) -> Result<()> {
+        let mut am = self.doc.take().map(CoupleDoc::into_automerge);
+        let damage = self.couple_files.refresh(&mut am);
+        self.doc = am
+            .map(|am| CoupleDoc::from_automerge(am, &self.actor))
+            .transpose()?;
+        self.note_damage(damage?)
+    }
+
+    fn refresh_private(&mut self) -> Result<()> {
+        let mut am = self.private.take().map(PrivateDoc::into_automerge);
+        let damage = self.private_files.refresh(&mut am);
+        self.private = am.map(|am| PrivateDoc::from_automerge(am, &self.actor));
+        self.note_damage(damage?)
+    }
+
+    /// A save failed (disk full, directory gone read-only): the change was
+    /// not acknowledged, so memory goes back to what is on disk rather than
+    /// keeping a change the caller was told failed.
+    fn recover_after_failed_save(&mut self) {
+        let reopened = DocFiles::open(
+            self.store.path(files::COUPLE_DIR),
+            self.store.key(),
+            self.actor.clone(),
+        )
+        .and_then(|(files, am, damage)| {
+            let doc = am
+                .map(|am| CoupleDoc::from_automerge(am, &self.actor))
+                .transpose()?;
+            let (pfiles, pam, pdamage) = DocFiles::open(
+                self.store.path(files::PRIVATE_DIR),
+                self.store.key(),
+                self.actor.clone(),
+            )?;
+            Ok((files, doc, pfiles, pam, damage.into_iter().chain(pdamage)))
+        });
+        match reopened {
+            Ok((files, doc, pfiles, pam, damage)) => {
+                let policy = self.couple_files.policy();
+                self.couple_files = files;
+                self.couple_files.set_policy(policy);
+                self.doc = doc;
+                self.private_files = pfiles;
+                self.private_files.set_policy(policy);
+                self.private = pam.map(|am| PrivateDoc::from_automerge(am, &self.actor));
+                self.damage.extend(damage);
             }
-            None => {
-                self.doc = Some(CoupleDoc::load(&on_disk, &self.profile.actor()?).map_err(corrupt)?)
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot reread the data directory after a failed save")
             }
+        }
+    }
+
+    /// Damaged files lose data this device had: forgetting the sync states
+    /// makes the next sync compare whole histories, so the partner sends
+    /// back whatever it still has.
+    fn note_damage(&mut self, damage: Vec<Damage>) -> Result<()> {
+        if !damage.is_empty() {
+            self.store.reset_sync_states()?;
+            self.damage.extend(damage);
         }
         Ok(())
     }
-}
-
-/// (inode, size, mtime) of a file; every save renames a new file into
-/// place, so any write by another process changes the stamp.
-type FileStamp = (u64, u64, std::time::SystemTime);
-
-fn file_stamp(path: &std::path::Path) -> Option<FileStamp> {
-    let meta = std::fs::metadata(path).ok()?;
-    #[cfg(unix)]
-    let ino = std::os::unix::fs::MetadataExt::ino(&meta);
-    #[cfg(not(unix))]
-    let ino = 0;
-    Some((ino, meta.len(), meta.modified().ok()?))
 }
 
 fn read_profile(store: &Store) -> Result<Option<DeviceProfile>> {
@@ -337,7 +493,16 @@ fn write_profile(store: &Store, profile: &DeviceProfile) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+    use std::path::Path;
+
     use super::*;
+
+    fn key() -> Unlock {
+        static KEY: std::sync::OnceLock<Unlock> = std::sync::OnceLock::new();
+        KEY.get_or_init(|| Unlock::HostKey(Unlock::generate_host_key()))
+            .clone()
+    }
 
     fn checkin(note: &str) -> CheckInInput {
         CheckInInput {
@@ -349,46 +514,304 @@ mod tests {
         }
     }
 
+    fn couple(dir: &Path) -> Device {
+        let mut device = Device::init(dir, "Ana", &key()).unwrap();
+        device.start_couple().unwrap();
+        device
+    }
+
+    fn notes(device: &Device) -> Vec<String> {
+        let mut notes: Vec<String> = device
+            .doc()
+            .unwrap()
+            .snapshot()
+            .agreements
+            .into_iter()
+            .map(|a| a.text().to_owned())
+            .collect();
+        notes.sort();
+        notes
+    }
+
+    fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(dir).unwrap().flatten() {
+            if entry.file_type().unwrap().is_dir() {
+                out.extend(files_under(&entry.path()));
+            } else {
+                out.push(entry.path());
+            }
+        }
+        out.sort();
+        out
+    }
+
     #[test]
     fn two_processes_writing_one_directory_lose_nothing() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut first = Device::init(tmp.path(), "Ana").unwrap();
-        first.start_couple().unwrap();
+        let mut first = couple(tmp.path());
         // A second process opens the same directory (say `kintsugi serve`).
-        let mut second = Device::open(tmp.path()).unwrap();
+        let mut second = Device::open(tmp.path(), &key()).unwrap();
         first.record_checkin(&checkin("from the terminal")).unwrap();
         // The second process saves its own change from a stale copy...
         second.propose_agreement("Sunday walks").unwrap();
         // ...and the first process's check-in is still on disk.
-        let reopened = Device::open(tmp.path()).unwrap();
+        let reopened = Device::open(tmp.path(), &key()).unwrap();
         assert_eq!(reopened.checkins().unwrap().len(), 1);
         assert_eq!(reopened.agreements().unwrap().len(), 1);
         // A reload brings the other process's changes into memory.
         first.reload().unwrap();
         assert_eq!(first.agreements().unwrap().len(), 1);
+        // Compaction in one process does not lose the other's next write.
+        second.compact().unwrap();
+        first.propose_agreement("Phones away at dinner").unwrap();
+        let reopened = Device::open(tmp.path(), &key()).unwrap();
+        assert_eq!(notes(&reopened).len(), 2);
     }
 
     #[test]
     fn a_device_must_be_set_up_before_use() {
         let tmp = tempfile::tempdir().unwrap();
-        assert!(matches!(Device::open(tmp.path()), Err(CoreError::NoDevice)));
         assert!(matches!(
-            Device::init(tmp.path(), "  "),
+            Device::open(tmp.path().join("missing"), &key()),
+            Err(CoreError::NoDevice { .. })
+        ));
+        assert!(matches!(
+            Device::init(tmp.path(), "  ", &key()),
             Err(CoreError::EmptyText { .. })
         ));
     }
 
     #[test]
-    fn a_damaged_document_is_reported_with_its_path_and_left_in_place() {
+    fn nothing_on_disk_is_readable_without_the_key() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut device = Device::init(tmp.path(), "Ana").unwrap();
-        device.start_couple().unwrap();
-        let path = tmp.path().join(files::DOCUMENT);
-        std::fs::write(&path, b"not automerge").unwrap();
-        match Device::open(tmp.path()) {
-            Err(CoreError::Corrupt { path: p, .. }) => assert_eq!(p, path),
-            other => panic!("expected Corrupt, got {other:?}"),
+        let mut device = couple(tmp.path());
+        device
+            .record_checkin(&checkin("I felt heard tonight"))
+            .unwrap();
+        device
+            .update_private(|p, now| p.write_journal("a secret worry", now))
+            .unwrap();
+        device.compact().unwrap();
+        device.propose_agreement("Sunday walks").unwrap();
+        let files = files_under(tmp.path());
+        assert!(files.len() >= 5, "{files:?}");
+        for path in &files {
+            let bytes = fs::read(path).unwrap();
+            if path.ends_with(files::DOCUMENT_LOCK) {
+                assert!(bytes.is_empty());
+                continue;
+            }
+            assert!(
+                bytes.starts_with(b"age-encryption.org/v1\n"),
+                "{} is not age ciphertext",
+                path.display()
+            );
+            for plain in ["felt heard", "secret worry", "Sunday", "Ana"] {
+                assert!(
+                    !bytes.windows(plain.len()).any(|w| w == plain.as_bytes()),
+                    "{plain:?} readable in {}",
+                    path.display()
+                );
+            }
         }
-        assert_eq!(std::fs::read(&path).unwrap(), b"not automerge");
+    }
+
+    #[test]
+    fn the_wrong_key_is_refused_and_changes_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut device = couple(tmp.path());
+        device.propose_agreement("Sunday walks").unwrap();
+        let before: Vec<_> = files_under(tmp.path())
+            .into_iter()
+            .map(|p| (fs::read(&p).unwrap(), p))
+            .collect();
+        let other = Unlock::HostKey(Unlock::generate_host_key());
+        assert!(matches!(
+            Device::open(tmp.path(), &other),
+            Err(CoreError::WrongKey { .. })
+        ));
+        assert!(matches!(
+            Device::init(tmp.path(), "Mallory", &other),
+            Err(CoreError::WrongKey { .. })
+        ));
+        let after: Vec<_> = files_under(tmp.path())
+            .into_iter()
+            .map(|p| (fs::read(&p).unwrap(), p))
+            .collect();
+        assert_eq!(before, after);
+    }
+
+    #[test]
+    fn saves_append_batched_chunks_and_compaction_folds_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut device = couple(tmp.path());
+        let start = device.storage_stats().couple;
+        assert_eq!((start.snapshots, start.chunks), (1, 0));
+        for i in 0..30 {
+            device.propose_agreement(&format!("agreement {i}")).unwrap();
+        }
+        let stats = device.storage_stats().couple;
+        // Thirty saves, yet the small chunks were batched into one file.
+        assert_eq!(stats.chunks, 1, "{stats:?}");
+        assert_eq!(
+            fs::read_dir(tmp.path().join(files::COUPLE_DIR))
+                .unwrap()
+                .count(),
+            2
+        );
+
+        let compacted = device.compact().unwrap().couple;
+        assert_eq!((compacted.snapshots, compacted.chunks), (1, 0));
+        assert_eq!(notes(&Device::open(tmp.path(), &key()).unwrap()).len(), 30);
+
+        // Past the policy's threshold, saving compacts by itself.
+        device.set_compaction_policy(CompactionPolicy {
+            batch_bytes: 64 * 1024,
+            chunk_percent: 10,
+            min_chunk_bytes: 0,
+        });
+        let mut compactions = 0;
+        for i in 0..40 {
+            device.propose_agreement(&format!("later {i}")).unwrap();
+            if device.storage_stats().couple.chunks == 0 {
+                compactions += 1;
+            }
+        }
+        assert!(compactions >= 1);
+        assert_eq!(notes(&Device::open(tmp.path(), &key()).unwrap()).len(), 70);
+    }
+
+    fn flip_a_bit(path: &Path) {
+        let mut bytes = fs::read(path).unwrap();
+        let at = bytes.len() - 20;
+        bytes[at] ^= 0x10;
+        fs::write(path, bytes).unwrap();
+    }
+
+    fn only_file(dir: &Path, prefix: &str) -> std::path::PathBuf {
+        let mut found: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix))
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        found.pop().unwrap()
+    }
+
+    #[test]
+    fn a_damaged_chunk_is_named_moved_aside_and_the_rest_recovered() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut device = couple(tmp.path());
+        device.propose_agreement("kept in the snapshot").unwrap();
+        device.compact().unwrap();
+        device.propose_agreement("in the damaged chunk").unwrap();
+        let couple_dir = tmp.path().join(files::COUPLE_DIR);
+        let chunk = only_file(&couple_dir, "chunk-");
+        let original = fs::read(&chunk).unwrap();
+        flip_a_bit(&chunk);
+
+        let reopened = Device::open(tmp.path(), &key()).unwrap();
+        let damage = reopened.damage();
+        assert_eq!(damage.len(), 1);
+        assert_eq!(damage[0].path, chunk);
+        assert!(damage[0].to_string().contains(chunk.to_str().unwrap()));
+        let moved = damage[0].moved_to.clone().unwrap();
+        assert!(moved.starts_with(tmp.path().join(files::DAMAGED_DIR)));
+        // Never deleted: the damaged bytes are kept as they were found.
+        let mut flipped = original.clone();
+        let at = flipped.len() - 20;
+        flipped[at] ^= 0x10;
+        assert_eq!(fs::read(&moved).unwrap(), flipped);
+        assert!(!chunk.exists());
+        assert_eq!(notes(&reopened), vec!["kept in the snapshot".to_owned()]);
+        // And the device goes on working.
+        let mut reopened = reopened;
+        reopened.propose_agreement("after the damage").unwrap();
+        assert!(
+            Device::open(tmp.path(), &key())
+                .unwrap()
+                .damage()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_truncated_snapshot_is_named_and_moved_aside() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut device = couple(tmp.path());
+        device
+            .update_private(|p, now| p.write_journal("mine only", now))
+            .unwrap();
+        let snapshot = only_file(&tmp.path().join(files::COUPLE_DIR), "snapshot-");
+        let bytes = fs::read(&snapshot).unwrap();
+        fs::write(&snapshot, &bytes[..bytes.len() / 2]).unwrap();
+        let reopened = Device::open(tmp.path(), &key()).unwrap();
+        assert_eq!(reopened.damage().len(), 1);
+        assert_eq!(reopened.damage()[0].path, snapshot);
+        assert!(reopened.damage()[0].reason.contains("truncated"));
+        // The other document is untouched.
+        assert_eq!(reopened.private().unwrap().journal().len(), 1);
+    }
+
+    #[test]
+    fn export_is_plain_automerge_and_import_merges_only_the_same_couple() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut ana = couple(&tmp.path().join("ana"));
+        ana.propose_agreement("Sunday walks").unwrap();
+        let exported = ana.export_automerge().unwrap();
+        // Any Automerge reader loads it: no Kintsugi code involved.
+        let plain = automerge::AutoCommit::load(&exported).unwrap();
+        assert!(
+            automerge::ReadDoc::get(&plain, automerge::ROOT, "couple_id")
+                .unwrap()
+                .is_some()
+        );
+
+        // A second copy of the same space (say, restored from an old export)
+        // gets what it lacked.
+        let copy_dir = tmp.path().join("copy");
+        let mut copy = Device::init(&copy_dir, "Ana", &key()).unwrap();
+        copy.join_couple(&exported).unwrap();
+        ana.propose_agreement("Phones away at dinner").unwrap();
+        let report = copy
+            .import_automerge(&ana.export_automerge().unwrap())
+            .unwrap();
+        assert!(report.new_changes >= 1);
+        assert_eq!(notes(&Device::open(&copy_dir, &key()).unwrap()).len(), 2);
+
+        let json: serde_json::Value =
+            serde_json::from_str(&ana.export_json(false).unwrap()).unwrap();
+        assert_eq!(json["shared"]["agreements"].as_array().unwrap().len(), 2);
+        assert!(json.get("private").is_none());
+
+        let mut stranger = couple(&tmp.path().join("stranger"));
+        assert!(matches!(
+            stranger.import_automerge(&exported),
+            Err(CoreError::InvalidValue { .. })
+        ));
+        assert!(stranger.import_automerge(b"not automerge").is_err());
+        assert!(notes(&stranger).is_empty());
+    }
+
+    #[test]
+    fn wipe_leaves_nothing_of_the_couple() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        let mut device = couple(&dir);
+        device
+            .record_checkin(&checkin("tired but hopeful"))
+            .unwrap();
+        device.store().save_sync_state("peer1", b"state").unwrap();
+        drop(device);
+        let report = Device::wipe(&dir).unwrap();
+        assert!(report.removed_files >= 5, "{report:?}");
+        assert!(report.left.is_empty());
+        assert!(!dir.exists());
+        assert!(matches!(
+            Device::open(&dir, &key()),
+            Err(CoreError::NoDevice { .. })
+        ));
     }
 }

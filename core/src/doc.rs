@@ -97,7 +97,12 @@ impl CoupleDoc {
 
     /// Loads a document received from the partner or read from disk, editing it as `actor`.
     pub fn load(bytes: &[u8], actor: &ActorId) -> Result<Self> {
-        let doc = AutoCommit::load(bytes)?.with_actor(actor.clone());
+        Self::from_automerge(AutoCommit::load(bytes)?, actor)
+    }
+
+    /// Wraps a loaded Automerge document, checking it is one this app can read.
+    pub(crate) fn from_automerge(doc: AutoCommit, actor: &ActorId) -> Result<Self> {
+        let doc = doc.with_actor(actor.clone());
         let this = CoupleDoc {
             doc,
             me: actor.to_hex_string(),
@@ -235,6 +240,10 @@ impl CoupleDoc {
     /// The whole document as a standard Automerge binary.
     pub fn save(&mut self) -> Vec<u8> {
         self.doc.save()
+    }
+
+    pub(crate) fn into_automerge(self) -> AutoCommit {
+        self.doc
     }
 
     /// Direct access for the sync protocol, which speaks Automerge's own messages.

@@ -43,8 +43,14 @@ pub enum CoreError {
     #[error("not allowed: {0}")]
     NotPermitted(&'static str),
 
-    #[error("this device has not been set up yet: run init with a name first")]
-    NoDevice,
+    #[error("no device is set up in {dir}: run init with a name first")]
+    NoDevice { dir: PathBuf },
+
+    #[error("the passphrase or key does not unlock this device ({path})")]
+    WrongKey { path: PathBuf },
+
+    #[error("cannot encrypt: {0}")]
+    Encrypt(String),
 
     #[error("there is no shared space yet: create an invite or join your partner first")]
     NoCouple,

@@ -9,14 +9,14 @@ pub mod model;
 pub mod notify;
 pub mod ops;
 pub mod private;
-pub mod store;
+pub mod storage;
 pub mod validate;
 pub mod views;
 
 pub use automerge;
-pub use device::{Device, DeviceProfile, now_millis};
+pub use device::{Device, DeviceProfile, ImportReport, StorageStats, now_millis};
 pub use doc::{CoupleDoc, SCHEMA_VERSION};
 pub use error::{CoreError, Result};
 pub use model::*;
 pub use ops::{AgreementDraft, Respond};
-pub use store::Store;
+pub use storage::{CompactionPolicy, Damage, DocStats, Store, Unlock, WipeReport};

@@ -30,6 +30,7 @@ pub struct PrivateNote {
     pub text: String,
 }
 
+#[derive(Clone)]
 pub struct PrivateDoc {
     doc: AutoCommit,
 }
@@ -54,6 +55,20 @@ impl PrivateDoc {
         Ok(PrivateDoc {
             doc: AutoCommit::load(bytes)?.with_actor(actor.clone()),
         })
+    }
+
+    pub(crate) fn from_automerge(doc: AutoCommit, actor: &ActorId) -> Self {
+        PrivateDoc {
+            doc: doc.with_actor(actor.clone()),
+        }
+    }
+
+    pub(crate) fn automerge_mut(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
+    pub(crate) fn into_automerge(self) -> AutoCommit {
+        self.doc
     }
 
     pub fn save(&mut self) -> Vec<u8> {

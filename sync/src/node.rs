@@ -20,8 +20,9 @@ use crate::pairing::{self, PAIR_ALPN, PairingHandler};
 use crate::partner::Partner;
 use crate::protocol::{self, SYNC_ALPN, SyncHandler, SyncReport};
 
-const SECRET_KEY_FILE: &str = "endpoint.key";
-const PORT_FILE: &str = "endpoint.port";
+// Named in core, so that wiping a device knows them; encrypted like every file.
+const SECRET_KEY_FILE: &str = kintsugi_core::storage::files::ENDPOINT_KEY;
+const PORT_FILE: &str = kintsugi_core::storage::files::ENDPOINT_PORT;
 const DIAL_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// State the protocol handlers share with the node.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
-pub const PARTNER_FILE: &str = "partner.json";
+pub const PARTNER_FILE: &str = kintsugi_core::storage::files::PARTNER;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Partner {

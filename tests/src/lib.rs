@@ -5,11 +5,11 @@ pub mod fixture;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use kintsugi_core::Device;
+use kintsugi_core::{Device, Unlock};
 use kintsugi_sync::{NetworkConfig, Node};
 use tempfile::TempDir;
 
@@ -20,6 +20,14 @@ pub async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> Result<T> {
     tokio::time::timeout(STEP, fut)
         .await
         .with_context(|| format!("{what} did not finish within {STEP:?}"))
+}
+
+/// The host key of every test phone, made once per test process: what a
+/// real phone keeps in its Keychain or Keystore.
+pub fn unlock() -> Unlock {
+    static KEY: OnceLock<Unlock> = OnceLock::new();
+    KEY.get_or_init(|| Unlock::HostKey(Unlock::generate_host_key()))
+        .clone()
 }
 
 /// One phone: a data directory, the core device and its network node.
@@ -33,7 +41,7 @@ impl Phone {
     /// A new phone in its own directory under `root`.
     pub async fn new(root: &TempDir, name: &str) -> Result<Phone> {
         let dir = root.path().join(name.to_lowercase());
-        Device::init(&dir, name)?;
+        Device::init(&dir, name, &unlock())?;
         Phone::open(&dir).await
     }
 
@@ -44,12 +52,12 @@ impl Phone {
 
     pub async fn new_with(root: &TempDir, name: &str, config: &NetworkConfig) -> Result<Phone> {
         let dir = root.path().join(name.to_lowercase());
-        Device::init(&dir, name)?;
+        Device::init(&dir, name, &unlock())?;
         Phone::open_with(&dir, config).await
     }
 
     pub async fn open_with(dir: &Path, config: &NetworkConfig) -> Result<Phone> {
-        let device = Arc::new(Mutex::new(Device::open(dir)?));
+        let device = Arc::new(Mutex::new(Device::open(dir, &unlock())?));
         let node = Node::spawn(device.clone(), config).await?;
         Ok(Phone {
             dir: dir.to_owned(),

@@ -41,7 +41,7 @@ async fn concurrent_offline_edits_converge_to_the_same_heads() -> Result<()> {
     let ana_dir = ana.dir.clone();
     ana.close().await;
     ben.close().await;
-    let reopened = Device::open(&ana_dir)?;
+    let reopened = Device::open(&ana_dir, &kintsugi_tests::unlock())?;
     assert_eq!(reopened.checkins()?.len(), 2);
     Ok(())
 }

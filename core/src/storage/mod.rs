@@ -1,0 +1,404 @@
+//! The data directory of one device: every byte is age ciphertext, every
+//! write is atomic and durable before it is acknowledged.
+//!
+//! Layout (see docs/storage.md):
+//!
+//! ```text
+//! key.age                 device key, wrapped by the passphrase or host key
+//! device.age              profile: actor id, name
+//! couple/                 shared document: snapshot-<hash>.age + chunk-<hash>.age
+//! private/                private document, same layout, never synced
+//! sync-state/<peer>.age   Automerge sync state per partner device
+//! partner.age, endpoint-key.age, endpoint-port.age   the sync layer's files
+//! damaged/                files that failed to decrypt or load, moved aside
+//! couple.lock             cross-process write lock (empty)
+//! ```
+
+use std::fs::{self, File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{CoreError, Result};
+
+mod docfiles;
+pub mod faults;
+mod fsio;
+mod keys;
+
+pub(crate) use docfiles::DocFiles;
+pub use docfiles::{CompactionPolicy, Damage, DocStats};
+pub use keys::{DeviceKey, Unlock};
+
+/// File names inside the data directory.
+pub mod files {
+    pub const KEY: &str = "key.age";
+    pub const DEVICE: &str = "device.age";
+    pub const COUPLE_DIR: &str = "couple";
+    /// The private space; never synced.
+    pub const PRIVATE_DIR: &str = "private";
+    pub const SYNC_STATE_DIR: &str = "sync-state";
+    pub const DAMAGED_DIR: &str = "damaged";
+    pub const DOCUMENT_LOCK: &str = "couple.lock";
+    /// The sync layer's files, named here so that wiping knows them.
+    pub const PARTNER: &str = "partner.age";
+    pub const ENDPOINT_KEY: &str = "endpoint-key.age";
+    pub const ENDPOINT_PORT: &str = "endpoint-port.age";
+
+    /// Everything a device may keep at the top of its data directory.
+    pub const ALL_FILES: &[&str] = &[
+        KEY,
+        DEVICE,
+        PARTNER,
+        ENDPOINT_KEY,
+        ENDPOINT_PORT,
+        DOCUMENT_LOCK,
+    ];
+    pub const ALL_DIRS: &[&str] = &[COUPLE_DIR, PRIVATE_DIR, SYNC_STATE_DIR, DAMAGED_DIR];
+}
+
+/// An exclusive advisory lock on a file in the data directory, held until
+/// dropped. Serialises writers in different processes (the CLI's `serve`
+/// and a `checkin` run in another terminal).
+#[derive(Debug)]
+pub struct FileLock(File);
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+/// The unlocked data directory: reads decrypt, writes encrypt to the device key.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+    key: Arc<DeviceKey>,
+}
+
+impl Store {
+    /// Unlocks the data directory, setting it up with a new device key on
+    /// first use. A key that does not fit is `WrongKey`, and nothing is written.
+    pub fn create_or_unlock(dir: impl Into<PathBuf>, unlock: &Unlock) -> Result<Self> {
+        let dir = dir.into();
+        fsio::create_private_dir(&dir)?;
+        let key_path = dir.join(files::KEY);
+        match fsio::read_optional(&key_path)? {
+            Some(wrapped) => Self::unlocked(dir, &wrapped, unlock),
+            None => {
+                if fsio::read_optional(&dir.join(files::DEVICE))?.is_some() {
+                    // A profile without its key: never make a new key over it.
+                    return Err(CoreError::Corrupt {
+                        path: key_path,
+                        reason: "the device key file is missing".into(),
+                    });
+                }
+                let key = DeviceKey::generate();
+                fsio::write_atomic(&key_path, &key.wrap(unlock)?)?;
+                Ok(Store {
+                    dir,
+                    key: Arc::new(key),
+                })
+            }
+        }
+    }
+
+    /// Unlocks a data directory that was set up before.
+    pub fn unlock(dir: impl Into<PathBuf>, unlock: &Unlock) -> Result<Self> {
+        let dir = dir.into();
+        match fsio::read_optional(&dir.join(files::KEY))? {
+            Some(wrapped) => Self::unlocked(dir, &wrapped, unlock),
+            None => Err(CoreError::NoDevice { dir }),
+        }
+    }
+
+    fn unlocked(dir: PathBuf, wrapped: &[u8], unlock: &Unlock) -> Result<Self> {
+        let key = DeviceKey::unwrap(wrapped, unlock, &dir.join(files::KEY))?;
+        for sub in [Path::new(""), Path::new(files::SYNC_STATE_DIR)] {
+            fsio::remove_stale_temporaries(&dir.join(sub));
+        }
+        Ok(Store {
+            dir,
+            key: Arc::new(key),
+        })
+    }
+
+    /// Rewraps the device key (a new passphrase, or moving from a passphrase
+    /// to a host key). Only `key.age` changes; no data file is rewritten.
+    pub fn change_unlock(dir: impl AsRef<Path>, old: &Unlock, new: &Unlock) -> Result<()> {
+        let store = Self::unlock(dir.as_ref(), old)?;
+        fsio::write_atomic(&store.path(files::KEY), &store.key.wrap(new)?)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    pub(crate) fn key(&self) -> Arc<DeviceKey> {
+        self.key.clone()
+    }
+
+    /// Reads and decrypts a file; `Ok(None)` when it does not exist.
+    pub fn read(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let path = self.path(name);
+        let Some(sealed) = fsio::read_optional(&path)? else {
+            return Ok(None);
+        };
+        self.key
+            .open(&sealed)
+            .map(Some)
+            .map_err(|e| CoreError::Corrupt {
+                path,
+                reason: format!("cannot decrypt: {e}"),
+            })
+    }
+
+    /// Encrypts and durably replaces a file. Returns only once the new
+    /// content is on disk.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.path(name);
+        if let Some(parent) = path.parent() {
+            fsio::create_private_dir(parent)?;
+        }
+        fsio::write_atomic(&path, &self.key.seal(bytes)?)
+    }
+
+    pub fn remove(&self, name: &str) -> Result<()> {
+        fsio::remove_durably(&self.path(name))
+    }
+
+    /// Blocks until this process holds the lock named `name`.
+    pub fn lock(&self, name: &str) -> Result<FileLock> {
+        lock_file(&self.path(name))
+    }
+
+    /// The Automerge sync state kept for one partner device, so a later sync
+    /// sends only what that partner is missing.
+    pub fn load_sync_state(&self, peer: &str) -> Result<Option<Vec<u8>>> {
+        self.read(&sync_state_name(peer)?)
+    }
+
+    pub fn save_sync_state(&self, peer: &str, state: &[u8]) -> Result<()> {
+        self.write(&sync_state_name(peer)?, state)
+    }
+
+    /// Forgets every partner's sync state, so the next sync compares whole
+    /// histories again (after data was lost to damage, or after an import).
+    pub fn reset_sync_states(&self) -> Result<()> {
+        let dir = self.path(files::SYNC_STATE_DIR);
+        for name in fsio::list_files(&dir)? {
+            fsio::remove_durably(&dir.join(name))?;
+        }
+        Ok(())
+    }
+}
+
+fn lock_file(path: &Path) -> Result<FileLock> {
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| CoreError::io("open lock file", path, e))?;
+    file.lock().map_err(|e| CoreError::io("lock", path, e))?;
+    Ok(FileLock(file))
+}
+
+fn sync_state_name(peer: &str) -> Result<String> {
+    // Peer ids become file names: accept only what a hex or base32 id can hold.
+    if peer.is_empty() || peer.len() > 128 || !peer.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(CoreError::Malformed(format!("invalid peer id {peer:?}")));
+    }
+    Ok(format!("{}/{peer}.age", files::SYNC_STATE_DIR))
+}
+
+/// What [`wipe`] removed and what it left.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct WipeReport {
+    pub removed_files: usize,
+    /// Files in the directory that Kintsugi did not create; left untouched.
+    pub left: Vec<PathBuf>,
+}
+
+/// Removes every file of a device's data and keys from `dir`, and `dir`
+/// itself when nothing else is in it. Needs no key: someone who forgot
+/// their passphrase can still erase. Files Kintsugi did not create are left
+/// alone, so a mistaken `--dir` cannot erase someone's home directory.
+pub fn wipe(dir: impl AsRef<Path>) -> Result<WipeReport> {
+    let dir = dir.as_ref();
+    let mut report = WipeReport::default();
+    if !dir.exists() {
+        return Ok(report);
+    }
+    if !dir.join(files::KEY).exists() && !dir.join(files::DEVICE).exists() {
+        return Err(CoreError::NoDevice {
+            dir: dir.to_owned(),
+        });
+    }
+    // Wait for any writer in another process to finish its step.
+    let _lock = lock_file(&dir.join(files::DOCUMENT_LOCK))?;
+    // The key goes first: from that instant the rest is unreadable.
+    for name in files::ALL_FILES {
+        let path = dir.join(name);
+        if path.exists() {
+            fs::remove_file(&path).map_err(|e| CoreError::io("remove", &path, e))?;
+            // The lock file is empty and taken by this very call.
+            report.removed_files += usize::from(*name != files::DOCUMENT_LOCK);
+        }
+    }
+    for sub in files::ALL_DIRS {
+        let path = dir.join(sub);
+        if path.exists() {
+            report.removed_files += count_files(&path);
+            fs::remove_dir_all(&path).map_err(|e| CoreError::io("remove", &path, e))?;
+        }
+    }
+    for entry in fs::read_dir(dir).map_err(|e| CoreError::io("list", dir, e))? {
+        let entry = entry.map_err(|e| CoreError::io("list", dir, e))?;
+        let name = entry.file_name();
+        if name
+            .to_str()
+            .is_some_and(|n| n.starts_with(fsio::TMP_PREFIX))
+        {
+            fs::remove_file(entry.path()).map_err(|e| CoreError::io("remove", entry.path(), e))?;
+            report.removed_files += 1;
+        } else {
+            report.left.push(entry.path());
+        }
+    }
+    if report.left.is_empty() {
+        fs::remove_dir(dir).map_err(|e| CoreError::io("remove", dir, e))?;
+    }
+    if let Some(parent) = dir.parent() {
+        let _ = fsio::sync_dir(parent);
+    }
+    Ok(report)
+}
+
+fn count_files(dir: &Path) -> usize {
+    fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    if e.file_type().is_ok_and(|t| t.is_dir()) {
+                        count_files(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host() -> Unlock {
+        Unlock::HostKey(Unlock::generate_host_key())
+    }
+
+    #[test]
+    fn files_are_ciphertext_and_read_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::create_or_unlock(tmp.path().join("data"), &host()).unwrap();
+        store.write("a", b"we went for a walk").unwrap();
+        store.write("a", b"we talked").unwrap();
+        assert_eq!(store.read("a").unwrap().as_deref(), Some(&b"we talked"[..]));
+        let raw = fs::read(store.path("a")).unwrap();
+        assert!(raw.starts_with(b"age-encryption.org/v1"));
+        assert!(!raw.windows(6).any(|w| w == b"talked"));
+        let names = fsio::list_files(store.dir()).unwrap();
+        assert_eq!(names, vec!["a".to_owned(), files::KEY.to_owned()]);
+    }
+
+    #[test]
+    fn the_wrong_key_is_refused_and_nothing_is_overwritten() {
+        let tmp = tempfile::tempdir().unwrap();
+        let right = host();
+        let store = Store::create_or_unlock(tmp.path(), &right).unwrap();
+        store.write("a", b"x").unwrap();
+        let key_before = fs::read(tmp.path().join(files::KEY)).unwrap();
+        assert!(matches!(
+            Store::create_or_unlock(tmp.path(), &host()),
+            Err(CoreError::WrongKey { .. })
+        ));
+        assert_eq!(fs::read(tmp.path().join(files::KEY)).unwrap(), key_before);
+        assert!(Store::unlock(tmp.path(), &right).is_ok());
+    }
+
+    #[test]
+    fn a_passphrase_unlocks_and_can_be_changed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let first = Unlock::passphrase("river stones");
+        let store = Store::create_or_unlock(tmp.path(), &first).unwrap();
+        store.write("a", b"x").unwrap();
+        assert!(matches!(
+            Store::unlock(tmp.path(), &Unlock::passphrase("wrong")),
+            Err(CoreError::WrongKey { .. })
+        ));
+        let second = host();
+        Store::change_unlock(tmp.path(), &first, &second).unwrap();
+        let reopened = Store::unlock(tmp.path(), &second).unwrap();
+        assert_eq!(reopened.read("a").unwrap().as_deref(), Some(&b"x"[..]));
+    }
+
+    #[test]
+    fn sync_state_names_refuse_path_tricks() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::create_or_unlock(tmp.path(), &host()).unwrap();
+        assert!(store.save_sync_state("../evil", b"x").is_err());
+        store.save_sync_state("abc123", b"x").unwrap();
+        assert_eq!(
+            store.load_sync_state("abc123").unwrap().as_deref(),
+            Some(&b"x"[..])
+        );
+        store.reset_sync_states().unwrap();
+        assert_eq!(store.load_sync_state("abc123").unwrap(), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_private_to_the_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::create_or_unlock(tmp.path().join("d"), &host()).unwrap();
+        store.write("secret", b"k").unwrap();
+        for path in [store.path("secret"), store.path(files::KEY)] {
+            let mode = fs::metadata(path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0);
+        }
+        let mode = fs::metadata(store.dir()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0);
+    }
+
+    #[test]
+    fn wipe_removes_kintsugi_files_and_leaves_others() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        let store = Store::create_or_unlock(&dir, &host()).unwrap();
+        store.write(files::DEVICE, b"profile").unwrap();
+        store.save_sync_state("peer", b"s").unwrap();
+        let report = wipe(&dir).unwrap();
+        assert_eq!(report.removed_files, 3);
+        assert!(!dir.exists());
+
+        let store = Store::create_or_unlock(&dir, &host()).unwrap();
+        store.write(files::DEVICE, b"profile").unwrap();
+        fs::write(dir.join("holiday.jpg"), b"not ours").unwrap();
+        let report = wipe(&dir).unwrap();
+        assert_eq!(report.left, vec![dir.join("holiday.jpg")]);
+        assert!(!dir.join(files::KEY).exists());
+        // A directory that never held a device is refused outright.
+        assert!(matches!(wipe(&dir), Err(CoreError::NoDevice { .. })));
+    }
+}
