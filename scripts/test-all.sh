@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of Kintsugi: formatting and lints, the Rust workspace (unit,
-# end-to-end over loopback, CLI), then the generated Python, Kotlin and Swift
-# bindings. Installs what the binding tests need when it is missing.
+# end-to-end over loopback, CLI, crash tests, the export loaded by JavaScript
+# Automerge), then the generated Python, Kotlin and Swift bindings. Installs
+# what the tests need (npm packages, Debian packages) when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p target
@@ -13,6 +14,9 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test"
+# A second Automerge implementation (JavaScript) for the export interop test.
+KINTSUGI_AUTOMERGE_JS="$(bash scripts/automerge-interop.sh)"
+export KINTSUGI_AUTOMERGE_JS
 cargo build --workspace --locked
 cargo test --workspace --locked 2>&1 | tee target/rust-tests.log
 

@@ -31,6 +31,12 @@ pub enum KintsugiError {
     /// Reading or writing the data directory failed, or a file is damaged.
     #[error("{message}")]
     Storage { message: String },
+    /// The storage key does not open this data directory: it was set up with
+    /// another key. Nothing was read or written. Retry with the right key from
+    /// the platform keystore; if that key is lost the data cannot be
+    /// recovered, and `wipe_data_dir` clears the directory for a fresh start.
+    #[error("{message}")]
+    WrongKey { message: String },
     /// A bug: please report it.
     #[error("{message}")]
     Internal { message: String },
@@ -53,11 +59,22 @@ impl From<CoreError> for KintsugiError {
             | CoreError::AlreadyInCouple
             | CoreError::SchemaTooNew { .. } => KintsugiError::NotAllowed { message },
             CoreError::NoCouple => KintsugiError::NotPaired { message },
-            CoreError::NoDevice => KintsugiError::NotAllowed { message },
-            CoreError::Io { .. } | CoreError::Corrupt { .. } | CoreError::Malformed(_) => {
-                KintsugiError::Storage { message }
-            }
+            CoreError::NoDevice { .. } => KintsugiError::NotAllowed { message },
+            CoreError::WrongKey { .. } => KintsugiError::WrongKey { message },
+            CoreError::Io { .. }
+            | CoreError::Corrupt { .. }
+            | CoreError::Malformed(_)
+            | CoreError::Encrypt(_) => KintsugiError::Storage { message },
             CoreError::Automerge(_) => KintsugiError::Internal { message },
+        }
+    }
+}
+
+impl KintsugiError {
+    /// Any call on a companion after `wipe`.
+    pub(crate) fn wiped() -> Self {
+        KintsugiError::NotAllowed {
+            message: "this device's data was wiped: open a new Companion to start again".into(),
         }
     }
 }

@@ -2,6 +2,15 @@
 //! the app's data directory. Thin on purpose: every rule lives in
 //! `kintsugi-core`, every network step in `kintsugi-sync`.
 //!
+//! Every file in the data directory is encrypted (age). The app owns the
+//! storage key: on first launch it makes one with [`generate_storage_key`],
+//! keeps it in the iOS Keychain or the Android Keystore (never on disk in the
+//! clear, never in a log) and passes it in `CompanionConfig.storage_key` each
+//! time it opens the companion. A key that does not open the directory is
+//! `WrongKey`, and nothing is written. If the key is lost the data cannot be
+//! read by anyone; [`wipe_data_dir`] removes it without a key so the app can
+//! start again. `Companion::wipe` removes the data of an open companion.
+//!
 //! Async methods run on the companion's own tokio runtime, so they work the
 //! same whichever executor the foreign side polls them from. Errors are one
 //! enum, [`KintsugiError`]; UniFFI turns any panic into an exception rather
@@ -17,17 +26,23 @@
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use kintsugi_core::{CoreError, CoupleDoc, Device, Millis, Snapshot, notify};
+use age::secrecy::zeroize::Zeroize;
+use kintsugi_core::{CoreError, CoupleDoc, Device, Millis, Snapshot, Unlock, notify};
 use kintsugi_sync::{NetworkConfig, Node};
+use tokio::sync::{RwLock, watch};
 type NodeSlot = Arc<tokio::sync::Mutex<Option<Arc<Node>>>>;
 /// What `notices_since_last_call` compares against: the shared space as it
 /// stood when notices were last reported (`None`: empty).
 type SeenSlot = Arc<Mutex<Option<Snapshot>>>;
+/// `true` once `wipe` has started: from then on every call fails instead of
+/// touching the data directory, and network calls in flight are cancelled.
+type WipedFlag = Arc<watch::Sender<bool>>;
 
 mod api;
 mod error;
 mod records;
 
+pub use api::{generate_storage_key, wipe_data_dir};
 pub use error::KintsugiError;
 pub use records::*;
 
@@ -42,17 +57,26 @@ pub struct Companion {
     network: NetworkConfig,
     node: NodeSlot,
     seen: SeenSlot,
+    wiped: WipedFlag,
+    /// Held shared by every network call while it runs; `wipe` takes it
+    /// exclusively to know that each one has stopped.
+    in_flight: Arc<RwLock<()>>,
     /// Taken only in `Drop`.
     runtime: Option<tokio::runtime::Runtime>,
 }
 
 #[uniffi::export]
 impl Companion {
-    /// Opens (or sets up) this device in `config.data_dir`. Networking starts
-    /// on the first call that needs it.
+    /// Opens (or sets up) this device in `config.data_dir`, unlocking it with
+    /// `config.storage_key`. A directory set up with another key is
+    /// `WrongKey` (nothing is written); a key that is not an age identity is
+    /// `InvalidInput`. Networking starts on the first call that needs it.
     #[uniffi::constructor]
-    pub fn new(config: CompanionConfig) -> Result<Arc<Self>> {
-        let device = Device::init(&config.data_dir, &config.display_name)?;
+    pub fn new(mut config: CompanionConfig) -> Result<Arc<Self>> {
+        let unlock = Unlock::host_key(&config.storage_key);
+        // Our copy of the key text goes now; `Unlock` keeps its own, zeroed on drop.
+        config.storage_key.zeroize();
+        let device = Device::init(&config.data_dir, &config.display_name, &unlock?)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("kintsugi")
@@ -68,18 +92,20 @@ impl Companion {
             network: config.network.into(),
             node: NodeSlot::default(),
             seen,
+            wiped: Arc::new(watch::Sender::new(false)),
+            in_flight: Arc::default(),
             runtime: Some(runtime),
         }))
     }
 
     /// This partner's member id in the shared space.
-    pub fn member_id(&self) -> String {
-        self.device().member_id().to_owned()
+    pub fn member_id(&self) -> Result<String> {
+        Ok(self.device()?.member_id().to_owned())
     }
 
     /// The paired partner, if any.
     pub fn partner(&self) -> Result<Option<PartnerInfo>> {
-        let device = self.device();
+        let device = self.device()?;
         Ok(kintsugi_sync::Partner::load(device.store())?.map(Into::into))
     }
 
@@ -113,10 +139,10 @@ impl Companion {
     /// the partner did that this device had not reported yet (see
     /// `notices_since_last_call`).
     pub async fn sync_now(&self) -> Result<SyncSummary> {
-        let (device, seen) = (self.device.clone(), self.seen.clone());
+        let (device, seen, wiped) = (self.device.clone(), self.seen.clone(), self.wiped.clone());
         self.with_node(|node| async move {
             let report = node.sync_now().await?;
-            let notices = take_notices(&device, &seen)?;
+            let notices = take_notices(&device, &wiped, &seen)?;
             Ok(SyncSummary::new(report, notices))
         })
         .await
@@ -128,11 +154,11 @@ impl Companion {
     /// Each thing is reported once. Kept in memory only: a new companion
     /// starts from what is on disk when it opens. Empty before pairing.
     pub fn notices_since_last_call(&self) -> Result<Vec<Notice>> {
-        take_notices(&self.device, &self.seen)
+        take_notices(&self.device, &self.wiped, &self.seen)
     }
 
     /// Stops networking. The companion stays usable offline; a later network
-    /// call starts it again.
+    /// call starts it again. After `wipe` it does nothing.
     pub async fn shutdown(&self) -> Result<()> {
         let slot = self.node.clone();
         self.on_runtime(async move {
@@ -147,8 +173,9 @@ impl Companion {
 }
 
 impl Companion {
-    fn device(&self) -> MutexGuard<'_, Device> {
-        lock(&self.device)
+    /// The device, locked; an error once `wipe` has started.
+    fn device(&self) -> Result<MutexGuard<'_, Device>> {
+        open_device(&self.device, &self.wiped)
     }
 
     /// Runs one operation on the shared document, durably.
@@ -156,12 +183,12 @@ impl Companion {
         &self,
         f: impl FnOnce(&mut CoupleDoc, Millis) -> kintsugi_core::Result<T>,
     ) -> Result<T> {
-        Ok(self.device().update(f)?)
+        Ok(self.device()?.update(f)?)
     }
 
     /// Reads the shared document; `f` also gets this device's member id.
     fn read<T>(&self, f: impl FnOnce(&CoupleDoc, &str) -> T) -> Result<T> {
-        let device = self.device();
+        let device = self.device()?;
         Ok(f(device.doc()?, device.member_id()))
     }
 
@@ -169,7 +196,7 @@ impl Companion {
     /// released before the view runs.
     fn view<T>(&self, f: impl FnOnce(&Snapshot, &str) -> T) -> Result<T> {
         let (snapshot, me) = {
-            let device = self.device();
+            let device = self.device()?;
             (device.snapshot()?, device.member_id().to_owned())
         };
         Ok(f(&snapshot, &me))
@@ -192,7 +219,8 @@ impl Companion {
         })?
     }
 
-    /// Runs `f` with the network node, starting it on first use.
+    /// Runs `f` with the network node, starting it on first use. Once `wipe`
+    /// starts, the call is cancelled (and a new one refused).
     async fn with_node<T, F, Fut>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
@@ -201,19 +229,63 @@ impl Companion {
     {
         let (slot, device, network) =
             (self.node.clone(), self.device.clone(), self.network.clone());
+        let (wiped, in_flight) = (self.wiped.clone(), self.in_flight.clone());
         self.on_runtime(async move {
-            let node = {
-                let mut slot = slot.lock().await;
-                match slot.as_ref() {
-                    Some(node) => node.clone(),
-                    None => slot
-                        .insert(Arc::new(Node::spawn(device, &network).await?))
-                        .clone(),
-                }
+            // Dropped last, after `work`: `wipe` waits for it.
+            let _running = in_flight.read_owned().await;
+            let mut wiped = wiped.subscribe();
+            if *wiped.borrow_and_update() {
+                return Err(KintsugiError::wiped());
+            }
+            let work = async move {
+                let node = {
+                    let mut slot = slot.lock().await;
+                    match slot.as_ref() {
+                        Some(node) => node.clone(),
+                        None => slot
+                            .insert(Arc::new(Node::spawn(device, &network).await?))
+                            .clone(),
+                    }
+                };
+                f(node).await
             };
-            f(node).await
+            tokio::select! {
+                out = work => out,
+                Ok(_) = wiped.wait_for(|w| *w) => Err(KintsugiError::wiped()),
+            }
         })
         .await
+    }
+
+    /// Stops networking for good and removes every file of the device. See
+    /// `wipe` (in `api/storage.rs`). Runs to the end even if the caller
+    /// stops waiting: a wipe left half-way would help nobody.
+    async fn wipe_now(&self) -> Result<kintsugi_core::WipeReport> {
+        let (slot, device) = (self.node.clone(), self.device.clone());
+        let (wiped, in_flight) = (self.wiped.clone(), self.in_flight.clone());
+        let task = self.runtime().spawn(async move {
+            // From here every call fails and every network call is cancelled.
+            wiped.send_replace(true);
+            // Every network call has stopped and none can start.
+            let _alone = in_flight.write().await;
+            let node = slot.lock().await.take();
+            if let Some(node) = node {
+                // Also waits for the partner's connections to end.
+                node.shutdown().await;
+            }
+            tokio::task::spawn_blocking(move || {
+                // Waits for any call that got the device before the flag was set.
+                let device = lock(&device);
+                Ok(Device::wipe(device.store().dir())?)
+            })
+            .await
+            .map_err(|e| KintsugiError::Internal {
+                message: format!("wiping failed: {e}"),
+            })?
+        });
+        task.await.map_err(|e| KintsugiError::Internal {
+            message: format!("wiping failed: {e}"),
+        })?
     }
 }
 
@@ -221,12 +293,27 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Locks the device, unless it was wiped. The flag is read under the lock,
+/// which `wipe` takes to remove the files: a call that got in before the
+/// flag was set finishes before the files go, and none gets in after.
+fn open_device<'a>(device: &'a Mutex<Device>, wiped: &WipedFlag) -> Result<MutexGuard<'a, Device>> {
+    let device = lock(device);
+    if *wiped.borrow() {
+        return Err(KintsugiError::wiped());
+    }
+    Ok(device)
+}
+
 /// The notices of what the partner did between the snapshot in `seen` and
 /// now; `seen` moves to now, so each thing is reported once.
-fn take_notices(device: &Mutex<Device>, seen: &Mutex<Option<Snapshot>>) -> Result<Vec<Notice>> {
+fn take_notices(
+    device: &Mutex<Device>,
+    wiped: &WipedFlag,
+    seen: &Mutex<Option<Snapshot>>,
+) -> Result<Vec<Notice>> {
     let mut seen = lock(seen);
     let (now, me) = {
-        let device = lock(device);
+        let device = open_device(device, wiped)?;
         match device.snapshot() {
             Ok(snapshot) => (snapshot, device.member_id().to_owned()),
             Err(CoreError::NoCouple) => return Ok(Vec::new()),

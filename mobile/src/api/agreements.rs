@@ -27,14 +27,14 @@ impl Companion {
         review_on: Option<String>,
     ) -> Result<Agreement> {
         let draft = AgreementDraft { text, review_on };
-        let me = self.member_id();
+        let me = self.member_id()?;
         let agreement = self.update(|doc, now| doc.revise_agreement(&id, &draft, now))?;
         Ok(Agreement::from_core(agreement, &me))
     }
 
     /// Accepts the latest version of the partner's proposal or revision.
     pub fn accept_agreement(&self, id: String) -> Result<Agreement> {
-        let me = self.member_id();
+        let me = self.member_id()?;
         let agreement = self.update(|doc, now| doc.accept_agreement(&id, now))?;
         Ok(Agreement::from_core(agreement, &me))
     }
@@ -42,7 +42,7 @@ impl Companion {
     /// Withdraws one's own proposal before it ever came into force (an
     /// agreement in force changes only by a revision both accept).
     pub fn withdraw_agreement(&self, id: String) -> Result<Agreement> {
-        let me = self.member_id();
+        let me = self.member_id()?;
         let agreement = self.update(|doc, now| doc.withdraw_agreement(&id, now))?;
         Ok(Agreement::from_core(agreement, &me))
     }

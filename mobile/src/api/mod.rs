@@ -8,7 +8,10 @@ mod checkins;
 mod exchanges;
 mod private;
 mod space;
+mod storage;
 mod views;
+
+pub use storage::{generate_storage_key, wipe_data_dir};
 
 /// Milliseconds in a day.
 const DAY_MS: i64 = 86_400_000;

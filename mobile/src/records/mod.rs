@@ -12,6 +12,7 @@ mod checkins;
 mod exchanges;
 mod private;
 mod space;
+mod storage;
 mod views;
 
 pub use agreements::*;
@@ -19,6 +20,7 @@ pub use checkins::*;
 pub use exchanges::*;
 pub use private::*;
 pub use space::*;
+pub use storage::*;
 pub use views::*;
 
 /// A conversion from a core value that needs to know who "me" is.
@@ -33,6 +35,6 @@ pub(crate) fn list<T, U: FromCore<T>>(items: Vec<T>, me: &str) -> Vec<U> {
 
 /// A core count as the `i32` the apps get (Kotlin and Swift handle signed
 /// integers more naturally than unsigned ones).
-pub(crate) fn count(n: u32) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
+pub(crate) fn count(n: impl TryInto<i32>) -> i32 {
+    n.try_into().unwrap_or(i32::MAX)
 }

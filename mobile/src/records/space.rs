@@ -17,7 +17,10 @@ pub enum NetworkMode {
 }
 
 /// What `Companion` needs to open a device.
-#[derive(Debug, Clone, uniffi::Record)]
+///
+/// It holds the storage key: do not log it (the generated Kotlin, Swift and
+/// Python records print every field).
+#[derive(Clone, uniffi::Record)]
 pub struct CompanionConfig {
     /// The app's private data directory (it is created if missing).
     pub data_dir: String,
@@ -25,6 +28,22 @@ pub struct CompanionConfig {
     pub display_name: String,
     /// How to reach the partner.
     pub network: NetworkMode,
+    /// The key every file in `data_dir` is encrypted with, an age identity
+    /// (`AGE-SECRET-KEY-1…`) from `generate_storage_key()`. The app keeps it
+    /// in the iOS Keychain or the Android Keystore, never on disk in the
+    /// clear, and passes the same key every time.
+    pub storage_key: String,
+}
+
+impl std::fmt::Debug for CompanionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompanionConfig")
+            .field("data_dir", &self.data_dir)
+            .field("display_name", &self.display_name)
+            .field("network", &self.network)
+            .field("storage_key", &"(hidden)")
+            .finish()
+    }
 }
 
 /// A pairing invitation: show `qr_svg`, or share `payload` as text.

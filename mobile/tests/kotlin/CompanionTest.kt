@@ -25,7 +25,9 @@ import app.kintsugi.RecordKind
 import app.kintsugi.Role
 import app.kintsugi.SyncSummary
 import app.kintsugi.TimelineFilter
+import app.kintsugi.generateStorageKey
 import app.kintsugi.moodVocabulary
+import app.kintsugi.wipeDataDir
 import java.io.File
 import java.nio.file.Files
 import java.time.LocalDate
@@ -39,6 +41,9 @@ const val STEP_TIMEOUT_MS = 30_000L
 
 /** Upper bound for a whole scenario. */
 const val TEST_TIMEOUT_MS = 120_000L
+
+/** Every saved Automerge document starts with these bytes. */
+val AUTOMERGE_MAGIC = byteArrayOf(0x85.toByte(), 0x6f, 0x4a, 0x83.toByte())
 
 suspend fun <T> bounded(block: suspend () -> T): T = withTimeout(STEP_TIMEOUT_MS) { block() }
 
@@ -85,12 +90,25 @@ class Devices : AutoCloseable {
     private val companions = mutableListOf<Companion>()
     private val dirs = mutableListOf<File>()
 
-    fun open(name: String): Companion {
-        val dir = Files.createTempDirectory("kintsugi-kt-${name.lowercase()}-").toFile()
-        dirs += dir
-        val companion = Companion(CompanionConfig(dir.path, name, NetworkMode.LOOPBACK))
+    /** A data directory inside a fresh temporary one (so that a wipe can remove it). */
+    fun newDataDir(name: String): File {
+        val parent = Files.createTempDirectory("kintsugi-kt-${name.lowercase()}-").toFile()
+        dirs += parent
+        return File(parent, "data")
+    }
+
+    /** A companion on [dir] unlocked with [key] (new ones by default), as an app opens it on launch. */
+    fun open(name: String, dir: File = newDataDir(name), key: String = generateStorageKey()): Companion {
+        val companion = Companion(CompanionConfig(dir.path, name, NetworkMode.LOOPBACK, key))
         companions += companion
         return companion
+    }
+
+    /** Shuts [companion] down and frees it, as an app does when it stops. */
+    fun close(companion: Companion) {
+        runBlocking { bounded { companion.shutdown() } }
+        companion.close()
+        companions -= companion
     }
 
     override fun close() {
@@ -350,6 +368,127 @@ suspend fun syncCarriesContentFreeNotices(devices: Devices) {
     check(sam.noticesSinceLastCall().isEmpty()) { "each notice is reported once" }
 }
 
+suspend fun sameKeyReopensTheData(devices: Devices) {
+    val dir = devices.newDataDir("Alex")
+    val key = generateStorageKey()
+    check(key.startsWith("AGE-SECRET-KEY-1")) { "the storage key is an age identity" }
+    check(key != generateStorageKey()) { "each storage key is new" }
+    val alex = devices.open("Alex", dir, key)
+    val memberId = alex.memberId()
+    alex.writeJournal("the night it came out")
+    devices.close(alex)
+
+    val again = devices.open("Alex", dir, key)
+    assertEquals(memberId, again.memberId(), "member id after reopening")
+    assertEquals(listOf("the night it came out"), again.journal().map { it.text }, "journal after reopening")
+}
+
+suspend fun anotherKeyIsWrongKeyAndTheDataStays(devices: Devices) {
+    val dir = devices.newDataDir("Alex")
+    val key = generateStorageKey()
+    val alex = devices.open("Alex", dir, key)
+    alex.writeJournal("still here")
+    devices.close(alex)
+
+    val e = assertThrows<KintsugiException.WrongKey>("open with another key") {
+        devices.open("Alex", dir, generateStorageKey())
+    }
+    check(!e.message.orEmpty().contains("AGE-SECRET-KEY")) { "the message shows no key: ${e.message}" }
+    assertThrows<KintsugiException.InvalidInput>("open with a malformed key") { devices.open("Alex", dir, "not a key") }
+    val again = devices.open("Alex", dir, key)
+    assertEquals(listOf("still here"), again.journal().map { it.text }, "journal with the right key")
+}
+
+suspend fun exportAutomergeAndImportItBack(devices: Devices) {
+    val (alex, sam) = paired(devices)
+    alex.recordCheckin(checkin(6))
+    val document = alex.exportAutomerge()
+    check(document.size > 4 && document.copyOfRange(0, 4).contentEquals(AUTOMERGE_MAGIC)) {
+        "the export starts with Automerge's magic bytes: ${document.take(4)}"
+    }
+    assertEquals(0uL, alex.importAutomerge(document), "new changes from its own export")
+    sam.recordCheckin(checkin(4, note = "written on the train"))
+    check(alex.importAutomerge(sam.exportAutomerge()) > 0uL) { "the partner's export brings changes" }
+    check(alex.checkins().any { it.note == "written on the train" }) { "Alex sees Sam's check-in" }
+    assertThrows<KintsugiException.InvalidInput>("import of bytes that are no document") {
+        alex.importAutomerge("not an automerge document".toByteArray())
+    }
+}
+
+suspend fun exportJsonHoldsTheCheckinNote(devices: Devices) {
+    val (alex, _) = paired(devices)
+    alex.recordCheckin(checkin(5, note = "we talked until two"))
+    alex.writeJournal("only for me")
+    val shared = alex.exportJson(false)
+    check(shared.contains("\"kintsugi-export\"")) { "the export names its format" }
+    check(shared.contains("we talked until two")) { "the export holds the note" }
+    check(!shared.contains("only for me")) { "the journal stays out without includePrivate" }
+    check(alex.exportJson(true).contains("only for me")) { "the journal is in with includePrivate" }
+}
+
+suspend fun storageInfoAndCompact(devices: Devices) {
+    val (alex, _) = paired(devices)
+    for (day in 1L..7L) {
+        alex.recordCheckin(CheckInInput(safety = 5, trust = 5, connection = 5, day = inDays(-day)))
+    }
+    alex.writeJournal("mine")
+    val info = alex.storageInfo()
+    check(info.shared.totalBytes > 0uL && info.private.totalBytes > 0uL) { "both spaces take room: $info" }
+    for (doc in listOf(info.shared, info.private)) {
+        assertEquals(doc.snapshotBytes + doc.chunkBytes, doc.totalBytes, "total of $doc")
+    }
+    assertEquals(info.shared.totalBytes + info.private.totalBytes, info.totalBytes, "total")
+
+    val compacted = alex.compact()
+    for (doc in listOf(compacted.shared, compacted.private)) {
+        assertEquals(1 to 0, doc.snapshots to doc.chunks, "snapshots and chunks after compact")
+        check(doc.snapshotBytes > 0uL) { "a snapshot has bytes: $doc" }
+    }
+    assertEquals(compacted, alex.storageInfo(), "storage info after compact")
+    assertEquals(7, alex.checkins().count { it.byMe }, "check-ins after compact")
+    check(alex.damagedFiles().isEmpty()) { "nothing damaged" }
+}
+
+suspend fun wipeRemovesTheDataAndLaterCallsFail(devices: Devices) {
+    val dir = devices.newDataDir("Alex")
+    val key = generateStorageKey()
+    val alex = devices.open("Alex", dir, key)
+    val sam = devices.open("Sam")
+    pair(alex, sam)
+    alex.recordCheckin(checkin(7))
+    alex.writeJournal("gone soon")
+
+    val summary = bounded { alex.wipe() }
+    check(summary.removedFiles > 0) { "files were removed: $summary" }
+    assertEquals(emptyList<String>(), summary.left, "files left")
+    check(!dir.exists()) { "the data directory is gone" }
+
+    val e = assertThrows<KintsugiException.NotAllowed>("check-ins after wipe") { alex.checkins() }
+    check(e.message.orEmpty().contains("wiped")) { "the message says why: ${e.message}" }
+    assertThrows<KintsugiException.NotAllowed>("journal after wipe") { alex.journal() }
+    assertThrows<KintsugiException.NotAllowed>("check-in after wipe") { alex.recordCheckin(checkin(7)) }
+    assertThrows<KintsugiException.NotAllowed>("export after wipe") { alex.exportAutomerge() }
+    assertThrows<KintsugiException.NotAllowed>("sync after wipe") { bounded { alex.syncNow() } }
+    check(!dir.exists()) { "no call after the wipe recreated the data directory" }
+    assertEquals(0, bounded { alex.wipe() }.removedFiles, "a second wipe")
+    assertEquals(2, sam.members().size, "the partner keeps the shared space")
+
+    val fresh = devices.open("Alex", dir, key)
+    check(fresh.journal().isEmpty()) { "a new companion starts empty" }
+}
+
+suspend fun wipeDataDirWhenTheKeyIsLost(devices: Devices) {
+    val dir = devices.newDataDir("Alex")
+    val alex = devices.open("Alex", dir)
+    alex.writeJournal("the key is lost")
+    devices.close(alex)
+
+    check(wipeDataDir(dir.path).removedFiles > 0) { "files were removed" }
+    check(!dir.exists()) { "the data directory is gone" }
+    assertEquals(0, wipeDataDir(dir.path).removedFiles, "wiping a wiped directory")
+    check(devices.open("Alex", dir, generateStorageKey()).journal().isEmpty()) { "a new key starts afresh" }
+}
+
 val scenarios: List<Pair<String, suspend (Devices) -> Unit>> = listOf(
     "pair, check in, agree and sync" to ::pairCheckInAgreeAndSync,
     "score 11 is InvalidInput" to ::scoreOutOfRangeIsInvalidInput,
@@ -365,6 +504,13 @@ val scenarios: List<Pair<String, suspend (Devices) -> Unit>> = listOf(
     "private journal stays on the device" to ::privateJournalStaysOnTheDevice,
     "views of a calm couple" to ::viewsOfACalmCouple,
     "sync carries content-free notices" to ::syncCarriesContentFreeNotices,
+    "the same storage key reopens the data" to ::sameKeyReopensTheData,
+    "another key is WrongKey and the data stays" to ::anotherKeyIsWrongKeyAndTheDataStays,
+    "export Automerge, import it back" to ::exportAutomergeAndImportItBack,
+    "export JSON holds the check-in note" to ::exportJsonHoldsTheCheckinNote,
+    "storage info and compact" to ::storageInfoAndCompact,
+    "wipe removes the data, later calls fail" to ::wipeRemovesTheDataAndLaterCallsFail,
+    "wipeDataDir when the key is lost" to ::wipeDataDirWhenTheKeyIsLost,
 )
 
 fun main() {

@@ -12,6 +12,7 @@ Only the standard library is used.
 
 import asyncio
 import datetime
+import json
 import os
 import shutil
 import sys
@@ -42,13 +43,18 @@ from kintsugi_mobile import (  # noqa: E402  (the path is set just above)
     SignName,
     TimelineFilter,
     TogetherKind,
+    generate_storage_key,
     mood_vocabulary,
     survey_items,
+    wipe_data_dir,
 )
 
 # Upper bound for any single await; a hung network call fails the test
 # instead of hanging the run.
 TIMEOUT = 30
+
+# Every saved Automerge document starts with these bytes.
+AUTOMERGE_MAGIC = bytes([0x85, 0x6F, 0x4A, 0x83])
 
 
 async def bounded(awaitable):
@@ -88,14 +94,34 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         for d in self._dirs:
             shutil.rmtree(d, ignore_errors=True)
 
-    def open(self, name):
-        data_dir = tempfile.mkdtemp(prefix=f"kintsugi-py-{name.lower()}-")
-        self._dirs.append(data_dir)
+    def new_data_dir(self, name):
+        """A data directory inside a fresh temporary one (so a wipe can remove it)."""
+        parent = tempfile.mkdtemp(prefix=f"kintsugi-py-{name.lower()}-")
+        self._dirs.append(parent)
+        return os.path.join(parent, "data")
+
+    def open(self, name, data_dir=None, key=None):
+        """A companion on `data_dir` (a new one by default) unlocked with `key`
+        (a new storage key by default), as an app does on launch."""
+        if data_dir is None:
+            data_dir = self.new_data_dir(name)
+        if key is None:
+            key = generate_storage_key()
         companion = Companion(
-            CompanionConfig(data_dir=data_dir, display_name=name, network=NetworkMode.LOOPBACK)
+            CompanionConfig(
+                data_dir=data_dir,
+                display_name=name,
+                network=NetworkMode.LOOPBACK,
+                storage_key=key,
+            )
         )
         self._companions.append(companion)
         return companion
+
+    async def close(self, companion):
+        """Shuts a companion down and lets it go, as an app does when it stops."""
+        await bounded(companion.shutdown())
+        self._companions.remove(companion)
 
     async def pair(self, inviter, joiner):
         """Inviter shows a code and waits while the joiner joins with it."""
@@ -485,6 +511,148 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         survey = sam.surveys()[0]
         self.assertEqual((survey.answers, survey.score, survey.by_me), ([3] * 6, 75, False))
         self.assertEqual([r.answers for r in survey.earlier_answers], [[2] * 6])
+
+    async def test_the_same_key_reopens_the_data(self):
+        data_dir, key = self.new_data_dir("Alex"), generate_storage_key()
+        self.assertTrue(key.startswith("AGE-SECRET-KEY-1"), "an age identity")
+        self.assertNotEqual(key, generate_storage_key())
+        alex = self.open("Alex", data_dir, key)
+        member = alex.member_id()
+        alex.write_journal("the night it came out")
+        await self.close(alex)
+        del alex
+
+        again = self.open("Alex", data_dir, key)
+        self.assertEqual(again.member_id(), member)
+        self.assertEqual([e.text for e in again.journal()], ["the night it came out"])
+
+    async def test_another_key_is_wrong_key_and_the_data_stays(self):
+        data_dir, key = self.new_data_dir("Alex"), generate_storage_key()
+        alex = self.open("Alex", data_dir, key)
+        alex.write_journal("still here")
+        await self.close(alex)
+        del alex
+
+        with self.assertRaises(KintsugiError.WrongKey) as caught:
+            self.open("Alex", data_dir, generate_storage_key())
+        self.assertNotIn("AGE-SECRET-KEY", str(caught.exception))
+        with self.assertRaises(KintsugiError.InvalidInput):
+            self.open("Alex", data_dir, "not a key")
+        again = self.open("Alex", data_dir, key)
+        self.assertEqual([e.text for e in again.journal()], ["still here"])
+
+    async def test_no_file_holds_the_journal_in_the_clear(self):
+        data_dir = self.new_data_dir("Alex")
+        alex = self.open("Alex", data_dir)
+        alex.write_journal("a sentence nobody else may read")
+        for root, _, files in os.walk(data_dir):
+            for name in files:
+                with open(os.path.join(root, name), "rb") as f:
+                    self.assertNotIn(b"nobody else", f.read(), name)
+
+    async def test_export_automerge_and_import_it_back(self):
+        alex, sam = await self.paired()
+        alex.record_checkin(checkin_input(6))
+        document = alex.export_automerge()
+        self.assertIsInstance(document, bytes)
+        self.assertEqual(document[:4], AUTOMERGE_MAGIC)
+        # Its own export brings nothing new.
+        self.assertEqual(alex.import_automerge(document), 0)
+        # The partner's export brings what Sam wrote since the last sync.
+        sam.record_checkin(checkin_input(4, note="written on the train"))
+        new = alex.import_automerge(sam.export_automerge())
+        self.assertGreater(new, 0)
+        self.assertIn("written on the train", [c.note for c in alex.checkins()])
+        with self.assertRaises(KintsugiError.InvalidInput):
+            alex.import_automerge(b"not an automerge document")
+        # Another couple's space is refused.
+        kim = self.open("Kim")
+        await bounded(kim.create_invite())
+        with self.assertRaises(KintsugiError.InvalidInput):
+            alex.import_automerge(kim.export_automerge())
+
+    async def test_export_needs_a_shared_space(self):
+        alex = self.open("Alex")
+        with self.assertRaises(KintsugiError.NotPaired):
+            alex.export_automerge()
+
+    async def test_export_json_holds_the_checkin_note(self):
+        alex, sam = await self.paired()
+        alex.record_checkin(checkin_input(5, note="we talked until two"))
+        alex.write_journal("only for me")
+        exported = alex.export_json(False)
+        document = json.loads(exported)
+        self.assertEqual(document["format"], "kintsugi-export")
+        self.assertIn("we talked until two", exported)
+        self.assertNotIn("only for me", exported)
+        self.assertIn("only for me", alex.export_json(True))
+
+    async def test_storage_info_and_compact(self):
+        alex, _ = await self.paired()
+        for day in range(1, 8):
+            alex.record_checkin(CheckInInput(safety=day, trust=day, connection=day, day=in_days(-day)))
+        alex.write_journal("mine")
+        info = alex.storage_info()
+        self.assertGreater(info.shared.total_bytes, 0)
+        self.assertGreater(info.private.total_bytes, 0)
+        for doc in (info.shared, info.private):
+            self.assertEqual(doc.total_bytes, doc.snapshot_bytes + doc.chunk_bytes)
+            self.assertGreaterEqual(doc.snapshots + doc.chunks, 1)
+        self.assertEqual(info.total_bytes, info.shared.total_bytes + info.private.total_bytes)
+
+        compacted = alex.compact()
+        for doc in (compacted.shared, compacted.private):
+            self.assertEqual((doc.snapshots, doc.chunks), (1, 0))
+            self.assertGreater(doc.snapshot_bytes, 0)
+        self.assertEqual(alex.storage_info(), compacted)
+        self.assertEqual(len([c for c in alex.checkins() if c.by_me]), 7)
+        self.assertEqual(alex.damaged_files(), [])
+
+    async def test_wipe_removes_the_data_and_later_calls_fail(self):
+        data_dir, key = self.new_data_dir("Alex"), generate_storage_key()
+        alex = self.open("Alex", data_dir, key)
+        sam = self.open("Sam")
+        await self.pair(alex, sam)
+        alex.record_checkin(checkin_input(7))
+        alex.write_journal("gone soon")
+
+        summary = await bounded(alex.wipe())
+        self.assertGreater(summary.removed_files, 0)
+        self.assertEqual(summary.left, [])
+        self.assertFalse(os.path.exists(data_dir))
+
+        for call in (alex.checkins, alex.journal, alex.member_id, alex.storage_info, alex.export_automerge):
+            with self.assertRaises(KintsugiError.NotAllowed) as caught:
+                call()
+            self.assertIn("wiped", str(caught.exception))
+        with self.assertRaises(KintsugiError.NotAllowed):
+            alex.record_checkin(checkin_input(7))
+        with self.assertRaises(KintsugiError.NotAllowed):
+            await bounded(alex.sync_now())
+        self.assertFalse(os.path.exists(data_dir), "a call after the wipe recreated files")
+        # Wiping again does nothing more; the partner keeps the shared space.
+        self.assertEqual((await bounded(alex.wipe())).removed_files, 0)
+        self.assertEqual(len(sam.checkins()), 0)  # never synced, so only Alex had it
+        self.assertEqual(len(sam.members()), 2)
+
+        fresh = self.open("Alex", data_dir, key)
+        self.assertEqual(fresh.journal(), [])
+        with self.assertRaises(KintsugiError.NotPaired):
+            fresh.checkins()
+
+    async def test_wipe_data_dir_when_the_key_is_lost(self):
+        data_dir = self.new_data_dir("Alex")
+        alex = self.open("Alex", data_dir)
+        alex.write_journal("the key is lost")
+        await self.close(alex)
+        del alex
+
+        summary = wipe_data_dir(data_dir)
+        self.assertGreater(summary.removed_files, 0)
+        self.assertFalse(os.path.exists(data_dir))
+        self.assertEqual(wipe_data_dir(data_dir).removed_files, 0)
+        fresh = self.open("Alex", data_dir, generate_storage_key())
+        self.assertEqual(fresh.journal(), [])
 
 
 if __name__ == "__main__":
