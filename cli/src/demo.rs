@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Result, ensure};
-use kintsugi_core::{CheckInInput, Device};
+use kintsugi_core::{CheckInInput, Device, Unlock};
 use kintsugi_sync::{NetworkConfig, Node};
 
 use crate::render::{self, Names};
@@ -16,7 +16,9 @@ struct Phone {
 
 impl Phone {
     async fn new(root: &std::path::Path, name: &'static str) -> Result<Phone> {
-        let device = Device::init(root.join(name.to_lowercase()), name)?;
+        // Each phone keeps a host key in its keystore; here, in memory.
+        let key = Unlock::HostKey(Unlock::generate_host_key());
+        let device = Device::init(root.join(name.to_lowercase()), name, &key)?;
         let device = Arc::new(Mutex::new(device));
         let node = Node::spawn(device.clone(), &NetworkConfig::loopback()).await?;
         Ok(Phone {

@@ -2,7 +2,9 @@
 
 mod commands;
 mod demo;
+mod files;
 mod render;
+mod unlock;
 
 use std::path::PathBuf;
 
@@ -11,6 +13,7 @@ use clap::Parser;
 use kintsugi_sync::NetworkConfig;
 
 use crate::commands::{Command, Ctx};
+use crate::unlock::Unlocker;
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +36,12 @@ struct Cli {
     )]
     network: String,
 
+    /// Unlock with this key file (an age identity, readable by you only; make
+    /// one with `kintsugi key new`) instead of a passphrase. Without it, the
+    /// passphrase comes from KINTSUGI_PASSPHRASE or is asked for.
+    #[arg(long, global = true, env = "KINTSUGI_KEY_FILE", value_name = "FILE")]
+    key_file: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -52,7 +61,10 @@ fn start() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KINTSUGI_LOG")
-                .unwrap_or_else(|_| "warn,iroh=error,noq=error".into()),
+                // Damaged files are reported by the CLI itself, in its own words.
+                .unwrap_or_else(|_| {
+                    "warn,iroh=error,noq=error,kintsugi_core::storage::docfiles=error".into()
+                }),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -62,8 +74,13 @@ fn start() -> Result<()> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    if let Command::Demo = cli.command {
-        return demo::run().await;
+    match &cli.command {
+        Command::Demo => return demo::run().await,
+        // A key file belongs to no data directory.
+        Command::Key {
+            action: commands::KeyAction::New { file },
+        } => return commands::new_key_file(file),
+        _ => {}
     }
     let dir = match cli.data_dir {
         Some(dir) => dir,
@@ -77,5 +94,10 @@ async fn run(cli: Cli) -> Result<()> {
             cli.network
         )
     })?;
-    commands::run(&Ctx { dir, network }, cli.command).await
+    let ctx = Ctx {
+        dir,
+        network,
+        unlocker: Unlocker::new(cli.key_file),
+    };
+    commands::run(&ctx, cli.command).await
 }

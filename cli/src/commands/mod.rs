@@ -6,7 +6,9 @@ mod agreements;
 mod appreciations;
 mod checkins;
 mod commitments;
+mod data;
 mod disclosures;
+mod keys;
 mod members;
 mod network;
 mod offers;
@@ -21,22 +23,33 @@ mod views;
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Result, anyhow};
 use clap::{Args, Subcommand};
-use kintsugi_core::{Device, Snapshot};
+use kintsugi_core::storage::files;
+use kintsugi_core::{CoreError, Device, Snapshot};
 use kintsugi_sync::NetworkConfig;
 
-use crate::render::Names;
+pub use keys::{Action as KeyAction, new as new_key_file};
 
-/// What every command gets: where the data lives and how to reach the partner.
+use crate::render::Names;
+use crate::unlock::{Source, Unlocker};
+
+/// What every command gets: where the data lives, how to unlock it and how
+/// to reach the partner.
 pub struct Ctx {
     pub dir: PathBuf,
     pub network: NetworkConfig,
+    pub unlocker: Unlocker,
 }
 
 impl Ctx {
+    /// Unlocks and opens the device, warning about any file found damaged.
     pub fn open(&self) -> Result<Device> {
-        Device::open(&self.dir).with_context(|| format!("opening {}", self.dir.display()))
+        self.require_device()?;
+        let (unlock, source) = self.unlocker.existing(&self.dir)?;
+        let device = Device::open(&self.dir, &unlock).map_err(|e| self.explain(e, &source))?;
+        warn_damage(&device);
+        Ok(device)
     }
 
     /// The device, every shared record, and the names to show them with.
@@ -45,6 +58,53 @@ impl Ctx {
         let snapshot = device.snapshot()?;
         let names = Names::from_members(&snapshot.members, device.member_id());
         Ok((device, snapshot, names))
+    }
+
+    /// Whether a device was set up in the data directory (its key is there).
+    pub fn has_device(&self) -> bool {
+        self.dir.join(files::KEY).exists()
+    }
+
+    /// Refuses before asking for any passphrase when there is nothing to unlock.
+    pub fn require_device(&self) -> Result<()> {
+        if self.has_device() {
+            Ok(())
+        } else {
+            Err(anyhow!(CoreError::NoDevice {
+                dir: self.dir.clone()
+            }))
+        }
+    }
+
+    /// A core error in the words of the command line: a key that does not
+    /// fit names where it came from.
+    pub fn explain(&self, err: CoreError, source: &Source) -> anyhow::Error {
+        match err {
+            CoreError::WrongKey { .. } => anyhow!(
+                "the passphrase or key does not unlock this device in {} ({source} does not \
+                 fit); nothing was changed",
+                self.dir.display()
+            ),
+            other => anyhow!(other).context(format!("opening {}", self.dir.display())),
+        }
+    }
+}
+
+/// Each file found damaged when the device was opened, as a warning on stderr.
+pub fn warn_damage(device: &Device) {
+    for damage in device.damage() {
+        let private = damage
+            .path
+            .parent()
+            .and_then(|p| p.file_name())
+            .is_some_and(|n| n == files::PRIVATE_DIR);
+        let after = if private {
+            "the rest was recovered; what this file held of your private journal and notes \
+             cannot come back from your partner, since they never leave this device"
+        } else {
+            "the rest was recovered; the next sync asks your partner for what was lost"
+        };
+        eprintln!("Warning: {damage}; {after}.");
     }
 }
 
@@ -197,6 +257,29 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Make a key file, or change what unlocks this device (passphrase or key file).
+    Key {
+        #[command(subcommand)]
+        action: keys::Action,
+    },
+    /// Write the shared space to a file (NOT encrypted): Automerge or readable JSON.
+    Export(data::ExportArgs),
+    /// Merge an Automerge export of your own shared space back in.
+    Import(data::ImportArgs),
+    /// How much this device's documents take on disk.
+    Storage {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fold each document's saved changes into one snapshot now.
+    Compact,
+    /// Erase this device's Kintsugi data (no passphrase needed). Your partner keeps theirs.
+    Wipe {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Sync with your partner now (they must be reachable, e.g. running `serve`).
     Sync,
     /// Stay reachable for your partner until interrupted (Ctrl-C).
@@ -208,6 +291,12 @@ pub enum Command {
 pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
     match command {
         Command::Demo => unreachable!("handled before the data directory is chosen"),
+        Command::Key { action } => keys::run(ctx, action),
+        Command::Export(args) => data::export(ctx, args),
+        Command::Import(args) => data::import(ctx, args),
+        Command::Storage { json } => data::storage(ctx, json),
+        Command::Compact => data::compact(ctx),
+        Command::Wipe { yes } => data::wipe(ctx, yes),
         Command::Init { name } => network::init(ctx, &name),
         Command::Pair { action } => network::pair(ctx, action).await,
         Command::Sync => network::sync(ctx).await,

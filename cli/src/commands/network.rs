@@ -10,7 +10,8 @@ use kintsugi_core::notify::{Notice, notices};
 use kintsugi_core::{Device, Snapshot};
 use kintsugi_sync::{NetworkConfig, Node};
 
-use super::Ctx;
+use super::{Ctx, warn_damage};
+use crate::unlock::Source;
 
 #[derive(Subcommand)]
 pub enum PairAction {
@@ -25,12 +26,33 @@ pub enum PairAction {
 }
 
 pub fn init(ctx: &Ctx, name: &str) -> Result<()> {
-    let device = Device::init(&ctx.dir, name)?;
+    // A bad name is refused before anyone types a passphrase.
+    kintsugi_core::validate::text("name", name, kintsugi_core::validate::MAX_NAME_CHARS)?;
+    let existing = ctx.has_device();
+    let (unlock, source) = if existing {
+        ctx.unlocker.existing(&ctx.dir)?
+    } else {
+        ctx.unlocker.new_device(&ctx.dir)?
+    };
+    let device = Device::init(&ctx.dir, name, &unlock).map_err(|e| ctx.explain(e, &source))?;
+    warn_damage(&device);
     println!(
         "This device is set up for {} in {}",
         device.profile().name,
         ctx.dir.display()
     );
+    if !existing {
+        match source {
+            Source::KeyFile(path) => println!(
+                "It unlocks with the key file {}: keep a copy somewhere safe, without it \
+                 nobody can open this device's data.",
+                path.display()
+            ),
+            _ => println!(
+                "It unlocks with your passphrase: without it nobody can open this device's data."
+            ),
+        }
+    }
     Ok(())
 }
 

@@ -10,16 +10,55 @@ use std::time::Duration;
 
 pub const STEP: Duration = Duration::from_secs(60);
 
+/// The binary on `dir`, unlocked by the key file beside it (`<dir>.key`,
+/// made on first use): a passphrase costs about a second of scrypt per
+/// process, too slow for every command of every test.
 pub fn kintsugi(dir: &Path) -> Command {
+    let mut cmd = kintsugi_bare(dir);
+    cmd.env("KINTSUGI_KEY_FILE", key_file(dir));
+    cmd
+}
+
+/// The binary on `dir` with no way to unlock set up (no key file, no
+/// passphrase in the environment, nothing on stdin): tests add their own.
+pub fn kintsugi_bare(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kintsugi"));
     cmd.arg("--data-dir")
         .arg(dir)
         .arg("--network")
         .arg("loopback")
+        // Whatever the developer's shell has set must not leak in.
+        .env_remove("KINTSUGI_KEY_FILE")
+        .env_remove("KINTSUGI_PASSPHRASE")
+        .env_remove("KINTSUGI_NEW_PASSPHRASE")
+        .env_remove("KINTSUGI_DATA_DIR")
+        .stdin(Stdio::null())
         // The views read "today" in local time and bucket instants by UTC
         // day; one zone keeps the tests independent of the machine's.
         .env("TZ", "UTC");
     cmd
+}
+
+/// The key file that unlocks `dir` in these tests: `<dir>.key`, mode 0600,
+/// written whole (temporary file, then rename) the first time it is asked for.
+pub fn key_file(dir: &Path) -> PathBuf {
+    use age::secrecy::ExposeSecret;
+    let path = PathBuf::from(format!("{}.key", dir.display()));
+    if !path.exists() {
+        let parent = path.parent().expect("a data directory has a parent");
+        std::fs::create_dir_all(parent).unwrap();
+        let key = kintsugi_core::Unlock::generate_host_key();
+        // tempfile creates its files readable by the owner only.
+        let mut tmp = tempfile::NamedTempFile::new_in(parent).unwrap();
+        std::io::Write::write_all(
+            &mut tmp,
+            format!("# test key\n{}\n", key.expose_secret()).as_bytes(),
+        )
+        .unwrap();
+        // Another thread may have made it meanwhile: theirs stays.
+        let _ = tmp.persist_noclobber(&path);
+    }
+    path
 }
 
 /// Runs a command that must succeed; returns its stdout.
@@ -45,6 +84,29 @@ pub fn run_err(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stderr).unwrap()
 }
 
+/// Runs a prepared command that must succeed; returns its stdout.
+pub fn ok(cmd: &mut Command) -> String {
+    let out = bounded_output(cmd);
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs a prepared command that must fail; returns its stderr.
+pub fn fails(cmd: &mut Command) -> String {
+    let out = bounded_output(cmd);
+    assert!(
+        !out.status.success(),
+        "{cmd:?} should have failed but printed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stderr).unwrap()
+}
+
 /// Runs a command with `--json` output and parses it.
 pub fn json(dir: &Path, args: &[&str]) -> serde_json::Value {
     let out = run(dir, args);
@@ -52,11 +114,23 @@ pub fn json(dir: &Path, args: &[&str]) -> serde_json::Value {
 }
 
 pub fn bounded_output(cmd: &mut Command) -> Output {
-    let child = cmd
+    bounded_output_with_input(cmd, None)
+}
+
+/// Like [`bounded_output`], typing `input` on the command's stdin first.
+pub fn bounded_output_with_input(cmd: &mut Command, input: Option<&str>) -> Output {
+    if input.is_some() {
+        cmd.stdin(Stdio::piped());
+    }
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    if let Some(input) = input {
+        let mut stdin = child.stdin.take().unwrap();
+        std::io::Write::write_all(&mut stdin, input.as_bytes()).unwrap();
+    }
     let (tx, rx) = mpsc::channel();
     let pid = child.id();
     std::thread::spawn(move || tx.send(child.wait_with_output()));

@@ -1,0 +1,203 @@
+//! How the CLI unlocks a device's data directory, in one place.
+//!
+//! In this order: a key file (`--key-file FILE` or `KINTSUGI_KEY_FILE`, an
+//! age identity readable only by its owner), a passphrase in
+//! `KINTSUGI_PASSPHRASE` (for scripts), or a passphrase typed at the
+//! terminal without echo. A new device asks for a typed passphrase twice.
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use age::secrecy::ExposeSecret;
+use anyhow::{Context, Result, anyhow, bail};
+use kintsugi_core::Unlock;
+
+pub const KEY_FILE_ENV: &str = "KINTSUGI_KEY_FILE";
+pub const PASSPHRASE_ENV: &str = "KINTSUGI_PASSPHRASE";
+pub const NEW_PASSPHRASE_ENV: &str = "KINTSUGI_NEW_PASSPHRASE";
+
+/// Where an unlock came from, to name it when it does not fit.
+#[derive(Debug, Clone)]
+pub enum Source {
+    KeyFile(PathBuf),
+    Env(&'static str),
+    Typed,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::KeyFile(path) => write!(f, "the key file {}", path.display()),
+            Source::Env(name) => write!(f, "the passphrase in {name}"),
+            Source::Typed => f.write_str("the passphrase you typed"),
+        }
+    }
+}
+
+/// The unlocking the command line asked for (`--key-file`), resolved only
+/// when a command needs the data.
+pub struct Unlocker {
+    key_file: Option<PathBuf>,
+}
+
+impl Unlocker {
+    pub fn new(key_file: Option<PathBuf>) -> Self {
+        Unlocker { key_file }
+    }
+
+    /// What unlocks a device that was set up before.
+    pub fn existing(&self, dir: &Path) -> Result<(Unlock, Source)> {
+        if let Some(path) = &self.key_file {
+            return Ok((read_key_file(path)?, Source::KeyFile(path.clone())));
+        }
+        if let Some(text) = env_passphrase(PASSPHRASE_ENV) {
+            return Ok((Unlock::passphrase(text), Source::Env(PASSPHRASE_ENV)));
+        }
+        let no_terminal = format!(
+            "there is no terminal to ask for the passphrase of {}: set {PASSPHRASE_ENV} \
+             (for scripts) or pass --key-file FILE (or set {KEY_FILE_ENV})",
+            dir.display()
+        );
+        let text = ask(&format!("Passphrase for {}: ", dir.display()), &no_terminal)?;
+        Ok((Unlock::passphrase(text), Source::Typed))
+    }
+
+    /// What will unlock a device being set up now: a typed passphrase is
+    /// asked twice.
+    pub fn new_device(&self, dir: &Path) -> Result<(Unlock, Source)> {
+        if let Some(path) = &self.key_file {
+            return Ok((read_key_file(path)?, Source::KeyFile(path.clone())));
+        }
+        if let Some(text) = env_passphrase(PASSPHRASE_ENV) {
+            return Ok((Unlock::passphrase(text), Source::Env(PASSPHRASE_ENV)));
+        }
+        let no_terminal = format!(
+            "there is no terminal to ask for a passphrase for the new device in {}: set \
+             {PASSPHRASE_ENV} (for scripts) or pass --key-file FILE (or set {KEY_FILE_ENV}; \
+             `kintsugi key new FILE` makes one)",
+            dir.display()
+        );
+        let text = ask_twice(
+            "Choose a passphrase for this device: ",
+            "Type it again: ",
+            &no_terminal,
+        )?;
+        Ok((Unlock::passphrase(text), Source::Typed))
+    }
+}
+
+/// What `key change` moves the device to: a key file, or a new passphrase
+/// (`KINTSUGI_NEW_PASSPHRASE`, or typed twice).
+pub fn replacement(new_key_file: Option<&Path>) -> Result<(Unlock, Source)> {
+    if let Some(path) = new_key_file {
+        return Ok((read_key_file(path)?, Source::KeyFile(path.to_owned())));
+    }
+    if let Some(text) = env_passphrase(NEW_PASSPHRASE_ENV) {
+        return Ok((Unlock::passphrase(text), Source::Env(NEW_PASSPHRASE_ENV)));
+    }
+    let no_terminal = format!(
+        "there is no terminal to ask for the new passphrase: set {NEW_PASSPHRASE_ENV} \
+         or pass --new-key-file FILE"
+    );
+    let text = ask_twice("New passphrase: ", "Type it again: ", &no_terminal)?;
+    Ok((Unlock::passphrase(text), Source::Typed))
+}
+
+/// Whether a new passphrase must still be typed (so the current one is
+/// checked first, and nobody types a new one twice for nothing).
+pub fn replacement_is_typed(new_key_file: Option<&Path>) -> bool {
+    new_key_file.is_none() && env_passphrase(NEW_PASSPHRASE_ENV).is_none()
+}
+
+/// Reads a key file: it must be readable by its owner only, and hold an age
+/// identity (`AGE-SECRET-KEY-1…`; `#` comment lines are ignored).
+pub fn read_key_file(path: &Path) -> Result<Unlock> {
+    let mut file =
+        File::open(path).with_context(|| format!("opening the key file {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file
+            .metadata()
+            .with_context(|| format!("reading the key file {}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            bail!(
+                "the key file {} is open to other users (mode {:03o}); it must be readable \
+                 by you only: run chmod 600 {}",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            );
+        }
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .with_context(|| format!("reading the key file {}", path.display()))?;
+    Unlock::host_key(&text).map_err(|_| {
+        anyhow!(
+            "{} is not a key file: it holds no age identity (AGE-SECRET-KEY-1…); \
+             `kintsugi key new FILE` makes one",
+            path.display()
+        )
+    })
+}
+
+/// Writes a fresh host key to a new file readable by its owner only.
+pub fn write_new_key_file(path: &Path) -> Result<()> {
+    let key = Unlock::generate_host_key();
+    let text = format!(
+        "# created by kintsugi {} on {}: unlocks a Kintsugi data directory; keep it private\n{}\n",
+        env!("CARGO_PKG_VERSION"),
+        jiff::Zoned::now().date(),
+        key.expose_secret()
+    );
+    crate::files::write_new_private_file(path, text.as_bytes())
+}
+
+/// A passphrase from the environment; an empty variable counts as unset.
+fn env_passphrase(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Asks on the terminal without echo.
+fn ask(prompt: &str, no_terminal: &str) -> Result<String> {
+    if !has_terminal() {
+        bail!("{no_terminal}");
+    }
+    let text = rpassword::prompt_password(prompt).context("reading the passphrase")?;
+    if text.is_empty() {
+        bail!("the passphrase must not be empty");
+    }
+    Ok(text)
+}
+
+fn ask_twice(prompt: &str, again: &str, no_terminal: &str) -> Result<String> {
+    let first = ask(prompt, no_terminal)?;
+    let second = ask(again, no_terminal)?;
+    if first != second {
+        bail!("the two passphrases differ; nothing was written");
+    }
+    Ok(first)
+}
+
+/// Whether there is a terminal to ask on (rpassword reads `/dev/tty` on
+/// unix, so this holds even when stdin is a pipe).
+fn has_terminal() -> bool {
+    #[cfg(unix)]
+    {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .is_ok()
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::IsTerminal;
+        std::io::stdin().is_terminal()
+    }
+}
