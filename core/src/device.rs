@@ -410,11 +410,17 @@ impl Device {
     }
 
     fn refresh_couple(&mut self) -> Result<()> {
+        // The check-in index checks its heads before use: carrying it over
+        // is always safe, and saves a scan when nothing new was on disk.
+        let index = self.doc.as_mut().and_then(|d| d.my_checkin_days.take());
         let mut am = self.doc.take().map(CoupleDoc::into_automerge);
         let damage = self.couple_files.refresh(&mut am);
         self.doc = am
             .map(|am| CoupleDoc::from_automerge(am, &self.actor))
             .transpose()?;
+        if let Some(doc) = self.doc.as_mut() {
+            doc.my_checkin_days = index;
+        }
         self.note_damage(damage?)
     }
 
@@ -567,6 +573,34 @@ mod tests {
         first.propose_agreement("Phones away at dinner").unwrap();
         let reopened = Device::open(tmp.path(), &key()).unwrap();
         assert_eq!(notes(&reopened).len(), 2);
+    }
+
+    #[test]
+    fn a_second_checkin_the_same_day_revises_even_when_another_process_wrote_the_first() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut serve = couple(tmp.path());
+        let day = |d: &str| CheckInInput {
+            day: Some(d.into()),
+            ..checkin(d)
+        };
+        // `serve` has looked up its days already (its index is warm)...
+        serve.record_checkin(&day("2026-11-20")).unwrap();
+        // ...when a command in another terminal records today's check-in.
+        let mut terminal = Device::open(tmp.path(), &key()).unwrap();
+        let first = terminal.record_checkin(&day("2026-11-21")).unwrap();
+        let mut later = day("2026-11-21");
+        later.note = Some("better by the evening".into());
+        let again = serve.record_checkin(&later).unwrap();
+        assert_eq!(
+            first, again,
+            "the second check-in of the day revises the first"
+        );
+        let reopened = Device::open(tmp.path(), &key()).unwrap();
+        let checkins = reopened.checkins().unwrap();
+        assert_eq!(checkins.len(), 2);
+        let today = checkins.iter().find(|c| c.id == first).unwrap();
+        assert_eq!(today.note.as_deref(), Some("better by the evening"));
+        assert!(!today.revisions.is_empty());
     }
 
     #[test]

@@ -2,7 +2,7 @@ use automerge::ScalarValue;
 use automerge::transaction::Transactable;
 
 use crate::am::Obj;
-use crate::doc::{CHECKINS, CoupleDoc, by_time, revisions};
+use crate::doc::{CHECKINS, CheckinDays, CoupleDoc, by_time, revisions};
 use crate::error::Result;
 use crate::model::{CheckIn, CheckInInput, Millis};
 use crate::validate;
@@ -27,17 +27,7 @@ impl CoupleDoc {
 
         // Revising a schema-1 check-in writes schema-2 fields: migrate first.
         self.migrate(now)?;
-        // Reads two fields per record, not whole check-ins: ten years hold 7,000.
-        let existing = self
-            .records(CHECKINS)
-            .into_iter()
-            .find(|(_, c)| {
-                c.str("author").as_deref() == Some(self.me.as_str())
-                    && c.str("day")
-                        .unwrap_or_else(|| utc_day(c.time("recorded_at")))
-                        == day
-            })
-            .map(|(id, _)| id);
+        let existing = self.my_checkin_on(&day);
         let (id, obj, message) = match existing {
             Some(id) => {
                 let (id, obj) = self.find(CHECKINS, "check-in", &id)?;
@@ -74,7 +64,38 @@ impl CoupleDoc {
             self.put_list(&obj, "free_words", &free_words)?;
         }
         self.commit(message, now);
+        // Keep the index valid at the new heads: this change is the only
+        // one since it was checked, and it added at most this day.
+        if let Some(index) = self.my_checkin_days.as_mut() {
+            index.by_day.insert(day, id.clone());
+            index.heads = self.doc.get_heads();
+        }
         Ok(id)
+    }
+
+    /// The id of the check-in this partner recorded on `day`, if any.
+    fn my_checkin_on(&mut self, day: &str) -> Option<String> {
+        let heads = self.doc.get_heads();
+        if self
+            .my_checkin_days
+            .as_ref()
+            .is_none_or(|i| i.heads != heads)
+        {
+            // Reads two fields per record, not whole check-ins.
+            let mut by_day = std::collections::HashMap::new();
+            for (id, c) in self.records(CHECKINS) {
+                if c.str("author").as_deref() == Some(self.me.as_str()) {
+                    let day = c
+                        .str("day")
+                        .unwrap_or_else(|| utc_day(c.time("recorded_at")));
+                    by_day.entry(day).or_insert(id);
+                }
+            }
+            self.my_checkin_days = Some(CheckinDays { heads, by_day });
+        }
+        self.my_checkin_days
+            .as_ref()
+            .and_then(|i| i.by_day.get(day).cloned())
     }
 
     /// Every check-in of both partners, oldest first.
