@@ -275,7 +275,7 @@ impl Device {
         };
         let out = f(private, now_millis())?;
         if let Err(e) = self.private_files.save(private.automerge_mut()) {
-            self.recover_after_failed_save();
+            self.reread_from_disk();
             return Err(e);
         }
         Ok(out)
@@ -369,13 +369,33 @@ impl Device {
 
     /// Merges an exported Automerge document of this couple's shared space
     /// into this device's, durably. A document of another couple is refused.
+    /// A device without a shared space (say, its snapshot was damaged)
+    /// takes the document back whole, if this device is a member of it.
     pub fn import_automerge(&mut self, bytes: &[u8]) -> Result<ImportReport> {
-        let incoming =
+        let mut incoming =
             CoupleDoc::load(bytes, &self.actor).map_err(|e| CoreError::InvalidValue {
                 field: "imported document",
                 reason: format!("not a Kintsugi shared space: {e}"),
             })?;
-        self.write(|device| {
+        let restoring = self.doc.is_none();
+        let report = self.write(|device| {
+            if device.doc.is_none() {
+                if !incoming
+                    .members()
+                    .iter()
+                    .any(|m| m.id == device.member_id())
+                {
+                    return Err(CoreError::InvalidValue {
+                        field: "imported document",
+                        reason: "this device is not a member of that shared space; pair \
+                                 with your partner instead"
+                            .into(),
+                    });
+                }
+                let new_changes = incoming.automerge_mut().get_changes(&[]).len();
+                device.doc = Some(incoming);
+                return Ok(ImportReport { new_changes });
+            }
             let doc = device.doc_mut()?;
             if incoming.couple_id()? != doc.couple_id()? {
                 return Err(CoreError::InvalidValue {
@@ -388,7 +408,13 @@ impl Device {
             let new_changes = doc.automerge_mut().get_changes(&before).len();
             doc.heal(now_millis())?;
             Ok(ImportReport { new_changes })
-        })
+        })?;
+        if restoring {
+            // Changes of ours that waited on disk for what the damaged file
+            // held can load now.
+            self.reread_from_disk();
+        }
+        Ok(report)
     }
 
     /// Every local write: under the data directory's lock, load what other
@@ -403,7 +429,7 @@ impl Device {
         if let Some(doc) = self.doc.as_mut()
             && let Err(e) = self.couple_files.save(doc.automerge_mut())
         {
-            self.recover_after_failed_save();
+            self.reread_from_disk();
             return Err(e);
         }
         Ok(out)
@@ -431,10 +457,11 @@ impl Device {
         self.note_damage(damage?)
     }
 
-    /// A save failed (disk full, directory gone read-only): the change was
-    /// not acknowledged, so memory goes back to what is on disk rather than
-    /// keeping a change the caller was told failed.
-    fn recover_after_failed_save(&mut self) {
+    /// Reloads both documents from disk. After a failed save (disk full,
+    /// directory gone read-only) the change was not acknowledged, so memory
+    /// goes back to what is on disk rather than keeping a change the caller
+    /// was told failed.
+    fn reread_from_disk(&mut self) {
         let reopened = DocFiles::open(
             self.store.path(files::COUPLE_DIR),
             self.store.key(),
@@ -787,6 +814,45 @@ mod tests {
         assert!(reopened.damage()[0].reason.contains("truncated"));
         // The other document is untouched.
         assert_eq!(reopened.private().unwrap().journal().len(), 1);
+    }
+
+    #[test]
+    fn after_a_damaged_snapshot_the_partners_export_brings_everything_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut ana = couple(&tmp.path().join("ana"));
+        let mut ben = Device::init(tmp.path().join("ben"), "Ben", &key()).unwrap();
+        ben.join_couple(&ana.export_automerge().unwrap()).unwrap();
+        ana.import_automerge(&ben.export_automerge().unwrap())
+            .unwrap();
+        ana.propose_agreement("Sunday walks").unwrap();
+        ben.import_automerge(&ana.export_automerge().unwrap())
+            .unwrap();
+        // Ana's later chunk depends on the snapshot that gets damaged.
+        ana.compact().unwrap();
+        ana.propose_agreement("written after the snapshot").unwrap();
+        let snapshot = only_file(&tmp.path().join("ana").join(files::COUPLE_DIR), "snapshot-");
+        let bytes = fs::read(&snapshot).unwrap();
+        fs::write(&snapshot, &bytes[..bytes.len() - 7]).unwrap();
+
+        let mut ana = Device::open(tmp.path().join("ana"), &key()).unwrap();
+        assert_eq!(ana.damage().len(), 1);
+        assert!(!ana.has_couple());
+        // A stranger's space is still refused...
+        let stranger = couple(&tmp.path().join("stranger")).export_automerge();
+        assert!(ana.import_automerge(&stranger.unwrap()).is_err());
+        // ...but Ben's copy, which holds Ana as a member, restores hers, and
+        // her own change that waited for the lost snapshot comes back too.
+        ana.import_automerge(&ben.export_automerge().unwrap())
+            .unwrap();
+        assert_eq!(notes(&ana).len(), 2);
+        let reopened = Device::open(tmp.path().join("ana"), &key()).unwrap();
+        assert_eq!(
+            notes(&reopened),
+            vec![
+                "Sunday walks".to_owned(),
+                "written after the snapshot".to_owned()
+            ]
+        );
     }
 
     #[test]
