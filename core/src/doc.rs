@@ -190,6 +190,51 @@ impl CoupleDoc {
         Ok(copied)
     }
 
+    /// Applies one of the partner's Automerge sync messages and heals only
+    /// where the changes it brought meet a concurrent container: the cost
+    /// follows the size of the message, not of the document (a full `heal`
+    /// walks every record, 400 ms at ten years). Returns how many changes
+    /// were new.
+    pub fn receive_sync_message(
+        &mut self,
+        state: &mut automerge::sync::State,
+        message: automerge::sync::Message,
+        now: Millis,
+    ) -> Result<usize> {
+        use automerge::sync::SyncDoc;
+        let before = self.doc.get_heads();
+        let mut log = automerge::PatchLog::active();
+        self.doc
+            .sync()
+            .receive_sync_message_log_patches(state, message, &mut log)?;
+        if self.doc.get_heads() == before {
+            return Ok(0);
+        }
+        let new = self.doc.get_changes(&before).len();
+        let patches = self.doc.make_patches(&mut log);
+        let mut copied = 0;
+        for patch in &patches {
+            let key = match &patch.action {
+                // The partner's container won, or ours did: either way two
+                // live at this key and the loser's entries must move over.
+                automerge::PatchAction::PutMap {
+                    key,
+                    conflict: true,
+                    ..
+                } => key.as_str(),
+                automerge::PatchAction::Conflict {
+                    prop: automerge::Prop::Map(key),
+                } => key.as_str(),
+                _ => continue,
+            };
+            copied += self.heal_key(&patch.obj, key)?;
+        }
+        if copied > 0 {
+            self.commit("merge concurrently created containers", now);
+        }
+        Ok(new)
+    }
+
     fn heal_key(&mut self, parent: &ObjId, key: &str) -> Result<usize> {
         let all: Vec<(Value<'static>, ObjId)> = self
             .doc

@@ -106,6 +106,55 @@ fn two_phones_migrating_while_apart_lose_nothing() {
     assert_eq!(ana.snapshot(), ben.snapshot());
 }
 
+/// Runs Automerge's sync protocol between two documents until both are
+/// quiet, the way kintsugi-sync does (receiving heals as it goes).
+fn sync_until_quiet(a: &mut CoupleDoc, b: &mut CoupleDoc, now: i64) {
+    use kintsugi_core::automerge::sync::{State, SyncDoc};
+    let (mut sa, mut sb) = (State::new(), State::new());
+    for _ in 0..20 {
+        let to_b = a.automerge_mut().sync().generate_sync_message(&mut sa);
+        let to_a = b.automerge_mut().sync().generate_sync_message(&mut sb);
+        if to_b.is_none() && to_a.is_none() {
+            return;
+        }
+        if let Some(m) = to_b {
+            b.receive_sync_message(&mut sb, m, now).unwrap();
+        }
+        if let Some(m) = to_a {
+            a.receive_sync_message(&mut sa, m, now).unwrap();
+        }
+    }
+    panic!("sync did not settle");
+}
+
+#[test]
+fn two_phones_migrating_while_apart_lose_nothing_over_sync() {
+    let v1 = schema1_document();
+    let mut ana = CoupleDoc::load(&v1, &ActorId::from(vec![0xa; 16])).unwrap();
+    let mut ben = CoupleDoc::load(&v1, &ActorId::from(vec![0xb; 16])).unwrap();
+    // Each creates the new root maps on its own, and each writes into the
+    // same old check-in, creating its `revisions` container concurrently.
+    ana.make_request("Call me at lunch", T0 + DAY).unwrap();
+    ana.appreciate("Thank you for the flowers", T0 + DAY)
+        .unwrap();
+    ben.disclose("She emailed; I did not reply", None, T0 + DAY)
+        .unwrap();
+    ben.appreciate("Thank you for listening", T0 + DAY).unwrap();
+
+    sync_until_quiet(&mut ana, &mut ben, T0 + 2 * DAY);
+    for doc in [&ana, &ben] {
+        assert_eq!(doc.requests().len(), 1);
+        assert_eq!(doc.disclosures().len(), 1);
+        assert_eq!(doc.appreciations().len(), 2, "both thanks survive");
+    }
+    assert_eq!(ana.snapshot(), ben.snapshot());
+    // Healing is only where sync met a conflict: a later quiet exchange
+    // heals nothing and changes nothing.
+    let heads = ana.heads();
+    sync_until_quiet(&mut ana, &mut ben, T0 + 3 * DAY);
+    assert_eq!(ana.heads(), heads);
+}
+
 #[test]
 fn writing_into_an_old_record_migrates_the_document_first() {
     let mut ben = CoupleDoc::load(&schema1_document(), &ActorId::from(vec![0xb; 16])).unwrap();

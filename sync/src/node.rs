@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use automerge::sync::{Message, State, SyncDoc};
+use automerge::sync::{Message, State};
 use iroh::endpoint::VarInt;
 use iroh::protocol::Router;
 use iroh::{Endpoint, EndpointAddr, EndpointId, SecretKey};
@@ -108,21 +108,17 @@ impl Shared {
     pub(crate) fn apply_sync_message(&self, state: &mut State, message: Message) -> Result<usize> {
         let mut device = self.device();
         let doc = device.doc_mut()?;
-        let before = doc.heads();
-        doc.automerge_mut()
-            .sync()
-            .receive_sync_message(state, message)
-            .map_err(|e| SyncError::Protocol(format!("sync message rejected: {e}")))?;
-        // Only what is new since `before`: cheap, unlike listing all history.
-        let new = if doc.heads() == before {
-            0
-        } else {
-            doc.automerge_mut().get_changes(&before).len()
-        };
+        // Containers both phones created while apart are folded together
+        // so no record hides behind a concurrent one.
+        let new = doc
+            .receive_sync_message(state, message, kintsugi_core::now_millis())
+            .map_err(|e| match e {
+                CoreError::Automerge(e) => {
+                    SyncError::Protocol(format!("sync message rejected: {e}"))
+                }
+                other => other.into(),
+            })?;
         if new > 0 {
-            // Containers both phones created while apart are folded together
-            // so no record hides behind a concurrent one.
-            doc.heal(kintsugi_core::now_millis())?;
             device.persist()?;
         }
         Ok(new)
