@@ -84,9 +84,9 @@ impl From<SyncError> for KintsugiError {
         let message = e.to_string();
         match e {
             SyncError::Core(core) => core.into(),
-            SyncError::InvalidPayload(_) | SyncError::UnsupportedPayloadVersion(_) => {
-                KintsugiError::InvalidInput { message }
-            }
+            SyncError::InvalidPayload(_)
+            | SyncError::UnsupportedPayloadVersion(_)
+            | SyncError::InviteExpired => KintsugiError::InvalidInput { message },
             SyncError::PairingRefused(_) => KintsugiError::PairingRefused { message },
             SyncError::NotPaired => KintsugiError::NotPaired { message },
             SyncError::AlreadyPaired(_) | SyncError::OwnInvite => {

@@ -117,6 +117,7 @@ impl Companion {
             Ok(Invite {
                 payload: invite.payload(),
                 qr_svg: invite.qr_svg()?,
+                expires_at: invite.expires_at,
             })
         })
         .await

@@ -11,9 +11,17 @@ pub enum SyncError {
     InvalidPayload(String),
 
     #[error(
-        "this pairing code was made by a newer version of Kintsugi (version {0}); update the app"
+        "this pairing code is format version {0}, and this app reads version {v}: update \
+         whichever app is older",
+        v = crate::invite::PAYLOAD_VERSION
     )]
     UnsupportedPayloadVersion(u32),
+
+    #[error(
+        "this pairing code has expired (codes work for a few minutes): ask your partner to \
+         show a new one"
+    )]
+    InviteExpired,
 
     #[error("your partner's device refused the pairing: {0}")]
     PairingRefused(String),

@@ -1,9 +1,10 @@
 //! The pairing payload a phone shows as a QR code.
 //!
-//! Format: `kintsugi:pair?v=1&ticket=<iroh endpoint ticket>&secret=<base32>`.
+//! Format: `kintsugi:pair?v=2&ticket=<iroh endpoint ticket>&secret=<base32>&exp=<unix seconds>`.
 //! The `kintsugi:` scheme lets a phone's camera hand the scanned text to the
 //! app. The ticket says how to reach the inviter; the secret proves the
-//! joiner saw this QR code (see `pairing.rs`).
+//! joiner saw this QR code (see `pairing.rs`); `exp` is when the code stops
+//! working (the inviter enforces it too, whatever the payload says).
 
 use std::str::FromStr;
 
@@ -15,22 +16,36 @@ use qrcode::{EcLevel, QrCode};
 use crate::error::{Result, SyncError};
 
 pub const SCHEME: &str = "kintsugi:";
-pub const PAYLOAD_VERSION: u32 = 1;
+pub const PAYLOAD_VERSION: u32 = 2;
 pub const SECRET_LEN: usize = 32;
+/// How long a shown code can be used: long enough to scan, short enough
+/// that a photo of the screen is soon worthless.
+pub const INVITE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invite {
     pub ticket: EndpointTicket,
     pub secret: [u8; SECRET_LEN],
+    /// Unix time in seconds after which the code no longer pairs.
+    pub expires_at: u64,
 }
 
 impl Invite {
     pub fn payload(&self) -> String {
         format!(
-            "{SCHEME}pair?v={PAYLOAD_VERSION}&ticket={}&secret={}",
+            "{SCHEME}pair?v={PAYLOAD_VERSION}&ticket={}&secret={}&exp={}",
             self.ticket,
-            BASE32_NOPAD.encode(&self.secret).to_lowercase()
+            BASE32_NOPAD.encode(&self.secret).to_lowercase(),
+            self.expires_at
         )
+    }
+
+    /// `InviteExpired` once `now` (unix seconds) is past the expiry.
+    pub fn check_fresh(&self, now: u64) -> Result<()> {
+        if now > self.expires_at {
+            return Err(SyncError::InviteExpired);
+        }
+        Ok(())
     }
 
     /// The payload as a QR code drawn with Unicode half blocks, for a terminal.
@@ -61,7 +76,7 @@ impl Invite {
         let query = rest
             .strip_prefix("pair?")
             .ok_or_else(|| bad("it is not a pairing code"))?;
-        let (mut version, mut ticket, mut secret) = (None, None, None);
+        let (mut version, mut ticket, mut secret, mut expiry) = (None, None, None, None);
         for part in query.split('&') {
             let (key, value) = part
                 .split_once('=')
@@ -70,6 +85,7 @@ impl Invite {
                 "v" => version = Some(value),
                 "ticket" => ticket = Some(value),
                 "secret" => secret = Some(value),
+                "exp" => expiry = Some(value),
                 _ => {} // later versions may add fields
             }
         }
@@ -93,7 +109,15 @@ impl Invite {
         let secret: [u8; SECRET_LEN] = secret
             .try_into()
             .map_err(|_| bad("the secret has the wrong length"))?;
-        Ok(Invite { ticket, secret })
+        let expires_at = expiry
+            .ok_or_else(|| bad("no expiry"))?
+            .parse()
+            .map_err(|_| bad("the expiry is not a number"))?;
+        Ok(Invite {
+            ticket,
+            secret,
+            expires_at,
+        })
     }
 }
 
@@ -114,6 +138,7 @@ mod tests {
         Invite {
             ticket: EndpointTicket::new(addr),
             secret: [9; SECRET_LEN],
+            expires_at: 1_800_000_000,
         }
     }
 
@@ -121,7 +146,8 @@ mod tests {
     fn payload_round_trips_and_starts_with_the_scheme() {
         let inv = invite();
         let payload = inv.payload();
-        assert!(payload.starts_with("kintsugi:pair?v=1&"));
+        assert!(payload.starts_with("kintsugi:pair?v=2&"));
+        assert!(payload.ends_with("&exp=1800000000"));
         assert_eq!(Invite::parse(&payload).unwrap(), inv);
         assert!(inv.qr_svg().unwrap().contains("<svg"));
         assert!(inv.qr_terminal().unwrap().contains('█'));
@@ -134,7 +160,9 @@ mod tests {
             "",
             "https://example.com",
             "kintsugi:hello",
-            "kintsugi:pair?v=1",
+            "kintsugi:pair?v=2",
+            &good.replace("&exp=1800000000", ""),
+            &good.replace("exp=1800000000", "exp=soon"),
             &good.replace("secret=", "secret=zz"),
             &good.replace("ticket=endpoint", "ticket=endpointx"),
         ] {
@@ -143,9 +171,21 @@ mod tests {
                 "{bad}"
             );
         }
+        for (other, v) in [("v=9", 9), ("v=1", 1)] {
+            assert!(matches!(
+                Invite::parse(&good.replace("v=2", other)),
+                Err(SyncError::UnsupportedPayloadVersion(found)) if found == v
+            ));
+        }
+    }
+
+    #[test]
+    fn a_code_past_its_expiry_is_refused() {
+        let inv = invite();
+        assert!(inv.check_fresh(1_800_000_000).is_ok());
         assert!(matches!(
-            Invite::parse(&good.replace("v=1", "v=9")),
-            Err(SyncError::UnsupportedPayloadVersion(9))
+            inv.check_fresh(1_800_000_001),
+            Err(SyncError::InviteExpired)
         ));
     }
 }

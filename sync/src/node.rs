@@ -15,7 +15,7 @@ use tracing::info;
 
 use crate::config::NetworkConfig;
 use crate::error::{Result, SyncError};
-use crate::invite::{Invite, SECRET_LEN};
+use crate::invite::{INVITE_LIFETIME, Invite, SECRET_LEN};
 use crate::pairing::{self, PAIR_ALPN, PairingHandler};
 use crate::partner::Partner;
 use crate::protocol::{self, SYNC_ALPN, SyncHandler, SyncReport};
@@ -35,8 +35,9 @@ pub(crate) struct Shared {
     /// loaded from disk): what `wait_for_partner` waits for, so an inviter
     /// that exits right after it never cuts the joiner's answer short.
     paired: watch::Sender<Option<Partner>>,
-    /// Secrets of invites shown and not yet redeemed.
-    open_invites: Mutex<Vec<[u8; SECRET_LEN]>>,
+    /// Secrets of invites shown and not yet redeemed, with their expiry
+    /// (unix seconds).
+    open_invites: Mutex<Vec<([u8; SECRET_LEN], u64)>>,
     /// Redeemed secrets, kept only to answer "already used" rather than "not valid".
     used_invites: Mutex<Vec<[u8; SECRET_LEN]>>,
     pub(crate) sync_lock: tokio::sync::Mutex<()>,
@@ -176,9 +177,18 @@ impl Shared {
             return Err(SyncError::AlreadyPaired(partner.name.clone()));
         }
         for i in 0..open.len() {
-            if expected(&open[i])? == presented {
+            let (secret, expires_at) = open[i];
+            if expected(&secret)? == presented {
+                // Whatever the joiner's copy of the payload said.
+                if unix_now() > expires_at {
+                    open.remove(i);
+                    used.push(secret);
+                    return Err(SyncError::PairingRefused(
+                        "this pairing code has expired".into(),
+                    ));
+                }
                 // Pairing succeeds once: every other open code is burnt with this one.
-                used.append(&mut open);
+                used.extend(open.drain(..).map(|(s, _)| s));
                 return Ok(());
             }
         }
@@ -313,20 +323,32 @@ impl Node {
 
     /// Opens a single-use invite and returns the payload to show as a QR code.
     /// Creates the shared space if this device has none yet.
+    /// The code works for [`INVITE_LIFETIME`].
     pub fn create_invite(&self) -> Result<Invite> {
+        self.create_invite_valid_for(INVITE_LIFETIME)
+    }
+
+    /// Like [`Node::create_invite`], with another lifetime.
+    pub fn create_invite_valid_for(&self, lifetime: std::time::Duration) -> Result<Invite> {
         if let Some(partner) = self.partner() {
             return Err(SyncError::AlreadyPaired(partner.name));
         }
         self.shared.device().start_couple()?;
         let secret: [u8; SECRET_LEN] = rand::random();
-        self.shared
+        let expires_at = unix_now() + lifetime.as_secs();
+        let mut open = self
+            .shared
             .open_invites
             .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(secret);
+            .unwrap_or_else(|p| p.into_inner());
+        // Expired codes are of no use to anyone; keep the list short.
+        let now = unix_now();
+        open.retain(|(_, exp)| *exp >= now);
+        open.push((secret, expires_at));
         Ok(Invite {
             ticket: EndpointTicket::new(self.addr()),
             secret,
+            expires_at,
         })
     }
 
@@ -343,6 +365,7 @@ impl Node {
     /// Joins the partner who shows `payload`.
     pub async fn join(&self, payload: &str) -> Result<Partner> {
         let invite = Invite::parse(payload)?;
+        invite.check_fresh(unix_now())?;
         if let Some(partner) = self.partner() {
             return Err(SyncError::AlreadyPaired(partner.name));
         }
@@ -414,4 +437,11 @@ async fn bind(config: &NetworkConfig, key: SecretKey, port: Option<u16>) -> Resu
         .bind()
         .await
         .map_err(|e| SyncError::Endpoint(e.to_string()))
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }

@@ -213,3 +213,52 @@ async fn showing_an_invite_does_not_stop_a_device_from_joining_its_partner() -> 
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn an_expired_code_is_refused_by_the_joiner_before_dialling() -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let ana = Phone::new(&root, "Ana").await?;
+    let ben = Phone::new(&root, "Ben").await?;
+
+    let mut invite = ana.node.create_invite()?;
+    let fresh = invite.payload();
+    invite.expires_at = 1_000_000_000; // 2001
+    let refused = bounded("stale join", ben.node.join(&invite.payload())).await?;
+    assert!(
+        matches!(refused, Err(SyncError::InviteExpired)),
+        "{refused:?}"
+    );
+    assert!(refused.unwrap_err().to_string().contains("expired"));
+    // Nothing reached Ana: her code still works for Ben.
+    assert!(ana.node.partner().is_none());
+    bounded("join", ben.node.join(&fresh)).await??;
+    assert_eq!(ana.node.partner().map(|p| p.name), Some("Ben".into()));
+    ana.close().await;
+    ben.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_inviter_refuses_its_expired_code_whatever_the_payload_says() -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let ana = Phone::new(&root, "Ana").await?;
+    let eve = Phone::new(&root, "Eve").await?;
+
+    let mut invite = ana
+        .node
+        .create_invite_valid_for(std::time::Duration::ZERO)?;
+    // Expiry is in whole seconds: let the clock pass it.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    invite.expires_at = u64::MAX / 2; // a copy of the payload that lies
+    let refused = bounded("late join", eve.node.join(&invite.payload())).await?;
+    match refused {
+        Err(SyncError::PairingRefused(reason)) => assert!(reason.contains("expired"), "{reason}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(ana.node.partner().is_none());
+    assert!(eve.node.partner().is_none());
+    assert!(!eve.device().has_couple());
+    ana.close().await;
+    eve.close().await;
+    Ok(())
+}

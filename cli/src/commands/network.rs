@@ -135,9 +135,14 @@ async fn pair_with(node: &Node, action: PairAction) -> Result<()> {
             println!("or to run: kintsugi pair join <code>, with this code:");
             // On a line of its own, flushed now: scripts and the partner read it while we wait.
             println!("{}", invite.payload());
+            let minutes = kintsugi_sync::invite::INVITE_LIFETIME.as_secs() / 60;
+            println!("The code works for {minutes} minutes.");
             flush();
-            let partner = node.wait_for_partner().await;
-            println!("Paired with {}.", partner.name);
+            let wait = tokio::time::sleep(kintsugi_sync::invite::INVITE_LIFETIME);
+            tokio::select! {
+                partner = node.wait_for_partner() => println!("Paired with {}.", partner.name),
+                _ = wait => bail!("the code expired before your partner used it: run `pair invite` again"),
+            }
         }
         PairAction::Join { payload } => {
             if node.partner().is_some() {

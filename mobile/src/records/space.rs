@@ -53,6 +53,9 @@ pub struct Invite {
     pub payload: String,
     /// The payload drawn as a QR code, a standalone SVG document.
     pub qr_svg: String,
+    /// When the code stops working (unix seconds), for a countdown: a few
+    /// minutes after it was made. Make a new invite after that.
+    pub expires_at: u64,
 }
 
 /// The paired partner's device, as this device remembers it.

@@ -131,6 +131,8 @@ suspend fun pair(inviter: Companion, joiner: Companion): Pairing = kotlinx.corou
     val invite = bounded { inviter.createInvite() }
     check(invite.payload.startsWith("kintsugi:")) { "payload is not a kintsugi: URI: ${invite.payload}" }
     check(invite.qrSvg.contains("<svg")) { "qrSvg is not an SVG document" }
+    val left = invite.expiresAt.toLong() - System.currentTimeMillis() / 1000
+    check(left in 1..301) { "the code should work for a few minutes, not $left s" }
     val waiting = async { bounded { inviter.waitForPartner() } }
     val joined = bounded { joiner.join(invite.payload) }
     Pairing(invite, waiting.await(), joined)

@@ -11,6 +11,7 @@ Only the standard library is used.
 """
 
 import asyncio
+import time
 import datetime
 import json
 import os
@@ -128,6 +129,9 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         invite = await bounded(inviter.create_invite())
         self.assertTrue(invite.payload.startswith("kintsugi:"), invite.payload)
         self.assertIn("<svg", invite.qr_svg)
+        # The code works for a few minutes from now, and says so.
+        self.assertTrue(0 < invite.expires_at - time.time() <= 5 * 60 + 1, invite.expires_at)
+        self.assertTrue(invite.payload.endswith(f"&exp={invite.expires_at}"), invite.payload)
         waiting = asyncio.ensure_future(bounded(inviter.wait_for_partner()))
         joined = await bounded(joiner.join(invite.payload))
         waited = await waiting
