@@ -47,13 +47,19 @@ impl Unlocker {
         Unlocker { key_file }
     }
 
+    /// The key file or passphrase given without a prompt, if any.
+    fn given(&self) -> Option<Result<(Unlock, Source)>> {
+        if let Some(path) = &self.key_file {
+            return Some(read_key_file(path).map(|u| (u, Source::KeyFile(path.clone()))));
+        }
+        env_passphrase(PASSPHRASE_ENV)
+            .map(|text| Ok((Unlock::passphrase(text), Source::Env(PASSPHRASE_ENV))))
+    }
+
     /// What unlocks a device that was set up before.
     pub fn existing(&self, dir: &Path) -> Result<(Unlock, Source)> {
-        if let Some(path) = &self.key_file {
-            return Ok((read_key_file(path)?, Source::KeyFile(path.clone())));
-        }
-        if let Some(text) = env_passphrase(PASSPHRASE_ENV) {
-            return Ok((Unlock::passphrase(text), Source::Env(PASSPHRASE_ENV)));
+        if let Some(given) = self.given() {
+            return given;
         }
         let no_terminal = format!(
             "there is no terminal to ask for the passphrase of {}: set {PASSPHRASE_ENV} \
@@ -67,11 +73,8 @@ impl Unlocker {
     /// What will unlock a device being set up now: a typed passphrase is
     /// asked twice.
     pub fn new_device(&self, dir: &Path) -> Result<(Unlock, Source)> {
-        if let Some(path) = &self.key_file {
-            return Ok((read_key_file(path)?, Source::KeyFile(path.clone())));
-        }
-        if let Some(text) = env_passphrase(PASSPHRASE_ENV) {
-            return Ok((Unlock::passphrase(text), Source::Env(PASSPHRASE_ENV)));
+        if let Some(given) = self.given() {
+            return given;
         }
         let no_terminal = format!(
             "there is no terminal to ask for a passphrase for the new device in {}: set \

@@ -115,25 +115,18 @@ impl Device {
         // Under the lock: a compaction in another process never removes a
         // file between our listing and our reading it.
         let _lock = store.lock(files::DOCUMENT_LOCK)?;
-        let (couple_files, couple, mut damage) =
-            DocFiles::open(store.path(files::COUPLE_DIR), store.key(), actor.clone())?;
-        let (private_files, private, private_damage) =
-            DocFiles::open(store.path(files::PRIVATE_DIR), store.key(), actor.clone())?;
-        damage.extend(private_damage);
-        let doc = couple
-            .map(|am| CoupleDoc::from_automerge(am, &actor))
-            .transpose()?;
+        let read = OnDisk::read(&store, &actor)?;
         let mut device = Device {
             store,
             profile,
-            private: private.map(|am| PrivateDoc::from_automerge(am, &actor)),
             actor,
-            doc,
-            couple_files,
-            private_files,
+            doc: read.doc,
+            couple_files: read.couple_files,
+            private: read.private,
+            private_files: read.private_files,
             damage: Vec::new(),
         };
-        device.note_damage(damage)?;
+        device.note_damage(read.damage)?;
         Ok(device)
     }
 
@@ -462,36 +455,22 @@ impl Device {
     /// goes back to what is on disk rather than keeping a change the caller
     /// was told failed.
     fn reread_from_disk(&mut self) {
-        let reopened = DocFiles::open(
-            self.store.path(files::COUPLE_DIR),
-            self.store.key(),
-            self.actor.clone(),
-        )
-        .and_then(|(files, am, damage)| {
-            let doc = am
-                .map(|am| CoupleDoc::from_automerge(am, &self.actor))
-                .transpose()?;
-            let (pfiles, pam, pdamage) = DocFiles::open(
-                self.store.path(files::PRIVATE_DIR),
-                self.store.key(),
-                self.actor.clone(),
-            )?;
-            Ok((files, doc, pfiles, pam, damage.into_iter().chain(pdamage)))
-        });
-        match reopened {
-            Ok((files, doc, pfiles, pam, damage)) => {
-                let policy = self.couple_files.policy();
-                self.couple_files = files;
-                self.couple_files.set_policy(policy);
-                self.doc = doc;
-                self.private_files = pfiles;
-                self.private_files.set_policy(policy);
-                self.private = pam.map(|am| PrivateDoc::from_automerge(am, &self.actor));
-                self.damage.extend(damage);
-            }
+        let read = match OnDisk::read(&self.store, &self.actor) {
+            Ok(read) => read,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot reread the data directory after a failed save")
+                tracing::warn!(error = %e, "cannot reread the data directory");
+                return;
             }
+        };
+        let policy = self.couple_files.policy();
+        self.couple_files = read.couple_files;
+        self.couple_files.set_policy(policy);
+        self.private_files = read.private_files;
+        self.private_files.set_policy(policy);
+        self.doc = read.doc;
+        self.private = read.private;
+        if let Err(e) = self.note_damage(read.damage) {
+            tracing::warn!(error = %e, "cannot reset the sync states after damage");
         }
     }
 
@@ -504,6 +483,34 @@ impl Device {
             self.damage.extend(damage);
         }
         Ok(())
+    }
+}
+
+/// Both documents as their files hold them.
+struct OnDisk {
+    couple_files: DocFiles,
+    doc: Option<CoupleDoc>,
+    private_files: DocFiles,
+    private: Option<PrivateDoc>,
+    damage: Vec<Damage>,
+}
+
+impl OnDisk {
+    fn read(store: &Store, actor: &ActorId) -> Result<Self> {
+        let (couple_files, couple, mut damage) =
+            DocFiles::open(store.path(files::COUPLE_DIR), store.key(), actor.clone())?;
+        let (private_files, private, private_damage) =
+            DocFiles::open(store.path(files::PRIVATE_DIR), store.key(), actor.clone())?;
+        damage.extend(private_damage);
+        Ok(OnDisk {
+            couple_files,
+            doc: couple
+                .map(|am| CoupleDoc::from_automerge(am, actor))
+                .transpose()?,
+            private_files,
+            private: private.map(|am| PrivateDoc::from_automerge(am, actor)),
+            damage,
+        })
     }
 }
 

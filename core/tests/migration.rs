@@ -76,18 +76,34 @@ fn the_first_write_migrates_and_old_records_keep_working() {
     assert_eq!(ana.checkins().len(), 1);
 }
 
-#[test]
-fn two_phones_migrating_while_apart_lose_nothing() {
+/// Two phones that each migrated the same schema 1 document while apart:
+/// each created the new root maps (requests, disclosures, appreciations) on
+/// its own.
+fn migrated_apart() -> (CoupleDoc, CoupleDoc) {
     let v1 = schema1_document();
     let mut ana = CoupleDoc::load(&v1, &ActorId::from(vec![0xa; 16])).unwrap();
     let mut ben = CoupleDoc::load(&v1, &ActorId::from(vec![0xb; 16])).unwrap();
-    // Each creates the new root maps on its own.
     ana.make_request("Call me at lunch", T0 + DAY).unwrap();
     ana.appreciate("Thank you for the flowers", T0 + DAY)
         .unwrap();
     ben.disclose("She emailed; I did not reply", None, T0 + DAY)
         .unwrap();
     ben.appreciate("Thank you for listening", T0 + DAY).unwrap();
+    (ana, ben)
+}
+
+fn both_see_every_record(ana: &CoupleDoc, ben: &CoupleDoc) {
+    for doc in [ana, ben] {
+        assert_eq!(doc.requests().len(), 1);
+        assert_eq!(doc.disclosures().len(), 1);
+        assert_eq!(doc.appreciations().len(), 2, "both thanks survive");
+    }
+    assert_eq!(ana.snapshot(), ben.snapshot());
+}
+
+#[test]
+fn two_phones_migrating_while_apart_lose_nothing() {
+    let (mut ana, mut ben) = migrated_apart();
 
     let (a, b) = (ana.save(), ben.save());
     ana.merge_bytes(&b).unwrap();
@@ -97,13 +113,7 @@ fn two_phones_migrating_while_apart_lose_nothing() {
     let (a, b) = (ana.save(), ben.save());
     ana.merge_bytes(&b).unwrap();
     ben.merge_bytes(&a).unwrap();
-
-    for doc in [&ana, &ben] {
-        assert_eq!(doc.requests().len(), 1);
-        assert_eq!(doc.disclosures().len(), 1);
-        assert_eq!(doc.appreciations().len(), 2, "both thanks survive");
-    }
-    assert_eq!(ana.snapshot(), ben.snapshot());
+    both_see_every_record(&ana, &ben);
 }
 
 /// Runs Automerge's sync protocol between two documents until both are
@@ -129,25 +139,9 @@ fn sync_until_quiet(a: &mut CoupleDoc, b: &mut CoupleDoc, now: i64) {
 
 #[test]
 fn two_phones_migrating_while_apart_lose_nothing_over_sync() {
-    let v1 = schema1_document();
-    let mut ana = CoupleDoc::load(&v1, &ActorId::from(vec![0xa; 16])).unwrap();
-    let mut ben = CoupleDoc::load(&v1, &ActorId::from(vec![0xb; 16])).unwrap();
-    // Each creates the new root maps on its own, and each writes into the
-    // same old check-in, creating its `revisions` container concurrently.
-    ana.make_request("Call me at lunch", T0 + DAY).unwrap();
-    ana.appreciate("Thank you for the flowers", T0 + DAY)
-        .unwrap();
-    ben.disclose("She emailed; I did not reply", None, T0 + DAY)
-        .unwrap();
-    ben.appreciate("Thank you for listening", T0 + DAY).unwrap();
-
+    let (mut ana, mut ben) = migrated_apart();
     sync_until_quiet(&mut ana, &mut ben, T0 + 2 * DAY);
-    for doc in [&ana, &ben] {
-        assert_eq!(doc.requests().len(), 1);
-        assert_eq!(doc.disclosures().len(), 1);
-        assert_eq!(doc.appreciations().len(), 2, "both thanks survive");
-    }
-    assert_eq!(ana.snapshot(), ben.snapshot());
+    both_see_every_record(&ana, &ben);
     // Healing is only where sync met a conflict: a later quiet exchange
     // heals nothing and changes nothing.
     let heads = ana.heads();

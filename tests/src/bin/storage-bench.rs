@@ -204,41 +204,19 @@ fn run(years: u32) -> Result<()> {
 
     // One check-in, durably (each on its own day: one per partner per day).
     let mut appends = Vec::new();
-    for i in 0..60 {
-        let day = jiff::Timestamp::from_millisecond(START + (4000 + i) * DAY_MS)?
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .date()
-            .to_string();
-        let input = CheckInInput {
-            day: Some(day),
-            safety: 6,
-            trust: 5,
-            connection: 7,
-            note: Some("A quiet evening; we cooked together.".into()),
-            ..Default::default()
-        };
+    for day in 4000..4060 {
+        let input = checkin_on(day, "A quiet evening; we cooked together.")?;
         let t = Instant::now();
         device.record_checkin(&input)?;
         appends.push(t.elapsed());
     }
     // The storage part alone: the operation in memory, then the durable save.
     let mut persists = Vec::new();
-    for i in 0..60 {
-        let day = jiff::Timestamp::from_millisecond(START + (4100 + i) * DAY_MS)?
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .date()
-            .to_string();
-        let input = CheckInInput {
-            day: Some(day),
-            safety: 6,
-            trust: 6,
-            connection: 6,
-            note: Some("Walked to the bakery and back.".into()),
-            ..Default::default()
-        };
+    for day in 4100..4160 {
+        let input = checkin_on(day, "Walked to the bakery and back.")?;
         device
             .doc_mut()?
-            .record_checkin(&input, START + (4100 + i) * DAY_MS)?;
+            .record_checkin(&input, START + day * DAY_MS)?;
         let t = Instant::now();
         device.persist()?;
         persists.push(t.elapsed());
@@ -292,6 +270,22 @@ fn run(years: u32) -> Result<()> {
         t.elapsed()
     );
     Ok(())
+}
+
+/// A check-in on the fixture's `day`-th day.
+fn checkin_on(day: i64, note: &str) -> Result<CheckInInput> {
+    let date = jiff::Timestamp::from_millisecond(START + day * DAY_MS)?
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .to_string();
+    Ok(CheckInInput {
+        day: Some(date),
+        safety: 6,
+        trust: 5,
+        connection: 7,
+        note: Some(note.into()),
+        ..Default::default()
+    })
 }
 
 fn child(exe: &Path, args: &[&str]) -> Result<(Duration, u64)> {
