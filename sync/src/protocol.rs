@@ -32,6 +32,10 @@ pub(crate) const SYNC_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_TURNS: usize = 1_000;
 /// Connection close code sent to an endpoint that is not our partner.
 pub const NOT_PAIRED: u32 = 403;
+/// How long one side waits for the other's next frame inside a session. A
+/// peer that stalls longer is cut off, so it cannot hold the session (and the
+/// document lock's turn) forever.
+pub const TURN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What one sync session did, for status displays and tests.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -122,7 +126,7 @@ async fn session(
         send_message(shared, &mut writer, first, &mut report).await?;
     }
     for _ in 0..MAX_TURNS {
-        let Some(frame) = reader.next().await? else {
+        let Some(frame) = next_frame(&mut reader).await? else {
             break;
         };
         shared.tap(Direction::Received, &frame);
@@ -152,10 +156,20 @@ async fn session(
     }
     writer.finish().await?;
     // Wait for the peer to finish too, so nothing we sent is cut off.
-    while reader.next().await?.is_some() {}
+    while next_frame(&mut reader).await?.is_some() {}
     shared.save_sync_state(&peer, &state)?;
     report.duration_ms = started.elapsed().as_millis() as u64;
     Ok(report)
+}
+
+/// The peer's next frame, or an error once it stalls past [`TURN_TIMEOUT`].
+async fn next_frame(reader: &mut FrameReader) -> Result<Option<bytes::Bytes>> {
+    tokio::time::timeout(TURN_TIMEOUT, reader.next())
+        .await
+        .unwrap_or(Err(SyncError::Timeout(
+            TURN_TIMEOUT,
+            "waiting for the partner's next message",
+        )))
 }
 
 async fn send_message(
