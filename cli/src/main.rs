@@ -10,7 +10,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use kintsugi_sync::NetworkConfig;
+use kintsugi_sync::config::{RelayUrl, parse_relay_url};
+use kintsugi_sync::{NetworkConfig, Relays};
 
 use crate::commands::{Command, Ctx};
 use crate::unlock::Unlocker;
@@ -35,6 +36,20 @@ struct Cli {
         default_value = "internet"
     )]
     network: String,
+
+    /// A self-hosted relay (iroh-relay) to use instead of the default ones,
+    /// e.g. https://relay.example.org; repeat it for several. With `lan`, the
+    /// partner is also reached through it. KINTSUGI_RELAY takes a
+    /// comma-separated list.
+    #[arg(
+        long = "relay",
+        global = true,
+        env = "KINTSUGI_RELAY",
+        value_name = "URL",
+        value_delimiter = ',',
+        value_parser = parse_relay_url
+    )]
+    relays: Vec<RelayUrl>,
 
     /// Unlock with this key file (an age identity, readable by you only; make
     /// one with `kintsugi key new`) instead of a passphrase. Without it, the
@@ -88,16 +103,53 @@ async fn run(cli: Cli) -> Result<()> {
             .context("no platform data directory; pass --data-dir")?
             .join("kintsugi"),
     };
-    let network = NetworkConfig::from_name(&cli.network).with_context(|| {
+    let mut network = NetworkConfig::from_name(&cli.network).with_context(|| {
         format!(
             "unknown --network {:?}: use internet, lan or loopback",
             cli.network
         )
     })?;
+    if !cli.relays.is_empty() {
+        network = network.with_relays(Relays::Custom(cli.relays));
+    }
     let ctx = Ctx {
         dir,
         network,
         unlocker: Unlocker::new(cli.key_file),
     };
     commands::run(&ctx, cli.command).await
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Cli;
+
+    #[test]
+    fn relays_repeat_and_bad_ones_are_named() {
+        let cli = Cli::try_parse_from([
+            "kintsugi",
+            "--relay",
+            "https://relay.example.org",
+            "--relay",
+            "http://10.0.0.2:3340",
+            "compact",
+        ])
+        .unwrap();
+        let relays: Vec<_> = cli.relays.iter().map(|u| u.as_str()).collect();
+        assert_eq!(
+            relays,
+            ["https://relay.example.org/", "http://10.0.0.2:3340/"]
+        );
+
+        let err = Cli::try_parse_from(["kintsugi", "--relay", "relay.example.org", "compact"])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("\"relay.example.org\" is not a relay URL"),
+            "{err}"
+        );
+    }
 }

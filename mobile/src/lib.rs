@@ -73,6 +73,7 @@ impl Companion {
     /// `InvalidInput`. Networking starts on the first call that needs it.
     #[uniffi::constructor]
     pub fn new(mut config: CompanionConfig) -> Result<Arc<Self>> {
+        let network = config.network_config()?;
         let unlock = Unlock::host_key(&config.storage_key);
         // Our copy of the key text goes now; `Unlock` keeps its own, zeroed on drop.
         config.storage_key.zeroize();
@@ -89,7 +90,7 @@ impl Companion {
         let seen = Arc::new(Mutex::new(device.snapshot().ok()));
         Ok(Arc::new(Companion {
             device: Arc::new(Mutex::new(device)),
-            network: config.network.into(),
+            network,
             node: NodeSlot::default(),
             seen,
             wiped: Arc::new(watch::Sender::new(false)),

@@ -24,6 +24,7 @@ fn config(dir: &Path, name: &str, key: &str) -> CompanionConfig {
         display_name: name.into(),
         network: NetworkMode::Loopback,
         storage_key: key.into(),
+        relay_urls: Vec::new(),
     }
 }
 

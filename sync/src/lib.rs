@@ -3,6 +3,7 @@
 //! partner's endpoint is ever admitted to sync.
 
 pub mod config;
+pub mod discovery;
 pub mod error;
 pub mod framing;
 pub mod invite;

@@ -12,8 +12,7 @@ async fn unreachable_relays_do_not_stop_pairing_or_sync() -> Result<()> {
     let dead_relay = "http://127.0.0.1:9".parse()?;
     let config = NetworkConfig {
         relays: Relays::Custom(vec![dead_relay]),
-        public_address_lookup: false,
-        loopback_only: true,
+        ..NetworkConfig::loopback()
     };
     let root = tempfile::tempdir()?;
     let ana = Phone::new_with(&root, "Ana", &config).await?;

@@ -32,6 +32,7 @@ pub fn kintsugi_bare(dir: &Path) -> Command {
         .env_remove("KINTSUGI_PASSPHRASE")
         .env_remove("KINTSUGI_NEW_PASSPHRASE")
         .env_remove("KINTSUGI_DATA_DIR")
+        .env_remove("KINTSUGI_RELAY")
         .stdin(Stdio::null())
         // The views read "today" in local time and bucket instants by UTC
         // day; one zone keeps the tests independent of the machine's.

@@ -2,8 +2,10 @@
 //! its content-free notices.
 
 use kintsugi_core::{self as core, notify};
+use kintsugi_sync::Relays;
 
 use super::FromCore;
+use crate::KintsugiError;
 
 /// How the device reaches its partner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -33,6 +35,26 @@ pub struct CompanionConfig {
     /// in the iOS Keychain or the Android Keystore, never on disk in the
     /// clear, and passes the same key every time.
     pub storage_key: String,
+    /// Self-hosted relays (`https://…`, run with `iroh-relay`) to use instead
+    /// of the default ones; empty keeps the mode's relays. With
+    /// `LocalNetwork`, the partner is also reached through them. A URL that
+    /// is not one is `InvalidInput`.
+    #[uniffi(default)]
+    pub relay_urls: Vec<String>,
+}
+
+impl CompanionConfig {
+    /// The network configuration these settings ask for.
+    pub(crate) fn network_config(&self) -> Result<kintsugi_sync::NetworkConfig, KintsugiError> {
+        let config = kintsugi_sync::NetworkConfig::from(self.network);
+        match Relays::parse_custom(&self.relay_urls) {
+            Ok(Some(relays)) => Ok(config.with_relays(relays)),
+            Ok(None) => Ok(config),
+            Err(e) => Err(KintsugiError::InvalidInput {
+                message: format!("relay_urls: {e}"),
+            }),
+        }
+    }
 }
 
 impl std::fmt::Debug for CompanionConfig {
@@ -42,6 +64,7 @@ impl std::fmt::Debug for CompanionConfig {
             .field("display_name", &self.display_name)
             .field("network", &self.network)
             .field("storage_key", &"(hidden)")
+            .field("relay_urls", &self.relay_urls)
             .finish()
     }
 }
