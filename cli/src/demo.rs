@@ -54,7 +54,15 @@ pub async fn run() -> Result<()> {
         &payload[..40],
         &payload[payload.len() - 12..]
     );
-    let partner = ben.node.join(&payload).await?;
+    let bens_screen = ben.node.join(&payload).await?;
+    let anas_screen = ana.node.next_pairing_request().await;
+    println!(
+        "  both screens show the code {} (Ana's: {}); both tap \"It matches\"",
+        bens_screen.code(),
+        anas_screen.code()
+    );
+    let (partner, _) = tokio::join!(bens_screen.confirm(), anas_screen.confirm());
+    let partner = partner?;
     ana.node.wait_for_partner().await;
     println!(
         "  Ben is paired with {}; Ana is paired with Ben",

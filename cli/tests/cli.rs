@@ -15,17 +15,31 @@ fn two_devices_pair_write_and_sync_through_the_cli() {
     run(&ben, &["init", "--name", "Ben"]);
 
     // `pair invite` prints the payload on its own line at once, then waits.
+    // Ana's side confirms by flag; Ben answers the question as a person would.
     let mut invite = KillOnDrop(
         kintsugi(&ana)
-            .args(["pair", "invite"])
+            .args(["pair", "invite", "--yes"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap(),
     );
-    let payload = read_until(&mut invite.0, |l| l.starts_with("kintsugi:"));
-    let joined = run(&ben, &["pair", "join", &payload]);
+    let anas_lines = Lines::of(&mut invite.0);
+    let payload = anas_lines.until(|l| l.starts_with("kintsugi:"));
+    let joined =
+        bounded_output_with_input(kintsugi(&ben).args(["pair", "join", &payload]), Some("y\n"));
+    let joined = String::from_utf8(joined.stdout).unwrap();
     assert!(joined.contains("Paired with Ana"), "{joined}");
+    assert!(joined.contains("Does it match? [y/N]"), "{joined}");
+    let code_line = |text: &str| {
+        text.lines().find_map(|l| {
+            l.split_once("Confirmation code: ")
+                .map(|(_, c)| c.to_owned())
+        })
+    };
+    let bens_code = code_line(&joined).expect("Ben was shown a code");
+    let anas_code = code_line(&anas_lines.until(|l| l.contains("Confirmation code")));
+    assert_eq!(Some(bens_code), anas_code, "both screens show one code");
     let status = wait_bounded(&mut invite.0);
     assert!(status.success(), "pair invite exited with {status}");
 
@@ -157,4 +171,92 @@ fn bad_input_gets_a_clear_error_and_changes_nothing() {
         String::from_utf8_lossy(&out.stderr).contains("not a valid Kintsugi pairing code"),
         "{out:?}"
     );
+}
+
+#[test]
+fn a_checkin_from_another_terminal_reaches_the_serving_partner_live() {
+    let couple = Couple::paired();
+    let serve = |dir: &std::path::Path| {
+        KillOnDrop(
+            kintsugi(dir)
+                .arg("serve")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let mut anas = serve(&couple.ana);
+    let anas_lines = Lines::of(&mut anas.0);
+    let mut bens = serve(&couple.ben);
+    let bens_lines = Lines::of(&mut bens.0);
+    anas_lines.until(|l| l.starts_with("Sync: up to date"));
+    bens_lines.until(|l| l.starts_with("Sync: up to date"));
+
+    // Ben records a check-in in another terminal while both serve; nobody
+    // runs `sync`. Ana's serving process receives it live.
+    run(
+        &couple.ben,
+        &[
+            "checkin",
+            "--safety",
+            "7",
+            "--trust",
+            "6",
+            "--connection",
+            "6",
+            "--note",
+            "live",
+        ],
+    );
+    let deadline = std::time::Instant::now() + STEP;
+    loop {
+        let listed = json(&couple.ana, &["checkins", "--json"]);
+        if listed.as_array().is_some_and(|a| a.len() == 1) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the check-in did not reach Ana live: {listed}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+
+    // Ben's side goes away; Ana's says so.
+    drop(bens);
+    anas_lines.until(|l| l.starts_with("Sync: partner unreachable since"));
+}
+
+#[test]
+fn unpairing_tells_a_serving_partner_and_wipe_erases_this_device() {
+    let couple = Couple::paired();
+    let mut bens = KillOnDrop(
+        kintsugi(&couple.ben)
+            .arg("serve")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let bens_lines = Lines::of(&mut bens.0);
+    bens_lines.until(|l| l.starts_with("Reachable for Ana"));
+
+    // Without --yes and with nothing on stdin, nothing happens.
+    let refused = run_err(&couple.ana, &["unpair"]);
+    assert!(refused.contains("--yes"), "{refused}");
+    let ended = run(&couple.ana, &["unpair", "--yes"]);
+    assert!(ended.contains("their device was told"), "{ended}");
+    // Ben's serving device forgot Ana too, with no alarm: just idle.
+    bens_lines.until(|l| l.starts_with("Sync: idle"));
+    drop(bens);
+    for dir in [&couple.ana, &couple.ben] {
+        let err = run_err(dir, &["sync"]);
+        assert!(err.contains("not paired"), "{err}");
+    }
+    // Each keeps the history; Ben then erases his device as he leaves.
+    assert!(run(&couple.ben, &["role"]).contains("Ana"));
+    let err = run_err(&couple.ben, &["unpair", "--yes"]);
+    assert!(err.contains("not paired"), "{err}");
+    run(&couple.ben, &["wipe", "--yes"]);
+    assert!(!couple.ben.exists());
 }

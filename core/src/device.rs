@@ -53,6 +53,22 @@ pub struct Device {
     private_files: DocFiles,
     /// Files found damaged since this device was opened (moved aside).
     damage: Vec<Damage>,
+    on_save: OnSave,
+}
+
+/// Called after each durable save of the shared document, under the device
+/// lock: live sync uses it to send a change the moment it is on disk.
+#[derive(Default, Clone)]
+struct OnSave(Option<std::sync::Arc<dyn Fn() + Send + Sync>>);
+
+impl std::fmt::Debug for OnSave {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "OnSave(set)"
+        } else {
+            "OnSave(none)"
+        })
+    }
 }
 
 /// Sizes on disk of both documents.
@@ -125,6 +141,7 @@ impl Device {
             private: read.private,
             private_files: read.private_files,
             damage: Vec::new(),
+            on_save: OnSave::default(),
         };
         device.note_damage(read.damage)?;
         Ok(device)
@@ -293,6 +310,13 @@ impl Device {
         self.write(|_| Ok(()))
     }
 
+    /// Sets what to call after each durable save of the shared document (one
+    /// hook; a new one replaces the old). It runs under the device lock, so
+    /// it must only signal, never lock the device itself.
+    pub fn set_on_save(&mut self, hook: Option<std::sync::Arc<dyn Fn() + Send + Sync>>) {
+        self.on_save = OnSave(hook);
+    }
+
     /// Merges in what other processes saved to disk since we loaded.
     pub fn reload(&mut self) -> Result<()> {
         let _lock = self.store.lock(files::DOCUMENT_LOCK)?;
@@ -419,11 +443,14 @@ impl Device {
         let _lock = self.store.lock(files::DOCUMENT_LOCK)?;
         self.refresh_couple()?;
         let out = f(self)?;
-        if let Some(doc) = self.doc.as_mut()
-            && let Err(e) = self.couple_files.save(doc.automerge_mut())
-        {
-            self.reread_from_disk();
-            return Err(e);
+        if let Some(doc) = self.doc.as_mut() {
+            if let Err(e) = self.couple_files.save(doc.automerge_mut()) {
+                self.reread_from_disk();
+                return Err(e);
+            }
+            if let Some(hook) = &self.on_save.0 {
+                hook();
+            }
         }
         Ok(out)
     }

@@ -87,7 +87,9 @@ impl From<SyncError> for KintsugiError {
             SyncError::InvalidPayload(_)
             | SyncError::UnsupportedPayloadVersion(_)
             | SyncError::InviteExpired => KintsugiError::InvalidInput { message },
-            SyncError::PairingRefused(_) => KintsugiError::PairingRefused { message },
+            SyncError::PairingRefused(_) | SyncError::PairingRejected(_) => {
+                KintsugiError::PairingRefused { message }
+            }
             SyncError::NotPaired => KintsugiError::NotPaired { message },
             SyncError::AlreadyPaired(_) | SyncError::OwnInvite => {
                 KintsugiError::NotAllowed { message }

@@ -42,7 +42,7 @@ mod api;
 mod error;
 mod records;
 
-pub use api::{generate_storage_key, wipe_data_dir};
+pub use api::{Subscription, SyncStatusListener, generate_storage_key, wipe_data_dir};
 pub use error::KintsugiError;
 pub use records::*;
 
@@ -61,6 +61,8 @@ pub struct Companion {
     /// Held shared by every network call while it runs; `wipe` takes it
     /// exclusively to know that each one has stopped.
     in_flight: Arc<RwLock<()>>,
+    /// The pairing shown to the user, until they confirm or reject it.
+    pending: Arc<Mutex<Option<kintsugi_sync::PairingRequest>>>,
     /// Taken only in `Drop`.
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -95,6 +97,7 @@ impl Companion {
             seen,
             wiped: Arc::new(watch::Sender::new(false)),
             in_flight: Arc::default(),
+            pending: Arc::default(),
             runtime: Some(runtime),
         }))
     }
@@ -124,15 +127,59 @@ impl Companion {
         .await
     }
 
-    /// Resolves once a partner has joined through an invitation.
-    pub async fn wait_for_partner(&self) -> Result<PartnerInfo> {
-        self.with_node(|node| async move { Ok(node.wait_for_partner().await.into()) })
+    /// Inviter side: resolves when a phone has scanned the invitation and
+    /// proved it. Show the code and ask the user to compare it with the
+    /// partner's screen, then `confirm_pairing` or `reject_pairing`.
+    pub async fn next_pairing_request(&self) -> Result<PairingCode> {
+        let pending = self.pending.clone();
+        self.with_node(|node| async move {
+            let request = node.next_pairing_request().await;
+            let code = PairingCode::from(&request);
+            // A newer request replaces an undecided one, which is rejected.
+            *lock(&pending) = Some(request);
+            Ok(code)
+        })
+        .await
+    }
+
+    /// Joins the partner whose invitation `payload` was scanned. Resolves
+    /// once the partner's phone has checked the code: show the code, then
+    /// `confirm_pairing` or `reject_pairing`.
+    pub async fn join(&self, payload: String) -> Result<PairingCode> {
+        let pending = self.pending.clone();
+        self.with_node(|node| async move {
+            let request = node.join(&payload).await?;
+            let code = PairingCode::from(&request);
+            *lock(&pending) = Some(request);
+            Ok(code)
+        })
+        .await
+    }
+
+    /// The user saw the same code on both phones. Resolves once the partner
+    /// confirmed too (then both share one space), or fails with
+    /// `PairingRefused` if they did not. `NotAllowed` if no pairing waits.
+    pub async fn confirm_pairing(&self) -> Result<PartnerInfo> {
+        let request = self.take_pending()?;
+        self.with_node(|_| async move { Ok(request.confirm().await?.into()) })
             .await
     }
 
-    /// Joins the partner whose invitation `payload` was scanned.
-    pub async fn join(&self, payload: String) -> Result<PartnerInfo> {
-        self.with_node(|node| async move { Ok(node.join(&payload).await?.into()) })
+    /// The codes differ, or the user changed their mind: nothing is shared,
+    /// and the partner's phone is told the pairing was cancelled.
+    pub async fn reject_pairing(&self) -> Result<()> {
+        let request = self.take_pending()?;
+        self.with_node(|_| async move {
+            request.reject().await;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Resolves once a pairing has completed on both sides (at once if
+    /// already paired).
+    pub async fn wait_for_partner(&self) -> Result<PartnerInfo> {
+        self.with_node(|node| async move { Ok(node.wait_for_partner().await.into()) })
             .await
     }
 
@@ -175,6 +222,14 @@ impl Companion {
 }
 
 impl Companion {
+    fn take_pending(&self) -> Result<kintsugi_sync::PairingRequest> {
+        lock(&self.pending)
+            .take()
+            .ok_or_else(|| KintsugiError::NotAllowed {
+                message: "no pairing is waiting for a decision".into(),
+            })
+    }
+
     /// The device, locked; an error once `wipe` has started.
     fn device(&self) -> Result<MutexGuard<'_, Device>> {
         open_device(&self.device, &self.wiped)
@@ -204,7 +259,7 @@ impl Companion {
         Ok(f(&snapshot, &me))
     }
 
-    fn runtime(&self) -> &tokio::runtime::Runtime {
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Runtime {
         self.runtime.as_ref().expect("the runtime lives until drop")
     }
 
@@ -244,9 +299,13 @@ impl Companion {
                     let mut slot = slot.lock().await;
                     match slot.as_ref() {
                         Some(node) => node.clone(),
-                        None => slot
-                            .insert(Arc::new(Node::spawn(device, &network).await?))
-                            .clone(),
+                        None => {
+                            let node = Node::spawn(device, &network).await?;
+                            // A phone keeps in touch with its partner
+                            // whenever it is networking.
+                            node.start_live();
+                            slot.insert(Arc::new(node)).clone()
+                        }
                     }
                 };
                 f(node).await
@@ -328,7 +387,7 @@ fn take_notices(
     Ok(notices.into_iter().map(Into::into).collect())
 }
 
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+pub(crate) struct AbortOnDrop<T>(pub(crate) tokio::task::JoinHandle<T>);
 
 impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {

@@ -7,52 +7,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod common;
+
+use common::*;
 use kintsugi_mobile::{
-    CheckInInput, Companion, CompanionConfig, KintsugiError, NetworkMode, generate_storage_key,
-    wipe_data_dir,
+    CheckInInput, Companion, KintsugiError, generate_storage_key, wipe_data_dir,
 };
 
 /// Automerge's magic bytes, the start of every saved document.
 const AUTOMERGE_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
-
-/// Upper bound for any single network step.
-const STEP: Duration = Duration::from_secs(30);
-
-fn config(dir: &Path, name: &str, key: &str) -> CompanionConfig {
-    CompanionConfig {
-        data_dir: dir.to_string_lossy().into_owned(),
-        display_name: name.into(),
-        network: NetworkMode::Loopback,
-        storage_key: key.into(),
-        relay_urls: Vec::new(),
-    }
-}
-
-fn open(dir: &Path, name: &str, key: &str) -> Result<Arc<Companion>, KintsugiError> {
-    Companion::new(config(dir, name, key))
-}
-
-fn checkin(score: i32, note: Option<&str>) -> CheckInInput {
-    CheckInInput {
-        safety: score,
-        trust: score,
-        connection: score,
-        moods: vec!["calm".into()],
-        note: note.map(Into::into),
-        day: None,
-        heard: None,
-        free_words: Vec::new(),
-    }
-}
-
-async fn bounded<T>(f: impl Future<Output = T>) -> T {
-    tokio::time::timeout(STEP, f).await.expect("step timed out")
-}
-
-/// A data directory inside a temporary one (so that wiping it can remove it).
-fn data_dir(tmp: &tempfile::TempDir) -> PathBuf {
-    tmp.path().join("data")
-}
 
 /// A device with a shared space of its own: showing an invite starts it, no
 /// partner needed.
@@ -239,13 +202,7 @@ async fn importing_the_partners_export_brings_their_changes() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let alex = open(&data_dir(&a), "Alex", &generate_storage_key()).unwrap();
     let sam = open(&data_dir(&b), "Sam", &generate_storage_key()).unwrap();
-    let invite = bounded(alex.create_invite()).await.unwrap();
-    let waiting = tokio::spawn({
-        let alex = alex.clone();
-        async move { bounded(alex.wait_for_partner()).await }
-    });
-    bounded(sam.join(invite.payload)).await.unwrap();
-    waiting.await.unwrap().unwrap();
+    pair(&alex, &sam).await;
 
     sam.record_checkin(checkin(4, Some("written while offline")))
         .unwrap();

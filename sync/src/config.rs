@@ -146,10 +146,6 @@ impl NetworkConfig {
         self
     }
 
-    pub(crate) fn builder(&self, port: Option<u16>) -> Result<Builder> {
-        Ok(self.builder_with_discovery(port)?.0)
-    }
-
     /// The endpoint builder, and a handle on local discovery when this
     /// configuration runs it (it starts when the endpoint binds).
     pub(crate) fn builder_with_discovery(

@@ -26,6 +26,9 @@ pub enum SyncError {
     #[error("your partner's device refused the pairing: {0}")]
     PairingRefused(String),
 
+    #[error("pairing did not complete: {0}")]
+    PairingRejected(String),
+
     #[error("this is this device's own pairing code: scan it with your partner's phone")]
     OwnInvite,
 
@@ -49,6 +52,20 @@ pub enum SyncError {
 
     #[error("could not start networking: {0}")]
     Endpoint(String),
+}
+
+impl SyncError {
+    /// A copy for a second listener of the same outcome (errors holding I/O
+    /// sources cannot be cloned; their text is kept).
+    pub(crate) fn same_kind(&self) -> SyncError {
+        match self {
+            SyncError::PairingRejected(r) | SyncError::PairingRefused(r) => {
+                SyncError::PairingRejected(r.clone())
+            }
+            SyncError::Timeout(d, what) => SyncError::Timeout(*d, what),
+            other => SyncError::Connection(other.to_string()),
+        }
+    }
 }
 
 pub type Result<T, E = SyncError> = std::result::Result<T, E>;

@@ -10,19 +10,25 @@ use iroh::protocol::Router;
 use iroh::{Endpoint, EndpointAddr, EndpointId, SecretKey};
 use iroh_tickets::endpoint::EndpointTicket;
 use kintsugi_core::{CoreError, CoupleDoc, Device};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tracing::info;
 
 use crate::config::NetworkConfig;
 use crate::error::{Result, SyncError};
+use crate::discovery::{LocalDiscovery, PartnerSighting};
+use crate::identity::Identity;
 use crate::invite::{INVITE_LIFETIME, Invite, SECRET_LEN};
-use crate::pairing::{self, PAIR_ALPN, PairingHandler};
+use crate::live::{self, LIVE_ALPN, LiveHandler};
+use crate::pairing::{self, PAIR_ALPN, PairingHandler, PairingRequest};
 use crate::partner::Partner;
 use crate::protocol::{self, SYNC_ALPN, SyncHandler, SyncReport};
+use crate::status::{SyncState, SyncStatus};
+use crate::unpair::{self, UNPAIR_ALPN, UnpairHandler};
 
 // Named in core, so that wiping a device knows them; encrypted like every file.
 const SECRET_KEY_FILE: &str = kintsugi_core::storage::files::ENDPOINT_KEY;
 const PORT_FILE: &str = kintsugi_core::storage::files::ENDPOINT_PORT;
+const ENDED_FILE: &str = kintsugi_core::storage::files::ENDED_PARTNER;
 const DIAL_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// State the protocol handlers share with the node.
@@ -42,6 +48,38 @@ pub(crate) struct Shared {
     used_invites: Mutex<Vec<[u8; SECRET_LEN]>>,
     pub(crate) sync_lock: tokio::sync::Mutex<()>,
     wire_tap: TapSlot,
+    identity: Arc<Identity>,
+    /// Verified pairings waiting for this user to compare codes.
+    requests_tx: mpsc::UnboundedSender<PairingRequest>,
+    requests_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<PairingRequest>>,
+    status: watch::Sender<SyncStatus>,
+    /// Bumped after each durable save of the shared document here (by this
+    /// process, or by another one when the data directory is watched).
+    local_change: watch::Sender<u64>,
+    /// Changes received from the partner since the node started.
+    received: watch::Sender<u64>,
+    /// Live conversations running now (dialled or accepted).
+    conversations: watch::Sender<usize>,
+    kick: tokio::sync::Notify,
+    /// The endpoint id of the partner this device unpaired from, if it was not told.
+    ended: Mutex<Option<String>>,
+}
+
+/// Counts a live conversation for as long as it lives.
+pub(crate) struct Conversing<'a>(&'a watch::Sender<usize>);
+
+impl Drop for Conversing<'_> {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n -= 1);
+    }
+}
+
+/// What this device says about itself when pairing.
+pub(crate) struct Me {
+    pub(crate) name: String,
+    pub(crate) member_id: String,
+    pub(crate) role: Option<String>,
+    pub(crate) identity: Arc<Identity>,
 }
 
 #[derive(Default)]
@@ -83,13 +121,119 @@ impl Shared {
         self.device.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(crate) fn me(&self) -> Result<(String, String)> {
+    pub(crate) fn me(&self) -> Result<Me> {
         let device = self.device();
-        Ok((device.profile().name.clone(), device.member_id().to_owned()))
+        let member_id = device.member_id().to_owned();
+        // Before joining there is no shared document, hence no role yet.
+        let role = device
+            .members()
+            .ok()
+            .and_then(|members| members.into_iter().find(|m| m.id == member_id))
+            .map(|m| m.role.as_str().to_owned());
+        Ok(Me {
+            name: device.profile().name.clone(),
+            member_id,
+            role,
+            identity: self.identity.clone(),
+        })
+    }
+
+    /// Hands a verified pairing to whoever waits in `next_pairing_request`.
+    pub(crate) fn offer_pairing_request(&self, request: PairingRequest) {
+        // The receiver lives as long as `self`.
+        let _ = self.requests_tx.send(request);
     }
 
     pub(crate) fn partner(&self) -> Result<Partner> {
         self.partner.borrow().clone().ok_or(SyncError::NotPaired)
+    }
+
+    pub(crate) fn partner_watch(&self) -> watch::Receiver<Option<Partner>> {
+        self.partner.subscribe()
+    }
+
+    pub(crate) fn conversations(&self) -> watch::Receiver<usize> {
+        self.conversations.subscribe()
+    }
+
+    pub(crate) fn conversation_started(&self) -> Conversing<'_> {
+        self.conversations.send_modify(|n| *n += 1);
+        Conversing(&self.conversations)
+    }
+
+    pub(crate) fn local_changes(&self) -> watch::Receiver<u64> {
+        self.local_change.subscribe()
+    }
+
+    /// Resolves on the next kick (or local change) after this call.
+    pub(crate) async fn kicked(&self) {
+        let mut local = self.local_changes();
+        tokio::select! {
+            _ = self.kick.notified() => {}
+            _ = local.changed() => {}
+        }
+    }
+
+    pub(crate) fn note_received(&self, changes: usize) {
+        self.received.send_modify(|n| *n += changes as u64);
+    }
+
+    pub(crate) fn state(&self) -> SyncState {
+        self.status.borrow().state
+    }
+
+    pub(crate) fn set_state(&self, state: SyncState) {
+        self.status.send_if_modified(|s| {
+            let changed = s.state != state;
+            s.state = state;
+            changed
+        });
+    }
+
+    /// Unreachable, keeping the time it first became so.
+    pub(crate) fn mark_unreachable(&self) {
+        if !matches!(self.state(), SyncState::Unreachable { .. }) {
+            self.set_state(SyncState::Unreachable {
+                since: kintsugi_core::now_millis(),
+            });
+        }
+    }
+
+    /// Both devices hold the same changes now.
+    pub(crate) fn synced(&self) {
+        let now = kintsugi_core::now_millis();
+        let previous = self.status.borrow().last_synced_at;
+        self.status.send_replace(SyncStatus {
+            state: SyncState::UpToDate,
+            last_synced_at: Some(now),
+        });
+        // Kept across restarts ("last synced 2 days ago"), written at most
+        // once a minute: a live conversation agrees after every change.
+        if previous.is_none_or(|t| now - t > 60_000)
+            && let Ok(mut partner) = self.partner()
+        {
+            partner.last_synced_at = Some(now);
+            let device = self.device();
+            if let Err(e) = partner.save(device.store()) {
+                tracing::warn!("could not note the sync time: {e}");
+            }
+        }
+    }
+
+    /// Closes a connection from an endpoint that is not our partner, before
+    /// any stream is accepted: 410 for the partner we unpaired from, 403 for
+    /// anyone else.
+    pub(crate) fn refuse(&self, conn: &iroh::endpoint::Connection, what: &str) -> SyncError {
+        let remote = conn.remote_id().to_string();
+        let ended = self.ended.lock().unwrap_or_else(|p| p.into_inner()).as_deref() == Some(&remote);
+        if ended {
+            info!(%remote, "told the old partner that the pairing ended");
+            conn.close(VarInt::from_u32(protocol::PAIRING_ENDED), b"pairing ended");
+        } else {
+            tracing::warn!(%remote, "refused {what} from an endpoint that is not our partner");
+            conn.close(VarInt::from_u32(protocol::NOT_PAIRED), b"not paired");
+        }
+        SyncError::NotPaired
     }
 
     pub(crate) fn is_partner(&self, id: &EndpointId) -> bool {
@@ -141,9 +285,24 @@ impl Shared {
         Ok(self.device().reload()?)
     }
 
+    /// The saved sync state for `peer`, or a fresh one if it no longer
+    /// matches the document: after a restore from a backup the state may
+    /// claim changes this device does not hold, and the partner would then
+    /// never send them. A fresh state costs one larger exchange.
     pub(crate) fn load_sync_state(&self, peer: &str) -> Result<State> {
-        let bytes = self.device().store().load_sync_state(peer)?;
-        Ok(protocol::decode_state(bytes))
+        let mut device = self.device();
+        let bytes = device.store().load_sync_state(peer)?;
+        let state = protocol::decode_state(bytes);
+        let doc = device.doc_mut()?;
+        let stale = state
+            .shared_heads
+            .iter()
+            .any(|h| doc.automerge_mut().get_change_by_hash(h).is_none());
+        if stale {
+            tracing::warn!("the saved sync state names changes this device lacks: starting afresh");
+            return Ok(State::new());
+        }
+        Ok(state)
     }
 
     pub(crate) fn save_sync_state(&self, peer: &str, state: &State) -> Result<()> {
@@ -197,17 +356,16 @@ impl Shared {
         ))
     }
 
-    /// Inviter side: records the joiner as partner and returns what the joiner
-    /// needs: our name, our member id and the shared document.
-    pub(crate) fn accept_partner(&self, partner: Partner) -> Result<(String, String, Vec<u8>)> {
+    /// Inviter side, once both confirmed: records the joiner as partner and
+    /// returns the shared document for it.
+    pub(crate) fn accept_partner(&self, partner: Partner) -> Result<Vec<u8>> {
         let mut device = self.device();
         device.start_couple()?;
         partner.save(device.store())?;
         let document = device.doc_mut()?.save();
-        let me = (device.profile().name.clone(), device.member_id().to_owned());
         drop(device);
         self.partner.send_replace(Some(partner));
-        Ok((me.0, me.1, document))
+        Ok(document)
     }
 
     /// Joiner side: adopts the inviter's document and records the inviter as partner.
@@ -221,9 +379,45 @@ impl Shared {
         Ok(())
     }
 
+    /// Forgets the partner: its endpoint is refused from now on, and its
+    /// keys and sync state are gone. The shared history stays.
+    /// With `remember`, keeps the old partner's endpoint id, only so that
+    /// its next dial is told the pairing ended (410) rather than 403.
+    pub(crate) fn forget_partner(&self, remember: bool) -> Result<()> {
+        let old = self.partner.borrow().as_ref().map(|p| p.endpoint_id.clone());
+        {
+            let device = self.device();
+            let store = device.store();
+            match (&old, remember) {
+                (Some(id), true) => store.write(ENDED_FILE, id.as_bytes())?,
+                _ => store.remove(ENDED_FILE)?,
+            }
+            store.remove(crate::partner::PARTNER_FILE)?;
+            store.reset_sync_states()?;
+        }
+        *self.ended.lock().unwrap_or_else(|p| p.into_inner()) = old.filter(|_| remember);
+        self.partner.send_replace(None);
+        self.paired.send_replace(None);
+        self.status.send_replace(SyncStatus::idle(None));
+        Ok(())
+    }
+
     /// Inviter side, once the joiner has read our answer.
     pub(crate) fn pairing_completed(&self, partner: Partner) {
         self.paired.send_replace(Some(partner));
+    }
+
+    /// Joiner side, once paired: codes this device showed earlier can no
+    /// longer be used, and one sync lets the inviter learn our member entry
+    /// (so it can, say, send an appreciation) without waiting.
+    pub(crate) async fn joined(&self, _partner: Partner) {
+        self.open_invites
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        if let Err(e) = dial_and_sync(self).await {
+            tracing::warn!("first sync after pairing: {e}");
+        }
     }
 }
 
@@ -232,13 +426,16 @@ impl Shared {
 pub struct Node {
     shared: Arc<Shared>,
     router: Router,
+    /// Background tasks (live keeper, data-directory watch), aborted on shutdown.
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    discovery: Option<LocalDiscovery>,
 }
 
 impl Node {
     /// Binds the endpoint (with the device's persistent key) and starts
     /// accepting the pairing and sync protocols.
     pub async fn spawn(device: Arc<Mutex<Device>>, config: &NetworkConfig) -> Result<Node> {
-        let (secret_key, port, partner) = {
+        let (secret_key, port, partner, identity, ended) = {
             let device = device.lock().unwrap_or_else(|p| p.into_inner());
             let store = device.store();
             let key = match store.read(SECRET_KEY_FILE)? {
@@ -263,11 +460,19 @@ impl Node {
                 .read(PORT_FILE)?
                 .and_then(|b| String::from_utf8(b).ok())
                 .and_then(|s| s.trim().parse::<u16>().ok());
-            (key, port, Partner::load(store)?)
+            (
+                key,
+                port,
+                Partner::load(store)?,
+                Identity::load_or_create(store)?,
+                store
+                    .read(ENDED_FILE)?
+                    .and_then(|b| String::from_utf8(b).ok()),
+            )
         };
         let stable_port = !config.public_address_lookup;
-        let endpoint = match bind(config, secret_key.clone(), port.filter(|_| stable_port)).await {
-            Ok(ep) => ep,
+        let (endpoint, discovery) = match bind(config, secret_key.clone(), port.filter(|_| stable_port)).await {
+            Ok(bound) => bound,
             // The remembered port may be taken now: any port will do.
             Err(_) if port.is_some() => bind(config, secret_key, None).await?,
             Err(e) => return Err(e),
@@ -282,6 +487,8 @@ impl Node {
                 .write(PORT_FILE, bound.port().to_string().as_bytes())?;
         }
         info!(id = %endpoint.id(), "endpoint bound");
+        let last_synced_at = partner.as_ref().and_then(|p| p.last_synced_at);
+        let (requests_tx, requests_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             device,
             endpoint: endpoint.clone(),
@@ -291,7 +498,22 @@ impl Node {
             used_invites: Mutex::new(Vec::new()),
             sync_lock: tokio::sync::Mutex::new(()),
             wire_tap: TapSlot::default(),
+            identity: Arc::new(identity),
+            requests_tx,
+            requests_rx: tokio::sync::Mutex::new(requests_rx),
+            status: watch::Sender::new(SyncStatus::idle(last_synced_at)),
+            local_change: watch::Sender::new(0),
+            received: watch::Sender::new(0),
+            conversations: watch::Sender::new(0),
+            kick: tokio::sync::Notify::new(),
+            ended: Mutex::new(ended),
         });
+        {
+            let signal = shared.local_change.clone();
+            shared
+                .device()
+                .set_on_save(Some(Arc::new(move || signal.send_modify(|n| *n += 1))));
+        }
         let router = Router::builder(endpoint)
             .accept(
                 PAIR_ALPN,
@@ -305,8 +527,25 @@ impl Node {
                     shared: shared.clone(),
                 },
             )
+            .accept(
+                LIVE_ALPN,
+                LiveHandler {
+                    shared: shared.clone(),
+                },
+            )
+            .accept(
+                UNPAIR_ALPN,
+                UnpairHandler {
+                    shared: shared.clone(),
+                },
+            )
             .spawn();
-        Ok(Node { shared, router })
+        Ok(Node {
+            shared,
+            router,
+            tasks: Mutex::new(Vec::new()),
+            discovery,
+        })
     }
 
     pub fn endpoint_id(&self) -> EndpointId {
@@ -362,8 +601,22 @@ impl Node {
         partner.clone().expect("checked by wait_for")
     }
 
-    /// Joins the partner who shows `payload`.
-    pub async fn join(&self, payload: &str) -> Result<Partner> {
+    /// Inviter side: the next pairing whose proof held, for this user to
+    /// compare codes and confirm or reject.
+    pub async fn next_pairing_request(&self) -> PairingRequest {
+        let mut rx = self.shared.requests_rx.lock().await;
+        rx.recv().await.expect("sender lives in self")
+    }
+
+    /// This device's keys for sealed bundles, whose public halves the partner got at pairing.
+    pub fn identity(&self) -> &Identity {
+        &self.shared.identity
+    }
+
+    /// Joins the partner who shows `payload`. Returns once the inviter has
+    /// verified the code: show [`PairingRequest::code`] and let the user
+    /// confirm or reject.
+    pub async fn join(&self, payload: &str) -> Result<PairingRequest> {
         let invite = Invite::parse(payload)?;
         invite.check_fresh(unix_now())?;
         if let Some(partner) = self.partner() {
@@ -372,44 +625,102 @@ impl Node {
         if invite.ticket.endpoint_addr().id == self.endpoint_id() {
             return Err(SyncError::OwnInvite);
         }
-        // Checked before dialling: the inviter burns its code and records us
-        // as partner when it answers, so a refusal afterwards would leave it
-        // paired alone.
+        // Checked before dialling: the inviter burns its code when it
+        // verifies us, so a refusal afterwards would waste it.
         if !self.shared.device().can_join() {
             return Err(kintsugi_core::CoreError::AlreadyInCouple.into());
         }
-        let partner = pairing::join(&self.shared, &invite).await?;
-        // Codes this device showed earlier can no longer be used.
-        self.shared
-            .open_invites
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
-        // One sync at once, so the inviter learns our member entry (and can,
-        // say, send an appreciation) without waiting for a later sync.
-        if let Err(e) = self.sync_now().await {
-            tracing::warn!("first sync after pairing: {e}");
-        }
-        Ok(partner)
+        pairing::join(self.shared.clone(), &invite).await
+    }
+
+    /// Joins and confirms without asking: for scripts (`--yes`) and tests.
+    /// The inviter's user still has to confirm on their side.
+    pub async fn join_and_confirm(&self, payload: &str) -> Result<Partner> {
+        self.join(payload).await?.confirm().await
     }
 
     /// Dials the partner and runs one sync session; returns once both devices
     /// hold each other's changes on disk.
     pub async fn sync_now(&self) -> Result<SyncReport> {
-        let partner = self.shared.partner()?;
-        let addr = partner.addr()?;
-        let conn = tokio::time::timeout(
-            DIAL_TIMEOUT,
-            self.shared.endpoint.connect(addr.clone(), SYNC_ALPN),
-        )
-        .await
-        .map_err(|_| SyncError::Timeout(DIAL_TIMEOUT, "reaching your partner's device"))?
-        .map_err(|e| SyncError::Connect(e.to_string()))?;
-        let report = protocol::sync_with(&self.shared, &conn).await;
-        if report.is_err() {
-            conn.close(VarInt::from_u32(1), b"sync failed");
+        dial_and_sync(&self.shared).await
+    }
+
+    /// Keeps in touch with the partner from now on: dials when paired,
+    /// keeps the connection, sends each local change as it is saved, and
+    /// re-dials with backoff when the connection drops. Idempotent.
+    pub fn start_live(&self) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        if tasks.is_empty() {
+            tasks.push(tokio::spawn(live::keep_in_touch(self.shared.clone())));
+            if let Some(discovery) = self.discovery.clone() {
+                tasks.push(tokio::spawn(kick_on_sighting(self.shared.clone(), discovery)));
+            }
         }
-        report
+    }
+
+    /// Ends the pairing from this side, alone: the partner's endpoint is
+    /// refused from now on and its keys are forgotten. The partner's device
+    /// is told if it is reachable within a few seconds (it then forgets this
+    /// device too); nothing else is sent. Returns whether it was told. The
+    /// shared history stays here; wipe the device to remove it.
+    pub async fn unpair(&self) -> Result<bool> {
+        self.shared.partner()?;
+        let told = unpair::tell_partner(&self.shared).await.unwrap_or(false);
+        self.shared.forget_partner(!told)?;
+        Ok(told)
+    }
+
+    /// Try to reach the partner now rather than at the next backoff step:
+    /// call on app foreground, on discovery of the partner nearby.
+    pub fn kick(&self) {
+        self.shared.kick.notify_waiters();
+    }
+
+    /// The device's network changed (Wi-Fi to cellular, back online): let
+    /// the endpoint re-probe its paths, then try the partner at once.
+    pub async fn network_changed(&self) {
+        self.shared.endpoint.network_change().await;
+        self.kick();
+    }
+
+    /// Where sync stands; the receiver sees every change of status.
+    pub fn status(&self) -> watch::Receiver<SyncStatus> {
+        self.shared.status.subscribe()
+    }
+
+    /// Counts changes received from the partner since the node started.
+    pub fn changes_received(&self) -> watch::Receiver<u64> {
+        self.shared.received.subscribe()
+    }
+
+    /// Also notices changes that other processes (other `kintsugi`
+    /// commands) save in the data directory, checking every `interval`, so
+    /// live sync sends them too. A phone app, the only writer, needs none.
+    pub fn watch_data_dir(&self, interval: Duration) {
+        let shared = self.shared.clone();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let changed = {
+                    let mut device = shared.device();
+                    let before = device.doc_mut().map(|d| d.heads()).ok();
+                    if let Err(e) = device.reload() {
+                        tracing::warn!("reading the data directory: {e}");
+                        continue;
+                    }
+                    before != device.doc_mut().map(|d| d.heads()).ok()
+                };
+                if changed {
+                    shared.local_change.send_modify(|n| *n += 1);
+                }
+            }
+        });
+        self.tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(task);
     }
 
     /// Installs (or removes) a tap that sees every sync frame of this node.
@@ -424,19 +735,74 @@ impl Node {
 
     /// Stops accepting connections and closes the endpoint.
     pub async fn shutdown(&self) {
+        for task in self
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            task.abort();
+        }
+        self.shared.set_state(SyncState::Idle);
         if let Err(e) = self.router.shutdown().await {
             tracing::warn!("router shutdown: {e}");
         }
     }
 }
 
-async fn bind(config: &NetworkConfig, key: SecretKey, port: Option<u16>) -> Result<Endpoint> {
-    config
-        .builder(port)?
+async fn dial_and_sync(shared: &Shared) -> Result<SyncReport> {
+    let addr = shared.partner()?.addr()?;
+    let conn = tokio::time::timeout(DIAL_TIMEOUT, shared.endpoint.connect(addr, SYNC_ALPN))
+        .await
+        .map_err(|_| SyncError::Timeout(DIAL_TIMEOUT, "reaching your partner's device"))?
+        .map_err(|e| SyncError::Connect(e.to_string()))?;
+    let report = protocol::sync_with(shared, &conn).await;
+    if report.is_err() {
+        conn.close(VarInt::from_u32(1), b"sync failed");
+    }
+    report
+}
+
+async fn bind(
+    config: &NetworkConfig,
+    key: SecretKey,
+    port: Option<u16>,
+) -> Result<(Endpoint, Option<LocalDiscovery>)> {
+    let (builder, discovery) = config.builder_with_discovery(port)?;
+    let endpoint = builder
         .secret_key(key)
         .bind()
         .await
-        .map_err(|e| SyncError::Endpoint(e.to_string()))
+        .map_err(|e| SyncError::Endpoint(e.to_string()))?;
+    Ok((endpoint, discovery))
+}
+
+/// Kicks the live keeper each time local discovery sees the partner arrive
+/// on this network: the two phones just came home.
+async fn kick_on_sighting(shared: Arc<Shared>, discovery: LocalDiscovery) {
+    let mut partner = shared.partner_watch();
+    loop {
+        let id = {
+            let Ok(current) = partner.wait_for(Option::is_some).await else {
+                return;
+            };
+            current.as_ref().and_then(|p| p.id().ok())
+        };
+        let Some(mut sightings) = id.and_then(|id| discovery.watch_partner(id)) else {
+            return; // discovery is not running on this network
+        };
+        loop {
+            tokio::select! {
+                sighting = sightings.recv() => match sighting {
+                    Some(PartnerSighting::Nearby(_)) => shared.kick.notify_waiters(),
+                    Some(_) => {}
+                    None => return,
+                },
+                // A new partner (after unpairing and pairing again): watch for it.
+                _ = partner.changed() => break,
+            }
+        }
+    }
 }
 
 fn unix_now() -> u64 {

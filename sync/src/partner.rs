@@ -22,6 +22,19 @@ pub struct Partner {
     /// Where the partner was last reached (an endpoint ticket), so it can be
     /// dialled again without any address lookup service.
     pub last_addr: Option<String>,
+    /// The role the partner had chosen when pairing ("hurt", "broke_trust",
+    /// …), if any; the shared document stays the truth after that.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// The partner's age recipient (`age1…`): what bundles are sealed to.
+    #[serde(default)]
+    pub age_recipient: Option<String>,
+    /// The partner's public signing key: what its bundles are checked against.
+    #[serde(default)]
+    pub signing_key: Option<String>,
+    /// When the two devices last held the same changes.
+    #[serde(default)]
+    pub last_synced_at: Option<Millis>,
 }
 
 impl Partner {

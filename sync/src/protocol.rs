@@ -20,7 +20,7 @@ use automerge::sync::{Message, State, SyncDoc};
 use iroh::endpoint::{Connection, VarInt};
 use iroh::protocol::{AcceptError, ProtocolHandler};
 use serde::Serialize;
-use tracing::{debug, warn};
+use tracing::debug;
 
 use crate::error::{Result, SyncError};
 use crate::framing::{FrameReader, FrameWriter, MAX_FRAME};
@@ -32,6 +32,9 @@ pub(crate) const SYNC_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_TURNS: usize = 1_000;
 /// Connection close code sent to an endpoint that is not our partner.
 pub const NOT_PAIRED: u32 = 403;
+/// Connection close code sent to the partner this device unpaired from: the
+/// pairing has ended (it then forgets this device too).
+pub const PAIRING_ENDED: u32 = 410;
 /// How long one side waits for the other's next frame inside a session. A
 /// peer that stalls longer is cut off, so it cannot hold the session (and the
 /// document lock's turn) forever.
@@ -63,9 +66,7 @@ impl ProtocolHandler for SyncHandler {
         // Admission happens on the authenticated endpoint id, before any
         // stream is accepted: a stranger never reads or writes a document byte.
         if !self.shared.is_partner(&remote) {
-            warn!(%remote, "refused sync from an endpoint that is not our partner");
-            conn.close(VarInt::from_u32(NOT_PAIRED), b"not paired");
-            return Err(AcceptError::from_err(SyncError::NotPaired));
+            return Err(AcceptError::from_err(self.shared.refuse(&conn, "sync")));
         }
         let (send, recv) = conn.accept_bi().await?;
         let outcome =

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use kintsugi_core::{Device, Unlock};
-use kintsugi_sync::{NetworkConfig, Node};
+use kintsugi_sync::{NetworkConfig, Node, Partner, SyncError};
 use tempfile::TempDir;
 
 /// Every network step in the tests ends within this bound.
@@ -78,9 +78,31 @@ impl Phone {
 /// Pairs `joiner` with `inviter` through a real QR payload.
 pub async fn pair(inviter: &Phone, joiner: &Phone) -> Result<()> {
     let invite = inviter.node.create_invite()?;
-    bounded("joining", joiner.node.join(&invite.payload())).await??;
+    bounded(
+        "joining",
+        join_confirmed(inviter, joiner, &invite.payload()),
+    )
+    .await??;
     bounded("inviter sees partner", inviter.node.wait_for_partner()).await?;
     Ok(())
+}
+
+/// `joiner` scans `payload` and both users confirm, after checking that
+/// their screens show the same code.
+pub async fn join_confirmed(
+    inviter: &Phone,
+    joiner: &Phone,
+    payload: &str,
+) -> Result<Partner, SyncError> {
+    let joining = joiner.node.join(payload).await?;
+    let inviting = inviter.node.next_pairing_request().await;
+    assert_eq!(
+        joining.code(),
+        inviting.code(),
+        "both screens show one code"
+    );
+    let (joined, _) = tokio::join!(joining.confirm(), inviting.confirm());
+    joined
 }
 
 /// Today's check-in.

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use kintsugi_sync::{NetworkConfig, Relays};
-use kintsugi_tests::{Phone, bounded, checkin};
+use kintsugi_tests::{Phone, bounded, checkin, join_confirmed};
 
 #[tokio::test]
 async fn unreachable_relays_do_not_stop_pairing_or_sync() -> Result<()> {
@@ -19,7 +19,7 @@ async fn unreachable_relays_do_not_stop_pairing_or_sync() -> Result<()> {
     let ben = Phone::new_with(&root, "Ben", &config).await?;
 
     let payload = ana.node.create_invite()?.payload();
-    bounded("join without relays", ben.node.join(&payload)).await??;
+    bounded("join without relays", join_confirmed(&ana, &ben, &payload)).await??;
     ben.device()
         .record_checkin(&checkin(6, "no internet at home today"))?;
     let report = bounded("sync without relays", ben.node.sync_now()).await??;

@@ -169,12 +169,18 @@ pub fn wipe(ctx: &Ctx, yes: bool) -> Result<()> {
 
 /// Asks y/N on stderr and reads the answer from stdin.
 fn confirm_wipe(ctx: &Ctx) -> Result<bool> {
-    eprint!(
+    ask(&format!(
         "This erases this device's Kintsugi data in {}: its key, the shared space as kept \
          here, your private journal and notes, and the pairing. It cannot be undone; your \
          partner's phone keeps its own copy. Wipe? [y/N] ",
         ctx.dir.display()
-    );
+    ))
+}
+
+/// Asks a yes/no question on stderr; no answer (stdin closed) is an error
+/// that names `--yes`.
+pub(super) fn ask(question: &str) -> Result<bool> {
+    eprint!("{question}");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     let read = std::io::stdin()
@@ -184,7 +190,7 @@ fn confirm_wipe(ctx: &Ctx) -> Result<bool> {
     if read == 0 {
         eprintln!();
         bail!(
-            "no answer (standard input is closed), so nothing was wiped: pass --yes to wipe without asking"
+            "no answer (standard input is closed), so nothing was done: pass --yes to go ahead without asking"
         );
     }
     let answer = answer.trim().to_lowercase();

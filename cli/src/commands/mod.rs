@@ -282,6 +282,16 @@ pub enum Command {
     },
     /// Sync with your partner now (they must be reachable, e.g. running `serve`).
     Sync,
+    /// End the pairing, from this side alone. Your partner's device is told
+    /// if it is reachable (nothing else is sent) and stops syncing too.
+    Unpair {
+        /// Also erase this device's Kintsugi data afterwards.
+        #[arg(long)]
+        wipe: bool,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Stay reachable for your partner until interrupted (Ctrl-C).
     Serve,
     /// Two devices in temporary directories pair, write apart, sync and converge.
@@ -300,6 +310,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Init { name } => network::init(ctx, &name),
         Command::Pair { action } => network::pair(ctx, action).await,
         Command::Sync => network::sync(ctx).await,
+        Command::Unpair { wipe, yes } => network::unpair(ctx, wipe, yes).await,
         Command::Serve => network::serve(ctx).await,
         Command::Role(args) => members::run(ctx, args),
         Command::Checkin(args) => checkins::checkin(ctx, args),

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use kintsugi_core::notify::{Notice, notices};
 use kintsugi_core::{Device, Snapshot};
-use kintsugi_sync::{NetworkConfig, Node};
+use kintsugi_sync::{NetworkConfig, Node, PairingRequest, SyncState, SyncStatus};
 
 use super::{Ctx, warn_damage};
 use crate::unlock::Source;
@@ -20,9 +20,18 @@ pub enum PairAction {
         /// Also write the QR code as an SVG image.
         #[arg(long)]
         svg: Option<PathBuf>,
+        /// Confirm the code without asking (for scripts): your partner still
+        /// confirms on their side.
+        #[arg(long)]
+        yes: bool,
     },
     /// Join the partner whose pairing code (kintsugi:…) you scanned.
-    Join { payload: String },
+    Join {
+        payload: String,
+        /// Confirm the code without asking (for scripts).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 pub fn init(ctx: &Ctx, name: &str) -> Result<()> {
@@ -88,6 +97,47 @@ pub async fn sync(ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
+/// How often `serve` looks for changes other `kintsugi` commands saved.
+const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Ends the pairing from this side; with `wipe`, erases the device after.
+pub async fn unpair(ctx: &Ctx, wipe: bool, yes: bool) -> Result<()> {
+    let node = spawn(Arc::new(Mutex::new(ctx.open()?)), &ctx.network).await?;
+    let Some(partner) = node.partner() else {
+        node.shutdown().await;
+        bail!("this device is not paired with anyone");
+    };
+    if !yes
+        && !super::data::ask(&format!(
+            "End the pairing with {}? Their device will stop syncing with this one; each of \
+             you keeps the history already shared. [y/N] ",
+            partner.name
+        ))?
+    {
+        node.shutdown().await;
+        println!("Still paired with {}.", partner.name);
+        return Ok(());
+    }
+    let told = node.unpair().await;
+    node.shutdown().await;
+    if told? {
+        println!(
+            "The pairing with {} has ended; their device was told.",
+            partner.name
+        );
+    } else {
+        println!(
+            "The pairing with {} has ended. Their device was not reachable; it will be \
+             refused the next time it tries to sync.",
+            partner.name
+        );
+    }
+    if wipe {
+        super::data::wipe(ctx, true)?;
+    }
+    Ok(())
+}
+
 pub async fn serve(ctx: &Ctx) -> Result<()> {
     let node = spawn(Arc::new(Mutex::new(ctx.open()?)), &ctx.network).await?;
     match node.partner() {
@@ -95,11 +145,49 @@ pub async fn serve(ctx: &Ctx) -> Result<()> {
         None => println!("Reachable, but not paired yet — press Ctrl-C to stop."),
     }
     flush();
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    // Live: what this or another terminal records reaches the partner as
+    // soon as it is saved, while both are reachable.
+    node.start_live();
+    node.watch_data_dir(WATCH_INTERVAL);
+    let mut status = node.status();
+    let report = async {
+        loop {
+            if status.changed().await.is_err() {
+                break;
+            }
+            let now = *status.borrow_and_update();
+            println!("{}", status_line(&now));
+            flush();
+        }
+    };
+    tokio::select! {
+        signal = tokio::signal::ctrl_c() => signal.context("waiting for Ctrl-C")?,
+        () = report => {}
+    }
     node.shutdown().await;
     Ok(())
+}
+
+/// One line per change of sync status, for people and scripts alike.
+pub fn status_line(status: &SyncStatus) -> String {
+    let when = |ms: kintsugi_core::Millis| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .unwrap_or_else(|_| ms.to_string())
+    };
+    let state = match status.state {
+        SyncState::Idle => "Sync: idle".to_owned(),
+        SyncState::Connecting => "Sync: connecting to your partner's device".to_owned(),
+        SyncState::Syncing => "Sync: syncing".to_owned(),
+        SyncState::UpToDate => "Sync: up to date".to_owned(),
+        SyncState::Unreachable { since } => {
+            format!("Sync: partner unreachable since {}", when(since))
+        }
+    };
+    match status.last_synced_at {
+        Some(at) => format!("{state} (last synced {})", when(at)),
+        None => state,
+    }
 }
 
 fn notice_lines(notices: &[Notice]) -> Vec<String> {
@@ -124,7 +212,7 @@ async fn spawn(device: Arc<Mutex<Device>>, network: &NetworkConfig) -> Result<No
 
 async fn pair_with(node: &Node, action: PairAction) -> Result<()> {
     match action {
-        PairAction::Invite { svg } => {
+        PairAction::Invite { svg, yes } => {
             let invite = node.create_invite()?;
             if let Some(path) = svg {
                 std::fs::write(&path, invite.qr_svg()?)
@@ -139,20 +227,59 @@ async fn pair_with(node: &Node, action: PairAction) -> Result<()> {
             println!("The code works for {minutes} minutes.");
             flush();
             let wait = tokio::time::sleep(kintsugi_sync::invite::INVITE_LIFETIME);
-            tokio::select! {
-                partner = node.wait_for_partner() => println!("Paired with {}.", partner.name),
+            let request = tokio::select! {
+                request = node.next_pairing_request() => request,
                 _ = wait => bail!("the code expired before your partner used it: run `pair invite` again"),
-            }
+            };
+            let partner = decide(request, yes).await?;
+            node.wait_for_partner().await;
+            println!("Paired with {}.", partner.name);
         }
-        PairAction::Join { payload } => {
+        PairAction::Join { payload, yes } => {
             if node.partner().is_some() {
                 bail!("this device is already paired");
             }
-            let partner = node.join(&payload).await?;
+            let request = node.join(&payload).await?;
+            let partner = decide(request, yes).await?;
             println!("Paired with {}. You now share one space.", partner.name);
         }
     }
     Ok(())
+}
+
+/// Shows the confirmation code and asks whether the partner's screen shows
+/// the same one (or takes `--yes`).
+async fn decide(request: PairingRequest, yes: bool) -> Result<kintsugi_sync::Partner> {
+    println!(
+        "{} wants to pair. Confirmation code: {}",
+        request.partner_name(),
+        request.code()
+    );
+    println!(
+        "Check that {}'s screen shows the same code.",
+        request.partner_name()
+    );
+    let confirmed = if yes {
+        println!("Confirmed (--yes).");
+        true
+    } else {
+        print!("Does it match? [y/N] ");
+        flush();
+        let answer = tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map(|_| line)
+        })
+        .await
+        .context("reading the answer")?
+        .context("reading the answer")?;
+        matches!(answer.trim(), "y" | "Y" | "yes" | "Yes")
+    };
+    if !confirmed {
+        request.reject().await;
+        bail!("pairing cancelled: nothing was shared");
+    }
+    flush();
+    Ok(request.confirm().await?)
 }
 
 fn flush() {

@@ -161,6 +161,39 @@ pub fn read_until(child: &mut Child, pred: impl Fn(&str) -> bool + Send + 'stati
         .expect("expected output did not appear in time")
 }
 
+/// Every line the child prints, as it prints them (drained by a thread so
+/// the child never blocks on a full pipe).
+pub struct Lines(mpsc::Receiver<String>);
+
+impl Lines {
+    pub fn of(child: &mut Child) -> Lines {
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let _ = tx.send(line);
+            }
+        });
+        Lines(rx)
+    }
+
+    /// The next line matching `pred`, within the test step bound.
+    pub fn until(&self, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + STEP;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = self
+                .0
+                .recv_timeout(left)
+                .expect("expected output did not appear in time");
+            if pred(&line) {
+                return line;
+            }
+        }
+    }
+}
+
 pub struct KillOnDrop(pub Child);
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
@@ -198,14 +231,14 @@ impl Couple {
         run(&ben, &["init", "--name", "Ben"]);
         let mut invite = KillOnDrop(
             kintsugi(&ana)
-                .args(["pair", "invite"])
+                .args(["pair", "invite", "--yes"])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
                 .spawn()
                 .unwrap(),
         );
         let payload = read_until(&mut invite.0, |l| l.starts_with("kintsugi:"));
-        let joined = run(&ben, &["pair", "join", &payload]);
+        let joined = run(&ben, &["pair", "join", "--yes", &payload]);
         assert!(joined.contains("Paired with Ana"), "{joined}");
         let status = wait_bounded(&mut invite.0);
         assert!(status.success(), "pair invite exited with {status}");

@@ -43,6 +43,11 @@ pub mod files {
     pub const PARTNER: &str = "partner.age";
     pub const ENDPOINT_KEY: &str = "endpoint-key.age";
     pub const ENDPOINT_PORT: &str = "endpoint-port.age";
+    /// The age identity and signing key this device shows its partner.
+    pub const IDENTITY: &str = "identity.age";
+    /// The endpoint id of the partner this device unpaired from, so that
+    /// device can be told "the pairing ended" when it next dials.
+    pub const ENDED_PARTNER: &str = "ended-partner.age";
 
     /// Everything a device may keep at the top of its data directory.
     pub const ALL_FILES: &[&str] = &[
@@ -51,6 +56,8 @@ pub mod files {
         PARTNER,
         ENDPOINT_KEY,
         ENDPOINT_PORT,
+        IDENTITY,
+        ENDED_PARTNER,
         DOCUMENT_LOCK,
     ];
     pub const ALL_DIRS: &[&str] = &[COUPLE_DIR, PRIVATE_DIR, SYNC_STATE_DIR, DAMAGED_DIR];

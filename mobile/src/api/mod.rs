@@ -6,11 +6,13 @@
 mod agreements;
 mod checkins;
 mod exchanges;
+mod live;
 mod private;
 mod space;
 mod storage;
 mod views;
 
+pub use live::{Subscription, SyncStatusListener};
 pub use storage::{generate_storage_key, wipe_data_dir};
 
 /// Milliseconds in a day.

@@ -81,6 +81,75 @@ pub struct Invite {
     pub expires_at: u64,
 }
 
+/// A pairing waiting for this user: show `code` beside the partner's name
+/// and ask whether the partner's screen shows the same code, then call
+/// `confirm_pairing` or `reject_pairing`.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PairingCode {
+    /// Six digits in two groups ("123 456"), derived from this connection:
+    /// both phones show the same code only if they talk to each other.
+    pub code: String,
+    /// The name the other phone gave.
+    pub partner_name: String,
+    /// The role the other partner had chosen, if they had (the inviter has
+    /// one; a phone that has not joined yet does not).
+    pub partner_role: Option<Role>,
+}
+
+impl From<&kintsugi_sync::PairingRequest> for PairingCode {
+    fn from(r: &kintsugi_sync::PairingRequest) -> Self {
+        PairingCode {
+            code: r.code().to_owned(),
+            partner_name: r.partner_name().to_owned(),
+            partner_role: r.partner_role().and_then(core::Role::parse).map(Into::into),
+        }
+    }
+}
+
+/// Where sync with the partner stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SyncStateKind {
+    /// Not paired, or networking not started.
+    Idle,
+    /// Dialling the partner's device.
+    Connecting,
+    /// Connected; changes are travelling.
+    Syncing,
+    /// Connected; both devices hold the same changes.
+    UpToDate,
+    /// The partner's device cannot be reached (see `unreachable_since_ms`).
+    /// Both keep working apart; nothing is lost.
+    Unreachable,
+}
+
+/// The sync status an app shows ("Up to date", "Last synced 2 days ago").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct SyncStatusInfo {
+    pub state: SyncStateKind,
+    /// Set when `state` is `Unreachable`: since when (ms since the epoch).
+    pub unreachable_since_ms: Option<i64>,
+    /// When both devices last held the same changes (kept across restarts).
+    pub last_synced_at_ms: Option<i64>,
+}
+
+impl From<kintsugi_sync::SyncStatus> for SyncStatusInfo {
+    fn from(s: kintsugi_sync::SyncStatus) -> Self {
+        use kintsugi_sync::SyncState as S;
+        let (state, since) = match s.state {
+            S::Idle => (SyncStateKind::Idle, None),
+            S::Connecting => (SyncStateKind::Connecting, None),
+            S::Syncing => (SyncStateKind::Syncing, None),
+            S::UpToDate => (SyncStateKind::UpToDate, None),
+            S::Unreachable { since } => (SyncStateKind::Unreachable, Some(since)),
+        };
+        SyncStatusInfo {
+            state,
+            unreachable_since_ms: since,
+            last_synced_at_ms: s.last_synced_at,
+        }
+    }
+}
+
 /// The paired partner's device, as this device remembers it.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct PartnerInfo {
@@ -91,6 +160,11 @@ pub struct PartnerInfo {
     /// The partner's network identity (a public key).
     pub endpoint_id: String,
     pub paired_at_ms: i64,
+    /// The partner's age recipient and signing key, exchanged inside the
+    /// pairing channel (for sealed bundles). Missing for a pairing made
+    /// before they were exchanged.
+    pub age_recipient: Option<String>,
+    pub signing_key: Option<String>,
 }
 
 /// How a partner describes their place in what happened. Each partner sets
@@ -219,6 +293,8 @@ impl From<kintsugi_sync::Partner> for PartnerInfo {
             member_id: p.member_id,
             endpoint_id: p.endpoint_id,
             paired_at_ms: p.paired_at,
+            age_recipient: p.age_recipient,
+            signing_key: p.signing_key,
         }
     }
 }

@@ -42,6 +42,8 @@ from kintsugi_mobile import (  # noqa: E402  (the path is set just above)
     RecordKind,
     Role,
     SignName,
+    SyncStateKind,
+    SyncStatusListener,
     TimelineFilter,
     TogetherKind,
     generate_storage_key,
@@ -132,9 +134,19 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         # The code works for a few minutes from now, and says so.
         self.assertTrue(0 < invite.expires_at - time.time() <= 5 * 60 + 1, invite.expires_at)
         self.assertTrue(invite.payload.endswith(f"&exp={invite.expires_at}"), invite.payload)
-        waiting = asyncio.ensure_future(bounded(inviter.wait_for_partner()))
-        joined = await bounded(joiner.join(invite.payload))
-        waited = await waiting
+        request = asyncio.ensure_future(bounded(inviter.next_pairing_request()))
+        joiners_code = await bounded(joiner.join(invite.payload))
+        inviters_code = await request
+        # Both screens show one code, beside the other person's name.
+        self.assertEqual(joiners_code.code, inviters_code.code)
+        self.assertRegex(joiners_code.code, r"^\d{3} \d{3}$")
+        waited, joined = await asyncio.gather(
+            bounded(inviter.confirm_pairing()), bounded(joiner.confirm_pairing())
+        )
+        self.assertEqual(inviters_code.partner_name, waited.name)
+        self.assertEqual(joiners_code.partner_name, joined.name)
+        self.assertTrue(waited.age_recipient.startswith("age1"), waited.age_recipient)
+        self.assertTrue(joined.signing_key, joined.signing_key)
         return invite, waited, joined
 
     async def paired(self):
@@ -168,7 +180,9 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         agreement_id = alex.propose_agreement("Phones away at dinner")
 
         first = await bounded(sam.sync_now())
-        self.assertGreater(first.changes_received, 0)
+        # Live sync may have carried some of it already; after sync_now
+        # returns, Sam holds everything either way.
+        self.assertEqual(len(sam.checkins()), 2, first)
         self.assertGreater(first.bytes_sent, 0)
         self.assertGreater(first.bytes_received, 0)
 
@@ -226,6 +240,64 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         await self.pair(alex, sam)
         with self.assertRaises(KintsugiError.NotFound):
             sam.accept_agreement("no-such-agreement")
+
+    async def test_live_sync_status_listener_and_unpair(self):
+        alex = self.open("Alex")
+        sam = self.open("Sam")
+        await self.pair(alex, sam)
+
+        class Recorder(SyncStatusListener):
+            def __init__(self):
+                self.seen = []
+
+            def on_status(self, status):
+                self.seen.append(status)
+
+        recorder = Recorder()
+        subscription = await bounded(alex.observe_sync_status(recorder))
+        await bounded(sam.app_foregrounded())
+
+        async def eventually(what, check):
+            async def poll():
+                while not check():
+                    await asyncio.sleep(0.02)
+
+            await bounded(poll())
+            self.assertTrue(check(), what)
+
+        await eventually(
+            "Alex's status reaches up to date",
+            lambda: any(
+                s.state == SyncStateKind.UP_TO_DATE and s.last_synced_at_ms is not None
+                for s in recorder.seen
+            ),
+        )
+        sam.record_checkin(checkin_input(7))
+        await eventually("the check-in reaches Alex with no sync_now", lambda: len(alex.checkins()) == 1)
+        subscription.cancel()
+        # Alex ends the pairing; Sam's device is told and forgets Alex.
+        self.assertTrue(await bounded(alex.unpair(False)))
+        self.assertIsNone(alex.partner())
+        await eventually("Sam's device forgot Alex", lambda: sam.partner() is None)
+        self.assertEqual(len(sam.checkins()), 1)
+
+    async def test_rejecting_the_code_pairs_nobody(self):
+        alex = self.open("Alex")
+        sam = self.open("Sam")
+        invite = await bounded(alex.create_invite())
+        request = asyncio.ensure_future(bounded(alex.next_pairing_request()))
+        await bounded(sam.join(invite.payload))
+        await request
+        # Sam says the codes differ; Alex had already confirmed.
+        alex_confirms = asyncio.ensure_future(bounded(alex.confirm_pairing()))
+        await bounded(sam.reject_pairing())
+        with self.assertRaises(KintsugiError.PairingRefused):
+            await alex_confirms
+        self.assertIsNone(alex.partner())
+        self.assertIsNone(sam.partner())
+        # Nothing waits any more.
+        with self.assertRaises(KintsugiError.NotAllowed):
+            await bounded(sam.confirm_pairing())
 
     async def test_checkin_before_pairing_is_not_paired(self):
         alex = self.open("Alex")
@@ -562,7 +634,9 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(document[:4], AUTOMERGE_MAGIC)
         # Its own export brings nothing new.
         self.assertEqual(alex.import_automerge(document), 0)
-        # The partner's export brings what Sam wrote since the last sync.
+        # The partner's export brings what Sam wrote while apart (his phone
+        # offline, so live sync cannot carry it first).
+        await bounded(sam.shutdown())
         sam.record_checkin(checkin_input(4, note="written on the train"))
         new = alex.import_automerge(sam.export_automerge())
         self.assertGreater(new, 0)
@@ -617,6 +691,8 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         alex = self.open("Alex", data_dir, key)
         sam = self.open("Sam")
         await self.pair(alex, sam)
+        # Sam's phone goes offline, so only Alex holds what she writes next.
+        await bounded(sam.shutdown())
         alex.record_checkin(checkin_input(7))
         alex.write_journal("gone soon")
 
@@ -636,7 +712,7 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         self.assertFalse(os.path.exists(data_dir), "a call after the wipe recreated files")
         # Wiping again does nothing more; the partner keeps the shared space.
         self.assertEqual((await bounded(alex.wipe())).removed_files, 0)
-        self.assertEqual(len(sam.checkins()), 0)  # never synced, so only Alex had it
+        self.assertEqual(len(sam.checkins()), 0)  # Sam was offline, so only Alex had it
         self.assertEqual(len(sam.members()), 2)
 
         fresh = self.open("Alex", data_dir, key)

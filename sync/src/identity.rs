@@ -1,0 +1,103 @@
+//! This device's long-term keys for what travels outside a live connection
+//! (sealed bundles, backups): an age X25519 identity the partner encrypts
+//! to, and an ed25519 key that signs what this device sends. The public
+//! halves go to the partner inside the pairing channel, never in the QR code.
+//!
+//! Kept apart from the endpoint key on purpose: the endpoint key is the
+//! transport identity, and a signature over a bundle must not be confusable
+//! with anything the TLS handshake signs.
+
+use std::str::FromStr;
+
+use age::secrecy::ExposeSecret;
+use age::x25519;
+use iroh::{PublicKey, SecretKey, Signature};
+use kintsugi_core::{CoreError, Store};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+
+const FILE: &str = kintsugi_core::storage::files::IDENTITY;
+
+pub struct Identity {
+    age: x25519::Identity,
+    signing: SecretKey,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Public halves only: this ends up in logs.
+        f.debug_struct("Identity")
+            .field("age_recipient", &self.age_recipient())
+            .field("signing_key", &self.signing_key())
+            .finish()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    age: String,
+    signing: String,
+}
+
+impl Identity {
+    /// The device's identity, made and saved (encrypted) the first time.
+    pub fn load_or_create(store: &Store) -> Result<Identity> {
+        if let Some(bytes) = store.read(FILE)? {
+            let corrupt = |reason: String| CoreError::Corrupt {
+                path: store.path(FILE),
+                reason,
+            };
+            let stored: Stored =
+                serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+            let age = x25519::Identity::from_str(&stored.age)
+                .map_err(|_| corrupt("not an age identity".into()))?;
+            let signing: [u8; 32] = hex::decode(&stored.signing)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| corrupt("not a 32-byte signing key".into()))?;
+            return Ok(Identity {
+                age,
+                signing: SecretKey::from_bytes(&signing),
+            });
+        }
+        let identity = Identity {
+            age: x25519::Identity::generate(),
+            signing: SecretKey::generate(),
+        };
+        let stored = Stored {
+            age: identity.age.to_string().expose_secret().to_owned(),
+            signing: hex::encode(identity.signing.to_bytes()),
+        };
+        store.write(FILE, &serde_json::to_vec(&stored).expect("serialises"))?;
+        Ok(identity)
+    }
+
+    /// `age1…`: what the partner seals bundles and backups to.
+    pub fn age_recipient(&self) -> String {
+        self.age.to_public().to_string()
+    }
+
+    /// The public signing key, as text (z-base-32 like iroh's ids).
+    pub fn signing_key(&self) -> String {
+        self.signing.public().to_string()
+    }
+
+    pub fn age_identity(&self) -> &x25519::Identity {
+        &self.age
+    }
+
+    pub fn sign(&self, message: &[u8]) -> Signature {
+        self.signing.sign(message)
+    }
+}
+
+/// Checks `signature` over `message` against a partner's signing key text.
+pub fn verify(signing_key: &str, message: &[u8], signature: &Signature) -> bool {
+    PublicKey::from_str(signing_key).is_ok_and(|key| key.verify(message, signature).is_ok())
+}
+
+/// Checks that `text` is an age recipient (what a partner sends at pairing).
+pub fn parse_recipient(text: &str) -> Option<x25519::Recipient> {
+    x25519::Recipient::from_str(text).ok()
+}

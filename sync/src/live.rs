@@ -1,0 +1,240 @@
+//! Live sync (ALPN `kintsugi/live/1`): while both devices are reachable they
+//! keep one connection with one stream open, and each side sends an
+//! Automerge sync message as soon as it has something new, so a check-in
+//! reaches the partner without anyone pressing "sync".
+//!
+//! Both sides run the same loop ([`converse`]): on a frame from the peer,
+//! apply it (durably) and answer if there is anything to say; on a local
+//! change, wait a few milliseconds for the burst to end, then send. The
+//! Automerge sync state tracks what the peer has, so only missing changes
+//! travel; it is saved per partner, as in the session protocol.
+//!
+//! The dialling side is a keeper task ([`keep_in_touch`]): it dials when
+//! paired and not already conversing, and after a failure waits with
+//! exponential backoff (1 s up to 60 s). A kick (app foreground, network
+//! change, discovery, a local change while apart) dials at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use automerge::sync::{Message, State, SyncDoc};
+use iroh::endpoint::{Connection, VarInt};
+use iroh::protocol::{AcceptError, ProtocolHandler};
+use tracing::{debug, info, warn};
+
+use crate::error::{Result, SyncError};
+use crate::framing::{FrameReader, FrameWriter, MAX_FRAME};
+use crate::node::{Direction, Shared};
+use crate::protocol::PAIRING_ENDED;
+use crate::status::SyncState;
+
+pub const LIVE_ALPN: &[u8] = b"kintsugi/live/1";
+/// Local writes closer together than this travel in one message.
+pub const DEBOUNCE: Duration = Duration::from_millis(3);
+const MIN_BACKOFF: Duration = Duration::from_secs(1);
+/// A phone apart from its partner for days dials about once a minute.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+const DIAL_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Debug, Clone)]
+pub(crate) struct LiveHandler {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl ProtocolHandler for LiveHandler {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let remote = conn.remote_id();
+        // As for the session protocol: admission on the authenticated id,
+        // before any stream is accepted.
+        if !self.shared.is_partner(&remote) {
+            return Err(AcceptError::from_err(self.shared.refuse(&conn, "live sync")));
+        }
+        let (send, recv) = conn.accept_bi().await?;
+        let outcome = converse(&self.shared, send, recv).await;
+        finish(&self.shared, &conn, outcome).map_err(AcceptError::from_err)
+    }
+}
+
+/// Ends a conversation: logs why, closes the connection, updates the status.
+fn finish(shared: &Shared, conn: &Connection, outcome: Result<()>) -> Result<()> {
+    match outcome {
+        Ok(()) => {
+            debug!("live sync ended by the partner");
+            conn.close(VarInt::from_u32(0), b"bye");
+            shared.set_state(SyncState::Unreachable {
+                since: kintsugi_core::now_millis(),
+            });
+            Ok(())
+        }
+        Err(e) => {
+            // A partner walking out of range is normal; anything else is worth a warning.
+            match &e {
+                SyncError::Connection(_) => info!("live sync stopped: {e}"),
+                _ => warn!("live sync stopped: {e}"),
+            }
+            conn.close(VarInt::from_u32(1), b"live sync failed");
+            shared.set_state(SyncState::Unreachable {
+                since: kintsugi_core::now_millis(),
+            });
+            Err(e)
+        }
+    }
+}
+
+/// Dials the partner whenever paired and not already in a conversation.
+pub(crate) async fn keep_in_touch(shared: Arc<Shared>) {
+    let mut backoff = MIN_BACKOFF;
+    let mut partner = shared.partner_watch();
+    let mut conversing = shared.conversations();
+    loop {
+        // Nothing to do until there is a partner…
+        if partner.wait_for(Option::is_some).await.is_err() {
+            return;
+        }
+        // …and no conversation is running (the partner may have dialled us).
+        if conversing.wait_for(|n| *n == 0).await.is_err() {
+            return;
+        }
+        let Ok(addr) = shared.partner().and_then(|p| p.addr()) else {
+            continue;
+        };
+        shared.set_state(SyncState::Connecting);
+        let dialled =
+            tokio::time::timeout(DIAL_TIMEOUT, shared.endpoint().connect(addr, LIVE_ALPN))
+                .await
+                .map_err(|_| SyncError::Timeout(DIAL_TIMEOUT, "reaching your partner's device"))
+                .and_then(|r| r.map_err(|e| SyncError::Connect(e.to_string())));
+        match dialled {
+            Ok(conn) => {
+                backoff = MIN_BACKOFF;
+                info!("live sync connected");
+                let outcome = match conn.open_bi().await {
+                    Ok((send, recv)) => converse(&shared, send, recv).await,
+                    Err(e) => Err(SyncError::Connection(e.to_string())),
+                };
+                if pairing_ended(&conn) {
+                    // The partner's own endpoint (TLS-authenticated) says it
+                    // ended the pairing while we were apart. Forget it as if
+                    // we had been told. (A plain 403 is not enough: a partner
+                    // still finishing the pairing refuses that way too.)
+                    info!("the partner ended the pairing");
+                    if let Err(e) = shared.forget_partner(false) {
+                        warn!("forgetting the partner: {e}");
+                    }
+                    continue;
+                }
+                let _ = finish(&shared, &conn, outcome);
+            }
+            Err(e) => {
+                debug!("partner not reachable: {e}");
+                shared.mark_unreachable();
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = shared.kicked() => {}
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// Resolves once there is no partner any more.
+async fn unpaired(partner: &mut tokio::sync::watch::Receiver<Option<crate::Partner>>) {
+    // The guard `wait_for` returns is dropped here, before any other await.
+    let _ = partner.wait_for(Option::is_none).await.map(|_| ());
+}
+
+fn pairing_ended(conn: &Connection) -> bool {
+    matches!(
+        conn.close_reason(),
+        Some(iroh::endpoint::ConnectionError::ApplicationClosed(close))
+            if close.error_code == VarInt::from_u32(PAIRING_ENDED)
+    )
+}
+
+/// One live conversation, until the peer ends it or the connection breaks.
+async fn converse(
+    shared: &Arc<Shared>,
+    send: iroh::endpoint::SendStream,
+    recv: iroh::endpoint::RecvStream,
+) -> Result<()> {
+    let _counted = shared.conversation_started();
+    let peer = shared.partner()?.endpoint_id;
+    let mut writer = FrameWriter::new(send, MAX_FRAME);
+    let mut reader = FrameReader::new(recv, MAX_FRAME);
+    let mut local = shared.local_changes();
+    let mut partner = shared.partner_watch();
+    shared.refresh_from_disk()?;
+    let mut state = shared.load_sync_state(&peer)?;
+    shared.set_state(SyncState::Syncing);
+    let result = async {
+        push(shared, &mut writer, &mut state, &peer).await?;
+        loop {
+            tokio::select! {
+                frame = reader.next() => {
+                    let Some(frame) = frame? else { return Ok(()) };
+                    shared.tap(Direction::Received, &frame);
+                    if frame.is_empty() {
+                        continue;
+                    }
+                    let message = Message::decode(&frame)
+                        .map_err(|e| SyncError::Protocol(format!("sync message: {e}")))?;
+                    let new = shared.apply_sync_message(&mut state, message)?;
+                    if new > 0 {
+                        shared.note_received(new);
+                    }
+                    push(shared, &mut writer, &mut state, &peer).await?;
+                }
+                // Unpaired (here or by the partner): stop at once.
+                () = unpaired(&mut partner) => return Ok(()),
+                changed = local.changed() => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                    // Let a burst of writes end, then send them together.
+                    tokio::time::sleep(DEBOUNCE).await;
+                    local.borrow_and_update();
+                    push(shared, &mut writer, &mut state, &peer).await?;
+                }
+            }
+        }
+    }
+    .await;
+    let _ = shared.save_sync_state(&peer, &state);
+    result
+}
+
+/// Sends what the peer is missing, if anything; notes when both agree.
+async fn push(
+    shared: &Shared,
+    writer: &mut FrameWriter,
+    state: &mut State,
+    peer: &str,
+) -> Result<()> {
+    let (message, in_sync) = shared.with_doc(|doc| {
+        let message = doc.automerge_mut().sync().generate_sync_message(state);
+        let mut mine = doc.heads();
+        mine.sort();
+        let mut theirs = state.their_heads.clone().unwrap_or_default();
+        theirs.sort();
+        Ok((message, theirs == mine))
+    })?;
+    match message {
+        Some(message) => {
+            let bytes = message.encode();
+            shared.tap(Direction::Sent, &bytes);
+            writer.send(bytes).await?;
+            if !matches!(shared.state(), SyncState::UpToDate) || !in_sync {
+                shared.set_state(SyncState::Syncing);
+            }
+        }
+        None if in_sync => {
+            // Saved now, so a restart resumes from here rather than from
+            // the start of the conversation.
+            shared.save_sync_state(peer, state)?;
+            shared.synced();
+        }
+        None => {}
+    }
+    Ok(())
+}
