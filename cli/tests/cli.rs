@@ -241,6 +241,9 @@ fn unpairing_tells_a_serving_partner_and_wipe_erases_this_device() {
     let bens_lines = Lines::of(&mut bens.0);
     bens_lines.until(|l| l.starts_with("Reachable for Ana"));
 
+    let status = json(&couple.ana, &["status", "--json"]);
+    assert_eq!(status["partner"]["name"], "Ben", "{status}");
+    assert!(status["partner"]["last_synced_at"].is_i64(), "{status}");
     // Without --yes and with nothing on stdin, nothing happens.
     let refused = run_err(&couple.ana, &["unpair"]);
     assert!(refused.contains("--yes"), "{refused}");
@@ -249,6 +252,7 @@ fn unpairing_tells_a_serving_partner_and_wipe_erases_this_device() {
     // Ben's serving device forgot Ana too, with no alarm: just idle.
     bens_lines.until(|l| l.starts_with("Sync: idle"));
     drop(bens);
+    assert!(run(&couple.ana, &["status"]).contains("Not paired"));
     for dir in [&couple.ana, &couple.ben] {
         let err = run_err(dir, &["sync"]);
         assert!(err.contains("not paired"), "{err}");

@@ -159,6 +159,7 @@ async fn session(
     // Wait for the peer to finish too, so nothing we sent is cut off.
     while next_frame(&mut reader).await?.is_some() {}
     shared.save_sync_state(&peer, &state)?;
+    shared.synced();
     report.duration_ms = started.elapsed().as_millis() as u64;
     Ok(report)
 }

@@ -282,6 +282,13 @@ pub enum Command {
     },
     /// Sync with your partner now (they must be reachable, e.g. running `serve`).
     Sync,
+    /// Who this device is paired with and when the two last agreed (no
+    /// network; `serve` reports the live status as it changes).
+    Status {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// End the pairing, from this side alone. Your partner's device is told
     /// if it is reachable (nothing else is sent) and stops syncing too.
     Unpair {
@@ -310,6 +317,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Init { name } => network::init(ctx, &name),
         Command::Pair { action } => network::pair(ctx, action).await,
         Command::Sync => network::sync(ctx).await,
+        Command::Status { json } => network::status(ctx, json),
         Command::Unpair { wipe, yes } => network::unpair(ctx, wipe, yes).await,
         Command::Serve => network::serve(ctx).await,
         Command::Role(args) => members::run(ctx, args),

@@ -168,13 +168,42 @@ pub async fn serve(ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
+/// The pairing as this device remembers it, without touching the network.
+pub fn status(ctx: &Ctx, as_json: bool) -> Result<()> {
+    let device = ctx.open()?;
+    let partner = kintsugi_sync::Partner::load(device.store())?;
+    if as_json {
+        return crate::render::print_json(&serde_json::json!({
+            "paired": partner.is_some(),
+            "partner": partner.as_ref().map(|p| serde_json::json!({
+                "name": p.name,
+                "member_id": p.member_id,
+                "paired_at": p.paired_at,
+                "last_synced_at": p.last_synced_at,
+            })),
+        }));
+    }
+    match partner {
+        None => println!("Not paired: run `kintsugi pair invite` or `kintsugi pair join`."),
+        Some(p) => {
+            println!("Paired with {} since {}.", p.name, when(p.paired_at));
+            match p.last_synced_at {
+                Some(at) => println!("Last in sync: {}.", when(at)),
+                None => println!("Not in sync yet since pairing."),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn when(ms: kintsugi_core::Millis) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|_| ms.to_string())
+}
+
 /// One line per change of sync status, for people and scripts alike.
 pub fn status_line(status: &SyncStatus) -> String {
-    let when = |ms: kintsugi_core::Millis| {
-        jiff::Timestamp::from_millisecond(ms)
-            .map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
-            .unwrap_or_else(|_| ms.to_string())
-    };
     let state = match status.state {
         SyncState::Idle => "Sync: idle".to_owned(),
         SyncState::Connecting => "Sync: connecting to your partner's device".to_owned(),
