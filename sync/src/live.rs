@@ -47,7 +47,9 @@ impl ProtocolHandler for LiveHandler {
         // As for the session protocol: admission on the authenticated id,
         // before any stream is accepted.
         if !self.shared.is_partner(&remote) {
-            return Err(AcceptError::from_err(self.shared.refuse(&conn, "live sync")));
+            return Err(AcceptError::from_err(
+                self.shared.refuse(&conn, "live sync"),
+            ));
         }
         let (send, recv) = conn.accept_bi().await?;
         let outcome = converse(&self.shared, send, recv).await;

@@ -14,8 +14,8 @@ use tokio::sync::{mpsc, watch};
 use tracing::info;
 
 use crate::config::NetworkConfig;
-use crate::error::{Result, SyncError};
 use crate::discovery::{LocalDiscovery, PartnerSighting};
+use crate::error::{Result, SyncError};
 use crate::identity::Identity;
 use crate::invite::{INVITE_LIFETIME, Invite, SECRET_LEN};
 use crate::live::{self, LIVE_ALPN, LiveHandler};
@@ -225,7 +225,12 @@ impl Shared {
     /// anyone else.
     pub(crate) fn refuse(&self, conn: &iroh::endpoint::Connection, what: &str) -> SyncError {
         let remote = conn.remote_id().to_string();
-        let ended = self.ended.lock().unwrap_or_else(|p| p.into_inner()).as_deref() == Some(&remote);
+        let ended = self
+            .ended
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_deref()
+            == Some(&remote);
         if ended {
             info!(%remote, "told the old partner that the pairing ended");
             conn.close(VarInt::from_u32(protocol::PAIRING_ENDED), b"pairing ended");
@@ -384,7 +389,11 @@ impl Shared {
     /// With `remember`, keeps the old partner's endpoint id, only so that
     /// its next dial is told the pairing ended (410) rather than 403.
     pub(crate) fn forget_partner(&self, remember: bool) -> Result<()> {
-        let old = self.partner.borrow().as_ref().map(|p| p.endpoint_id.clone());
+        let old = self
+            .partner
+            .borrow()
+            .as_ref()
+            .map(|p| p.endpoint_id.clone());
         {
             let device = self.device();
             let store = device.store();
@@ -471,12 +480,13 @@ impl Node {
             )
         };
         let stable_port = !config.public_address_lookup;
-        let (endpoint, discovery) = match bind(config, secret_key.clone(), port.filter(|_| stable_port)).await {
-            Ok(bound) => bound,
-            // The remembered port may be taken now: any port will do.
-            Err(_) if port.is_some() => bind(config, secret_key, None).await?,
-            Err(e) => return Err(e),
-        };
+        let (endpoint, discovery) =
+            match bind(config, secret_key.clone(), port.filter(|_| stable_port)).await {
+                Ok(bound) => bound,
+                // The remembered port may be taken now: any port will do.
+                Err(_) if port.is_some() => bind(config, secret_key, None).await?,
+                Err(e) => return Err(e),
+            };
         if let Some(bound) = endpoint.bound_sockets().first()
             && stable_port
             && port != Some(bound.port())
@@ -653,7 +663,10 @@ impl Node {
         if tasks.is_empty() {
             tasks.push(tokio::spawn(live::keep_in_touch(self.shared.clone())));
             if let Some(discovery) = self.discovery.clone() {
-                tasks.push(tokio::spawn(kick_on_sighting(self.shared.clone(), discovery)));
+                tasks.push(tokio::spawn(kick_on_sighting(
+                    self.shared.clone(),
+                    discovery,
+                )));
             }
         }
     }
