@@ -66,6 +66,21 @@ pub enum CoreError {
     #[error("the shared document is malformed: {0}")]
     Malformed(String),
 
+    /// A received sync message brought changes under this device's own
+    /// actor id that it does not hold: the partner would be writing in its name.
+    #[error(
+        "refused {changes} change(s) claiming to be written by this device (actor {actor}) \
+         that it does not hold, and applied nothing: a partner's device cannot write in this \
+         device's name. If this device lost data (see its damaged files), importing the \
+         partner's export brings its own changes back"
+    )]
+    ForgedActor { actor: String, changes: usize },
+
+    /// A received sync message that Automerge would accept and then fail on
+    /// when answering it.
+    #[error("your partner's device sent a sync message this device refuses: {0}")]
+    InvalidSyncMessage(String),
+
     #[error("automerge: {0}")]
     Automerge(#[from] automerge::AutomergeError),
 

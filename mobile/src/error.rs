@@ -66,6 +66,10 @@ impl From<CoreError> for KintsugiError {
             | CoreError::Malformed(_)
             | CoreError::Encrypt(_) => KintsugiError::Storage { message },
             CoreError::Automerge(_) => KintsugiError::Internal { message },
+            // Only a sync message from the partner can carry it.
+            CoreError::ForgedActor { .. } | CoreError::InvalidSyncMessage(_) => {
+                KintsugiError::Network { message }
+            }
         }
     }
 }
