@@ -51,7 +51,16 @@ impl ProtocolHandler for LiveHandler {
                 self.shared.refuse(&conn, "live sync"),
             ));
         }
-        let (send, recv) = conn.accept_bi().await?;
+        // A peer that connects and never opens its stream is cut off.
+        let turn = crate::protocol::TURN_TIMEOUT;
+        let Ok(stream) = tokio::time::timeout(turn, conn.accept_bi()).await else {
+            conn.close(VarInt::from_u32(2), b"timeout");
+            return Err(AcceptError::from_err(SyncError::Timeout(
+                turn,
+                "waiting for the partner's stream",
+            )));
+        };
+        let (send, recv) = stream?;
         let outcome = converse(&self.shared, send, recv).await;
         finish(&self.shared, &conn, outcome).map_err(AcceptError::from_err)
     }

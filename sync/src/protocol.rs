@@ -68,7 +68,15 @@ impl ProtocolHandler for SyncHandler {
         if !self.shared.is_partner(&remote) {
             return Err(AcceptError::from_err(self.shared.refuse(&conn, "sync")));
         }
-        let (send, recv) = conn.accept_bi().await?;
+        // A peer that connects and never opens its stream is cut off too.
+        let Ok(stream) = tokio::time::timeout(TURN_TIMEOUT, conn.accept_bi()).await else {
+            conn.close(VarInt::from_u32(2), b"timeout");
+            return Err(AcceptError::from_err(SyncError::Timeout(
+                TURN_TIMEOUT,
+                "waiting for the partner's stream",
+            )));
+        };
+        let (send, recv) = stream?;
         let outcome =
             tokio::time::timeout(SYNC_TIMEOUT, session(&self.shared, send, recv, false)).await;
         match outcome {
