@@ -201,7 +201,9 @@ impl CoupleDoc {
     /// ([`CoreError::ForgedActor`]; a change of ours that we already hold is
     /// a harmless duplicate and passes), one whose summary Automerge would
     /// fail on when answering ([`CoreError::InvalidSyncMessage`]), and one
-    /// Automerge cannot apply.
+    /// Automerge cannot read or apply (its error; the panics fuzzing found it
+    /// raising on such changes are caught where that is safe, and refused as
+    /// [`CoreError::InvalidSyncMessage`]).
     pub fn receive_sync_message(
         &mut self,
         state: &mut automerge::sync::State,
@@ -225,7 +227,7 @@ impl CoupleDoc {
         // could be released by this message unseen: then only the trial
         // copy tells whose changes apply.
         let nothing_waiting = self.doc.get_missing_deps(&[]).is_empty();
-        let single = single_changes(&message).filter(|_| nothing_waiting);
+        let single = single_changes(&message)?.filter(|_| nothing_waiting);
         let new = if let Some(changes) = single {
             // The usual message: each chunk one change, whose actor can be
             // read before anything is applied. A change of ours that we
@@ -256,9 +258,21 @@ impl CoupleDoc {
             // message above avoids it.
             let mut trial = self.doc.clone();
             let mut trial_state = state.clone();
-            trial
-                .sync()
-                .receive_sync_message_log_patches(&mut trial_state, message, &mut log)?;
+            // A panic inside Automerge on hostile input leaves only the copy
+            // in an unknown state, and the copy is dropped.
+            let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                trial
+                    .sync()
+                    .receive_sync_message_log_patches(&mut trial_state, message, &mut log)
+            }));
+            match applied {
+                Ok(result) => result?,
+                Err(_) => {
+                    return Err(CoreError::InvalidSyncMessage(
+                        "Automerge failed applying it".into(),
+                    ));
+                }
+            }
             let (new, forged) = {
                 let new = trial.get_changes_meta(&before);
                 let forged = new.iter().filter(|c| *c.actor == mine).count();
@@ -650,14 +664,25 @@ pub(crate) fn by_time<T>(items: &mut [T], key: impl Fn(&T) -> (Millis, &str)) {
 }
 
 /// The message's changes, if every chunk is exactly one (possibly
-/// compressed) change: what Automerge's own sync sends. `None` for anything
-/// else, which then goes through a trial copy.
-fn single_changes(message: &automerge::sync::Message) -> Option<Vec<automerge::Change>> {
-    message
-        .changes
-        .iter()
-        .map(|chunk| automerge::Change::try_from(chunk).ok())
-        .collect()
+/// compressed) change: what Automerge's own sync sends in a V1 message or
+/// for a single change. `None` for anything else, which then goes through
+/// a trial copy: a V2 message packs several changes into one chunk.
+///
+/// Also `None` for a change whose operation counters pass `u32::MAX`:
+/// Automerge 0.12 panics on those halfway through applying them, which only
+/// a copy can survive. And it can panic merely reading a change (an object
+/// id whose counter passes `u32::MAX`): reading changes nothing, so that
+/// panic is caught and the message refused. Both found by fuzzing.
+fn single_changes(message: &automerge::sync::Message) -> Result<Option<Vec<automerge::Change>>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        message
+            .changes
+            .iter()
+            .map(|chunk| automerge::Change::try_from(chunk).ok())
+            .map(|change| change.filter(|c| c.max_op() <= u64::from(u32::MAX)))
+            .collect()
+    }))
+    .map_err(|_| CoreError::InvalidSyncMessage("a change Automerge cannot read".into()))
 }
 
 /// Automerge sends one `have` (a summary of what it holds) per message.

@@ -478,3 +478,66 @@ fn hashes_out_of_order_are_refused() {
         .receive_sync_message(&mut State::new(), message, T0);
     assert_invalid(result, "heads out of order or repeated");
 }
+
+// ------------------------------------------------------------- Automerge's own panics
+
+#[test]
+fn a_change_whose_counters_overflow_is_refused_without_a_panic() {
+    use kintsugi_core::automerge::{Change, ExpandedChange};
+    let mut couple = Couple::new();
+    couple.ben.appreciate("Thank you", T0 + DAY).unwrap();
+    let ana_heads = couple.ana.heads();
+    let honest = couple.ben.automerge_mut().get_changes(&ana_heads);
+    // Operation counters are u32 inside Automerge: a change of several
+    // operations starting just below u32::MAX makes 0.12 panic halfway
+    // through applying it (the panic is caught; its message still prints).
+    let mut expanded = ExpandedChange::from(&honest[0]);
+    expanded.start_op = std::num::NonZeroU64::new(u64::from(u32::MAX) - 1).unwrap();
+    let overflowing = Change::from(expanded);
+    assert!(overflowing.len() > 1);
+    let message = message_with(
+        Vec::new(),
+        vec![overflowing.raw_bytes().to_vec()],
+        MessageVersion::V1,
+    );
+    let mut state = State::new();
+    let before = fingerprint(&mut couple.ana, &state);
+    let result = couple.ana.receive_sync_message(&mut state, message, T0);
+    assert_invalid(result, "Automerge failed applying it");
+    assert_eq!(fingerprint(&mut couple.ana, &state), before);
+    // The honest change still applies afterwards.
+    let message = message_with(
+        Vec::new(),
+        vec![honest[0].raw_bytes().to_vec()],
+        MessageVersion::V1,
+    );
+    let new = couple
+        .ana
+        .receive_sync_message(&mut state, message, T0)
+        .unwrap();
+    assert_eq!(new, 1);
+}
+
+#[test]
+fn a_change_automerge_panics_reading_is_refused() {
+    use kintsugi_core::automerge::legacy::{ObjectId, OpId};
+    use kintsugi_core::automerge::{Change, ExpandedChange};
+    let mut couple = Couple::new();
+    couple.ben.appreciate("Thank you", T0 + DAY).unwrap();
+    let ana_heads = couple.ana.heads();
+    let honest = couple.ben.automerge_mut().get_changes(&ana_heads);
+    // An operation on an object whose id counter passes u32::MAX: Automerge
+    // 0.12 panics just reading the change (caught; its message still prints).
+    let mut expanded = ExpandedChange::from(&honest[0]);
+    let actor = expanded.actor_id.clone();
+    expanded.operations[0].obj = ObjectId::Id(OpId(u64::from(u32::MAX) + 2, actor));
+    let unreadable = Change::from(expanded).raw_bytes().to_vec();
+    assert!(std::panic::catch_unwind(|| Change::try_from(&unreadable[..])).is_err());
+
+    let message = message_with(Vec::new(), vec![unreadable], MessageVersion::V1);
+    let mut state = State::new();
+    let before = fingerprint(&mut couple.ana, &state);
+    let result = couple.ana.receive_sync_message(&mut state, message, T0);
+    assert_invalid(result, "a change Automerge cannot read");
+    assert_eq!(fingerprint(&mut couple.ana, &state), before);
+}
