@@ -43,24 +43,7 @@ pub(crate) struct LiveHandler {
 
 impl ProtocolHandler for LiveHandler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
-        let remote = conn.remote_id();
-        // As for the session protocol: admission on the authenticated id,
-        // before any stream is accepted.
-        if !self.shared.is_partner(&remote) {
-            return Err(AcceptError::from_err(
-                self.shared.refuse(&conn, "live sync"),
-            ));
-        }
-        // A peer that connects and never opens its stream is cut off.
-        let turn = crate::protocol::TURN_TIMEOUT;
-        let Ok(stream) = tokio::time::timeout(turn, conn.accept_bi()).await else {
-            conn.close(VarInt::from_u32(2), b"timeout");
-            return Err(AcceptError::from_err(SyncError::Timeout(
-                turn,
-                "waiting for the partner's stream",
-            )));
-        };
-        let (send, recv) = stream?;
+        let (send, recv) = crate::protocol::admit(&self.shared, &conn, "live sync").await?;
         let outcome = converse(&self.shared, send, recv).await;
         finish(&self.shared, &conn, outcome).map_err(AcceptError::from_err)
     }

@@ -62,21 +62,7 @@ pub(crate) struct SyncHandler {
 
 impl ProtocolHandler for SyncHandler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
-        let remote = conn.remote_id();
-        // Admission happens on the authenticated endpoint id, before any
-        // stream is accepted: a stranger never reads or writes a document byte.
-        if !self.shared.is_partner(&remote) {
-            return Err(AcceptError::from_err(self.shared.refuse(&conn, "sync")));
-        }
-        // A peer that connects and never opens its stream is cut off too.
-        let Ok(stream) = tokio::time::timeout(TURN_TIMEOUT, conn.accept_bi()).await else {
-            conn.close(VarInt::from_u32(2), b"timeout");
-            return Err(AcceptError::from_err(SyncError::Timeout(
-                TURN_TIMEOUT,
-                "waiting for the partner's stream",
-            )));
-        };
-        let (send, recv) = stream?;
+        let (send, recv) = admit(&self.shared, &conn, "sync").await?;
         let outcome =
             tokio::time::timeout(SYNC_TIMEOUT, session(&self.shared, send, recv, false)).await;
         match outcome {
@@ -98,6 +84,28 @@ impl ProtocolHandler for SyncHandler {
             }
         }
     }
+}
+
+/// The acceptor's first step on the sync and live protocols. Admission
+/// happens on the authenticated endpoint id, before any stream is accepted:
+/// a stranger never reads or writes a document byte. A partner that
+/// connects and never opens its stream is cut off after [`TURN_TIMEOUT`].
+pub(crate) async fn admit(
+    shared: &Shared,
+    conn: &Connection,
+    what: &str,
+) -> Result<(iroh::endpoint::SendStream, iroh::endpoint::RecvStream), AcceptError> {
+    if !shared.is_partner(&conn.remote_id()) {
+        return Err(AcceptError::from_err(shared.refuse(conn, what)));
+    }
+    let Ok(stream) = tokio::time::timeout(TURN_TIMEOUT, conn.accept_bi()).await else {
+        conn.close(VarInt::from_u32(2), b"timeout");
+        return Err(AcceptError::from_err(SyncError::Timeout(
+            TURN_TIMEOUT,
+            "waiting for the partner's stream",
+        )));
+    };
+    Ok(stream?)
 }
 
 /// The dialler's side of a session.
