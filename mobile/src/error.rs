@@ -74,6 +74,22 @@ impl From<CoreError> for KintsugiError {
     }
 }
 
+/// What an app's observer or log sink may throw (`CallbackException` in
+/// Kotlin). Any other exception is accepted too and ends the same way: the
+/// core logs it and goes on; the subscription or the logging keeps running.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum CallbackError {
+    /// The callback failed; `reason` says why.
+    #[error("{reason}")]
+    Failed { reason: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for CallbackError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        CallbackError::Failed { reason: e.reason }
+    }
+}
+
 impl KintsugiError {
     /// Any call on a companion after `wipe`.
     pub(crate) fn wiped() -> Self {

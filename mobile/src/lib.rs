@@ -12,9 +12,15 @@
 //! start again. `Companion::wipe` removes the data of an open companion.
 //!
 //! Async methods run on the companion's own tokio runtime, so they work the
-//! same whichever executor the foreign side polls them from. Errors are one
-//! enum, [`KintsugiError`]; UniFFI turns any panic into an exception rather
-//! than letting it cross the boundary.
+//! same whichever executor the foreign side polls them from. Each is safe to
+//! cancel midway (Kotlin and Python drop the future; the work in progress is
+//! aborted and the companion stays usable). Errors are one enum,
+//! [`KintsugiError`]; UniFFI turns any panic into an exception rather than
+//! letting it cross the boundary.
+//!
+//! Live updates come through one observer, [`CompanionObserver`], started with
+//! `Companion::subscribe`. Logging goes to the platform's log (logcat, os_log,
+//! stderr) or to an app's [`LogSink`] after [`init_logging`].
 //!
 //! The methods other than networking are synchronous: each reads or writes
 //! the data directory (a write is durable on disk before it returns), so call
@@ -37,14 +43,47 @@ type SeenSlot = Arc<Mutex<Option<Snapshot>>>;
 /// `true` once `wipe` has started: from then on every call fails instead of
 /// touching the data directory, and network calls in flight are cancelled.
 type WipedFlag = Arc<watch::Sender<bool>>;
+type PendingSlot = Arc<Mutex<Option<kintsugi_sync::PairingRequest>>>;
 
 mod api;
 mod error;
 mod records;
 
-pub use api::{Subscription, SyncStatusListener, generate_storage_key, wipe_data_dir};
-pub use error::KintsugiError;
+pub use api::{
+    CompanionObserver, LogLevel, LogSink, Subscription, android_context_installed,
+    generate_storage_key, init_logging, wipe_data_dir,
+};
+pub use error::{CallbackError, KintsugiError};
 pub use records::*;
+
+/// What the subscriptions of one companion wait on (see `api/live.rs`).
+#[derive(Default)]
+pub(crate) struct Hub {
+    /// The running network node, if any: set when networking starts,
+    /// cleared when it stops.
+    node: watch::Sender<Option<Arc<Node>>>,
+    /// Bumped after each change this device makes to the shared space
+    /// through the facade, and after each `sync_now`.
+    touched: watch::Sender<u64>,
+    /// The pairing waiting for the user's decision, as the screen shows it.
+    pending: watch::Sender<Option<PairingCode>>,
+    /// Takes the inviter's pairing requests from the node as they come
+    /// (started by `create_invite`), so that an observer hears them even if
+    /// nobody awaits `next_pairing_request`.
+    pump: Mutex<Option<AbortOnDrop<()>>>,
+}
+
+impl Hub {
+    fn touch(&self) {
+        self.touched.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Networking stopped: subscribers report `Idle`, and the pump stops.
+    fn node_stopped(&self) {
+        self.node.send_replace(None);
+        lock(&self.pump).take();
+    }
+}
 
 uniffi::setup_scaffolding!();
 
@@ -62,7 +101,8 @@ pub struct Companion {
     /// exclusively to know that each one has stopped.
     in_flight: Arc<RwLock<()>>,
     /// The pairing shown to the user, until they confirm or reject it.
-    pending: Arc<Mutex<Option<kintsugi_sync::PairingRequest>>>,
+    pending: PendingSlot,
+    hub: Arc<Hub>,
     /// Taken only in `Drop`.
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -98,6 +138,7 @@ impl Companion {
             wiped: Arc::new(watch::Sender::new(false)),
             in_flight: Arc::default(),
             pending: Arc::default(),
+            hub: Arc::default(),
             runtime: Some(runtime),
         }))
     }
@@ -116,8 +157,12 @@ impl Companion {
     /// Starts a shared space if needed and returns a single-use invitation to
     /// show as a QR code. Await `wait_for_partner` for the partner to join.
     pub async fn create_invite(&self) -> Result<Invite> {
+        let (hub, pending) = (self.hub.clone(), self.pending.clone());
         self.with_node(|node| async move {
             let invite = node.create_invite()?;
+            // The shared space may have just been created.
+            hub.touch();
+            start_pump(&hub, &node, &pending);
             Ok(Invite {
                 payload: invite.payload(),
                 qr_svg: invite.qr_svg()?,
@@ -128,16 +173,23 @@ impl Companion {
     }
 
     /// Inviter side: resolves when a phone has scanned the invitation and
-    /// proved it. Show the code and ask the user to compare it with the
-    /// partner's screen, then `confirm_pairing` or `reject_pairing`.
+    /// proved it (at once if such a pairing already waits for a decision).
+    /// Show the code and ask the user to compare it with the partner's
+    /// screen, then `confirm_pairing` or `reject_pairing`. Observers hear
+    /// the same as `PairingRequested`.
     pub async fn next_pairing_request(&self) -> Result<PairingCode> {
-        let pending = self.pending.clone();
+        let (hub, pending) = (self.hub.clone(), self.pending.clone());
         self.with_node(|node| async move {
-            let request = node.next_pairing_request().await;
-            let code = PairingCode::from(&request);
-            // A newer request replaces an undecided one, which is rejected.
-            *lock(&pending) = Some(request);
-            Ok(code)
+            start_pump(&hub, &node, &pending);
+            let mut waiting = hub.pending.subscribe();
+            let code = waiting
+                .wait_for(Option::is_some)
+                .await
+                .map_err(|_| KintsugiError::Internal {
+                    message: "the pairing slot is gone".into(),
+                })?
+                .clone();
+            Ok(code.expect("checked by wait_for"))
         })
         .await
     }
@@ -146,12 +198,10 @@ impl Companion {
     /// once the partner's phone has checked the code: show the code, then
     /// `confirm_pairing` or `reject_pairing`.
     pub async fn join(&self, payload: String) -> Result<PairingCode> {
-        let pending = self.pending.clone();
+        let (hub, pending) = (self.hub.clone(), self.pending.clone());
         self.with_node(|node| async move {
             let request = node.join(&payload).await?;
-            let code = PairingCode::from(&request);
-            *lock(&pending) = Some(request);
-            Ok(code)
+            Ok(set_pending(&hub, &pending, request))
         })
         .await
     }
@@ -189,8 +239,10 @@ impl Companion {
     /// `notices_since_last_call`).
     pub async fn sync_now(&self) -> Result<SyncSummary> {
         let (device, seen, wiped) = (self.device.clone(), self.seen.clone(), self.wiped.clone());
+        let hub = self.hub.clone();
         self.with_node(|node| async move {
             let report = node.sync_now().await?;
+            hub.touch();
             let notices = take_notices(&device, &wiped, &seen)?;
             Ok(SyncSummary::new(report, notices))
         })
@@ -209,9 +261,10 @@ impl Companion {
     /// Stops networking. The companion stays usable offline; a later network
     /// call starts it again. After `wipe` it does nothing.
     pub async fn shutdown(&self) -> Result<()> {
-        let slot = self.node.clone();
+        let (slot, hub) = (self.node.clone(), self.hub.clone());
         self.on_runtime(async move {
             let node = slot.lock().await.take();
+            hub.node_stopped();
             if let Some(node) = node {
                 node.shutdown().await;
             }
@@ -223,11 +276,11 @@ impl Companion {
 
 impl Companion {
     fn take_pending(&self) -> Result<kintsugi_sync::PairingRequest> {
-        lock(&self.pending)
-            .take()
-            .ok_or_else(|| KintsugiError::NotAllowed {
-                message: "no pairing is waiting for a decision".into(),
-            })
+        let request = lock(&self.pending).take();
+        self.hub.pending.send_replace(None);
+        request.ok_or_else(|| KintsugiError::NotAllowed {
+            message: "no pairing is waiting for a decision".into(),
+        })
     }
 
     /// The device, locked; an error once `wipe` has started.
@@ -240,7 +293,9 @@ impl Companion {
         &self,
         f: impl FnOnce(&mut CoupleDoc, Millis) -> kintsugi_core::Result<T>,
     ) -> Result<T> {
-        Ok(self.device()?.update(f)?)
+        let out = self.device()?.update(f)?;
+        self.hub.touch();
+        Ok(out)
     }
 
     /// Reads the shared document; `f` also gets this device's member id.
@@ -286,7 +341,8 @@ impl Companion {
     {
         let (slot, device, network) =
             (self.node.clone(), self.device.clone(), self.network.clone());
-        let (wiped, in_flight) = (self.wiped.clone(), self.in_flight.clone());
+        let (wiped, in_flight, hub) =
+            (self.wiped.clone(), self.in_flight.clone(), self.hub.clone());
         self.on_runtime(async move {
             // Dropped last, after `work`: `wipe` waits for it.
             let _running = in_flight.read_owned().await;
@@ -304,7 +360,9 @@ impl Companion {
                             // A phone keeps in touch with its partner
                             // whenever it is networking.
                             node.start_live();
-                            slot.insert(Arc::new(node)).clone()
+                            let node = slot.insert(Arc::new(node)).clone();
+                            hub.node.send_replace(Some(node.clone()));
+                            node
                         }
                     }
                 };
@@ -322,7 +380,7 @@ impl Companion {
     /// `wipe` (in `api/storage.rs`). Runs to the end even if the caller
     /// stops waiting: a wipe left half-way would help nobody.
     async fn wipe_now(&self) -> Result<kintsugi_core::WipeReport> {
-        let (slot, device) = (self.node.clone(), self.device.clone());
+        let (slot, device, hub) = (self.node.clone(), self.device.clone(), self.hub.clone());
         let (wiped, in_flight) = (self.wiped.clone(), self.in_flight.clone());
         let task = self.runtime().spawn(async move {
             // From here every call fails and every network call is cancelled.
@@ -330,6 +388,7 @@ impl Companion {
             // Every network call has stopped and none can start.
             let _alone = in_flight.write().await;
             let node = slot.lock().await.take();
+            hub.node_stopped();
             if let Some(node) = node {
                 // Also waits for the partner's connections to end.
                 node.shutdown().await;
@@ -348,6 +407,35 @@ impl Companion {
             message: format!("wiping failed: {e}"),
         })?
     }
+}
+
+/// Keeps `request` as the pairing waiting for the user, and tells the
+/// observers. A newer request replaces an undecided one, which is rejected.
+fn set_pending(
+    hub: &Hub,
+    pending: &PendingSlot,
+    request: kintsugi_sync::PairingRequest,
+) -> PairingCode {
+    let code = PairingCode::from(&request);
+    *lock(pending) = Some(request);
+    hub.pending.send_replace(Some(code.clone()));
+    code
+}
+
+/// Starts taking the node's pairing requests into the pending slot, unless
+/// that already runs. Call on the companion's runtime.
+fn start_pump(hub: &Arc<Hub>, node: &Arc<Node>, pending: &PendingSlot) {
+    let mut pump = lock(&hub.pump);
+    if pump.as_ref().is_some_and(|task| !task.0.is_finished()) {
+        return;
+    }
+    let (hub, node, pending) = (hub.clone(), node.clone(), pending.clone());
+    *pump = Some(AbortOnDrop(tokio::spawn(async move {
+        loop {
+            let request = node.next_pairing_request().await;
+            set_pending(&hub, &pending, request);
+        }
+    })));
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

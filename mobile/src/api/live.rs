@@ -1,62 +1,84 @@
-//! Live sync: what the app tells the core about its life (foreground,
-//! network changes) and how it learns where sync stands.
+//! Live updates and the app's life: `subscribe` (one observer of the shared
+//! space, sync and pairing), what the app tells the core (foreground,
+//! network changes), and unpairing.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::{AbortOnDrop, Companion, Result, SyncStatusInfo};
+use kintsugi_core::Device;
+use kintsugi_core::automerge::ChangeHash;
+use kintsugi_sync::{Node, Partner};
+use tokio::sync::watch;
 
-/// Receives every change of sync status. Called from a background thread:
-/// hand the value to the UI thread, and return quickly.
-#[uniffi::export(with_foreign)]
-pub trait SyncStatusListener: Send + Sync {
-    fn on_status(&self, status: SyncStatusInfo);
+use crate::records::{CompanionEvent, CompanionState, changed_kinds};
+use crate::{
+    AbortOnDrop, CallbackError, Companion, Hub, PartnerInfo, Result, SyncStatusInfo, WipedFlag,
+    lock, open_device,
+};
+
+/// Hears what happens to a companion (see `Companion.subscribe`).
+///
+/// Called from a background thread, one event at a time and in order: hand
+/// the event to the UI thread (or a `Flow` / `AsyncStream`) and return
+/// quickly. Whatever it throws is logged and the subscription goes on.
+#[uniffi::export(foreign)]
+pub trait CompanionObserver: Send + Sync {
+    /// One event; the first is always `CompanionEvent.Current`.
+    fn on_event(&self, event: CompanionEvent) -> Result<(), CallbackError>;
 }
 
-/// A live observation. Dropping it (or calling `cancel`) stops the calls.
+/// A live observation from `Companion.subscribe`. `cancel()` (or dropping
+/// it: `close()` in Kotlin, releasing it in Swift) stops the calls; keep it
+/// while the observer should hear events.
 #[derive(uniffi::Object)]
 pub struct Subscription {
+    cancelled: Arc<AtomicBool>,
     task: Mutex<Option<AbortOnDrop<()>>>,
 }
 
 #[uniffi::export]
 impl Subscription {
-    /// Stops the calls now rather than when the object is collected.
+    /// Stops the observation now rather than when the handle is collected.
+    /// No call starts after this returns (one already running finishes).
+    /// Calling it again does nothing.
     pub fn cancel(&self) {
-        self.task.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.cancelled.store(true, Ordering::Release);
+        lock(&self.task).take();
     }
 }
 
 #[uniffi::export]
 impl Companion {
-    /// Calls `listener` with the current sync status, then on every change
-    /// (idle, connecting, syncing, up to date, unreachable since…, with the
-    /// last time both devices agreed). Starts networking, and with it live
-    /// sync, if it was not running. After `shutdown`, subscribe again.
-    pub async fn observe_sync_status(
-        &self,
-        listener: Arc<dyn SyncStatusListener>,
-    ) -> Result<Arc<Subscription>> {
-        let handle = self.runtime().handle().clone();
-        self.with_node(move |node| async move {
-            let mut status = node.status();
-            let task = handle.spawn(async move {
-                loop {
-                    let now = *status.borrow_and_update();
-                    listener.on_status(now.into());
-                    if status.changed().await.is_err() {
-                        break;
-                    }
-                }
-            });
-            Ok(Arc::new(Subscription {
-                task: Mutex::new(Some(AbortOnDrop(task))),
-            }))
-        })
-        .await
+    /// Starts observing this companion: `observer.on_event` receives
+    /// `Current` (where things stand) at once, then each change as it
+    /// happens: `DocumentChanged` (here or from the partner, with the record
+    /// families that changed), `SyncStatusChanged`, `PairingRequested`,
+    /// `Paired` and `Unpaired`. Does not start networking; sync and pairing
+    /// events flow while it runs (it starts with the first call that needs
+    /// it, e.g. `app_foregrounded`), and a `shutdown` reports `Idle`.
+    /// Several subscriptions may run at once; each costs a comparison of the
+    /// shared space per change.
+    pub fn subscribe(&self, observer: Arc<dyn CompanionObserver>) -> Result<Arc<Subscription>> {
+        // Fails at once on a wiped companion.
+        let me = self.device()?.member_id().to_owned();
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let watcher = Watcher {
+            device: self.device.clone(),
+            wiped: self.wiped.clone(),
+            hub: self.hub.clone(),
+            me,
+            observer,
+            cancelled: cancelled.clone(),
+        };
+        let task = self.runtime().spawn(watcher.run());
+        Ok(Arc::new(Subscription {
+            cancelled,
+            task: Mutex::new(Some(AbortOnDrop(task))),
+        }))
     }
 
-    /// The app came to the foreground: try the partner now rather than at
-    /// the next retry.
+    /// The app came to the foreground: starts networking if it was off and
+    /// tries the partner now rather than at the next retry.
     pub async fn app_foregrounded(&self) -> Result<()> {
         self.with_node(|node| async move {
             node.kick();
@@ -82,12 +104,270 @@ impl Companion {
     }
 
     /// The phone's network changed (Wi-Fi joined or left, cellular back):
-    /// call from the platform's network callback.
+    /// call from the platform's network callback (`ConnectivityManager`
+    /// on Android, `NWPathMonitor` on iOS). Forwarded to iroh's
+    /// `Endpoint::network_change`, which re-probes its paths, then the
+    /// partner is tried at once. Does nothing while networking is off (it
+    /// starts on the current network).
     pub async fn network_changed(&self) -> Result<()> {
-        self.with_node(|node| async move {
-            node.network_changed().await;
+        let (slot, wiped) = (self.node.clone(), self.wiped.clone());
+        self.on_runtime(async move {
+            if *wiped.borrow() {
+                return Err(crate::KintsugiError::wiped());
+            }
+            let node = slot.lock().await.clone();
+            if let Some(node) = node {
+                node.network_changed().await;
+            }
             Ok(())
         })
         .await
+    }
+}
+
+/// The shared space as a subscription last reported it.
+#[derive(Default)]
+struct Seen {
+    heads: Vec<ChangeHash>,
+    snapshot: kintsugi_core::Snapshot,
+}
+
+/// What a look at the device found.
+struct Look {
+    partner: Option<Partner>,
+    doc: Option<Seen>,
+    /// The `DocumentChanged` event, if the shared space changed.
+    changed: Option<CompanionEvent>,
+}
+
+/// One subscription's task: waits for anything that may have changed,
+/// looks, and reports what did.
+struct Watcher {
+    device: Arc<Mutex<Device>>,
+    wiped: WipedFlag,
+    hub: Arc<Hub>,
+    me: String,
+    observer: Arc<dyn CompanionObserver>,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl Watcher {
+    async fn run(self) {
+        let mut node_rx = self.hub.node.subscribe();
+        let mut touched = self.hub.touched.subscribe();
+        let mut pending = self.hub.pending.subscribe();
+        let mut node = node_rx.borrow_and_update().clone();
+        let pending_now = pending.borrow_and_update().clone();
+
+        let Some(first) = self.look(node.clone(), None, false).await else {
+            return;
+        };
+        let mut seen = first.doc;
+        let mut partner = first.partner;
+        let mut status = status_of(node.as_deref(), partner.as_ref());
+        self.deliver(CompanionEvent::Current {
+            state: CompanionState {
+                sync_status: status,
+                partner: partner.clone().map(PartnerInfo::from),
+                pending_pairing: pending_now,
+            },
+        })
+        .await;
+
+        let (mut status_rx, mut received_rx) = receivers(node.as_deref());
+        loop {
+            let unpaired_node = node.clone().filter(|_| partner.is_none());
+            let paired = async move {
+                match unpaired_node {
+                    Some(node) => {
+                        node.wait_for_partner().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                changed = node_rx.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    node = node_rx.borrow_and_update().clone();
+                    (status_rx, received_rx) = receivers(node.as_deref());
+                }
+                changed = touched.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                }
+                changed = pending.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let code = pending.borrow_and_update().clone();
+                    if let Some(code) = code {
+                        self.deliver(CompanionEvent::PairingRequested { code }).await;
+                    }
+                    continue;
+                }
+                _ = next_change(&mut status_rx) => {}
+                _ = next_change(&mut received_rx) => {}
+                _ = paired => {}
+            }
+
+            let Some(look) = self.look(node.clone(), seen.take(), true).await else {
+                return;
+            };
+            seen = look.doc;
+            let was_paired = partner.as_ref().map(|p| p.endpoint_id.clone());
+            partner = look.partner;
+            match (&was_paired, &partner) {
+                (None, Some(p)) => {
+                    let partner = PartnerInfo::from(p.clone());
+                    self.deliver(CompanionEvent::Paired { partner }).await;
+                }
+                (Some(_), None) => self.deliver(CompanionEvent::Unpaired).await,
+                (Some(old), Some(p)) if *old != p.endpoint_id => {
+                    self.deliver(CompanionEvent::Unpaired).await;
+                    let partner = PartnerInfo::from(p.clone());
+                    self.deliver(CompanionEvent::Paired { partner }).await;
+                }
+                _ => {}
+            }
+            if let Some(event) = look.changed {
+                self.deliver(event).await;
+            }
+            let now = status_of(node.as_deref(), partner.as_ref());
+            if now != status {
+                status = now;
+                self.deliver(CompanionEvent::SyncStatusChanged { status })
+                    .await;
+            }
+        }
+    }
+
+    /// Reads the partner and compares the shared space with `before`, off
+    /// the async workers (it waits for the device lock). `None` once the
+    /// companion was wiped: the subscription ends.
+    async fn look(
+        &self,
+        node: Option<Arc<Node>>,
+        before: Option<Seen>,
+        report: bool,
+    ) -> Option<Look> {
+        let (device, wiped, me) = (self.device.clone(), self.wiped.clone(), self.me.clone());
+        let look = tokio::task::spawn_blocking(move || {
+            let mut device = open_device(&device, &wiped).ok()?;
+            let partner = match &node {
+                Some(node) => node.partner(),
+                None => Partner::load(device.store()).ok().flatten(),
+            };
+            Some(compare(&mut device, &me, partner, before, report))
+        });
+        look.await.ok().flatten()
+    }
+
+    /// Hands one event to the observer on a blocking thread, so that a slow
+    /// observer does not hold up the async workers; waits for it, so the
+    /// events arrive in order.
+    async fn deliver(&self, event: CompanionEvent) {
+        let (observer, cancelled) = (self.observer.clone(), self.cancelled.clone());
+        let call = tokio::task::spawn_blocking(move || {
+            if cancelled.load(Ordering::Acquire) {
+                return;
+            }
+            if let Err(e) = observer.on_event(event) {
+                tracing::warn!("a companion observer failed: {e}");
+            }
+        });
+        if let Err(e) = call.await {
+            tracing::warn!("a companion observer could not be called: {e}");
+        }
+    }
+}
+
+/// Compares the shared space with `before`, what was last reported
+/// (`None`: there was no shared space, so all of it is new). Without
+/// `report` (the subscription starts), only notes where the space stands.
+fn compare(
+    device: &mut Device,
+    me: &str,
+    partner: Option<Partner>,
+    before: Option<Seen>,
+    report: bool,
+) -> Look {
+    let Ok(doc) = device.doc_mut() else {
+        // No shared space yet: nothing to compare.
+        return Look {
+            partner,
+            doc: None,
+            changed: None,
+        };
+    };
+    let heads = doc.heads();
+    if before.as_ref().is_some_and(|b| b.heads == heads) {
+        return Look {
+            partner,
+            doc: before,
+            changed: None,
+        };
+    }
+    let snapshot = doc.snapshot();
+    let changed = report.then(|| {
+        let before = before.unwrap_or_default();
+        // The changes since the last report, by the device that made each.
+        let from_partner = doc
+            .automerge_mut()
+            .get_changes_meta(&before.heads)
+            .iter()
+            .any(|c| c.actor.to_hex_string() != me);
+        let (kinds, members_changed) = changed_kinds(&before.snapshot, &snapshot);
+        (!kinds.is_empty() || members_changed).then_some(CompanionEvent::DocumentChanged {
+            kinds,
+            members_changed,
+            from_partner,
+        })
+    });
+    Look {
+        partner,
+        doc: Some(Seen { heads, snapshot }),
+        changed: changed.flatten(),
+    }
+}
+
+/// The status while `node` runs; `Idle` (with the last sync time kept with
+/// the partner) while networking is off.
+fn status_of(node: Option<&Node>, partner: Option<&Partner>) -> SyncStatusInfo {
+    match node {
+        Some(node) => (*node.status().borrow()).into(),
+        None => SyncStatusInfo {
+            state: crate::SyncStateKind::Idle,
+            unreachable_since_ms: None,
+            last_synced_at_ms: partner.and_then(|p| p.last_synced_at),
+        },
+    }
+}
+
+type Receivers = (
+    Option<watch::Receiver<kintsugi_sync::SyncStatus>>,
+    Option<watch::Receiver<u64>>,
+);
+
+/// What to wait on while `node` runs: its status, and the changes it
+/// receives from the partner.
+fn receivers(node: Option<&Node>) -> Receivers {
+    match node {
+        Some(node) => (Some(node.status()), Some(node.changes_received())),
+        None => (None, None),
+    }
+}
+
+/// Resolves on the next change seen by `rx`; never while there is none.
+async fn next_change<T>(rx: &mut Option<watch::Receiver<T>>) {
+    match rx {
+        Some(r) => {
+            if r.changed().await.is_err() {
+                *rx = None;
+            }
+        }
+        None => std::future::pending().await,
     }
 }

@@ -7,12 +7,16 @@ mod agreements;
 mod checkins;
 mod exchanges;
 mod live;
+mod logging;
+mod platform;
 mod private;
 mod space;
 mod storage;
 mod views;
 
-pub use live::{Subscription, SyncStatusListener};
+pub use live::{CompanionObserver, Subscription};
+pub use logging::{LogLevel, LogSink, init_logging};
+pub use platform::android_context_installed;
 pub use storage::{generate_storage_key, wipe_data_dir};
 
 /// Milliseconds in a day.

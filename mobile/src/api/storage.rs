@@ -48,6 +48,7 @@ impl Companion {
     /// another couple, or bytes that are not one, are `InvalidInput`.
     pub fn import_automerge(&self, document: Vec<u8>) -> Result<u64> {
         let report = self.device()?.import_automerge(&document)?;
+        self.hub.touch();
         Ok(u64::try_from(report.new_changes).unwrap_or(u64::MAX))
     }
 

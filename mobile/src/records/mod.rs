@@ -9,6 +9,7 @@
 
 mod agreements;
 mod checkins;
+mod events;
 mod exchanges;
 mod private;
 mod space;
@@ -17,6 +18,8 @@ mod views;
 
 pub use agreements::*;
 pub use checkins::*;
+pub(crate) use events::changed_kinds;
+pub use events::{CompanionEvent, CompanionState};
 pub use exchanges::*;
 pub use private::*;
 pub use space::*;

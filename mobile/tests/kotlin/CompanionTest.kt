@@ -10,11 +10,16 @@
 
 import app.kintsugi.AgreementStatus
 import app.kintsugi.CheckInInput
+import app.kintsugi.CommitmentKind
 import app.kintsugi.Companion
+import app.kintsugi.CompanionEvent
+import app.kintsugi.CompanionObserver
 import app.kintsugi.CompanionConfig
 import app.kintsugi.EntryKind
 import app.kintsugi.Invite
 import app.kintsugi.KintsugiException
+import app.kintsugi.LogLevel
+import app.kintsugi.LogSink
 import app.kintsugi.NetworkMode
 import app.kintsugi.NoticeKind
 import app.kintsugi.PartnerInfo
@@ -25,10 +30,12 @@ import app.kintsugi.RecordKind
 import app.kintsugi.Role
 import app.kintsugi.SyncStateKind
 import app.kintsugi.SyncStatusInfo
-import app.kintsugi.SyncStatusListener
 import app.kintsugi.SyncSummary
 import app.kintsugi.TimelineFilter
+import app.kintsugi.TogetherKind
+import app.kintsugi.androidContextInstalled
 import app.kintsugi.generateStorageKey
+import app.kintsugi.initLogging
 import app.kintsugi.moodVocabulary
 import app.kintsugi.wipeDataDir
 import java.io.File
@@ -37,7 +44,9 @@ import java.time.LocalDate
 import kotlin.system.exitProcess
 import kotlinx.coroutines.async
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.withTimeout
+import kotlinx.coroutines.withTimeoutOrNull
 
 /** Upper bound for any single await. */
 const val STEP_TIMEOUT_MS = 30_000L
@@ -505,12 +514,25 @@ suspend fun wipeDataDirWhenTheKeyIsLost(devices: Devices) {
     check(devices.open("Alex", dir, generateStorageKey()).journal().isEmpty()) { "a new key starts afresh" }
 }
 
-/** Collects every status the core reports. */
-class StatusRecorder : SyncStatusListener {
-    val seen = java.util.concurrent.CopyOnWriteArrayList<SyncStatusInfo>()
-    override fun onStatus(status: SyncStatusInfo) {
-        seen += status
+/** Keeps every event an observer hears; throws on the first [failFirst]. */
+class Recorder(private var failFirst: Int = 0) : CompanionObserver {
+    val events = java.util.concurrent.CopyOnWriteArrayList<CompanionEvent>()
+
+    override fun onEvent(event: CompanionEvent) {
+        events += event
+        if (failFirst > 0) {
+            failFirst--
+            throw IllegalStateException("the app's observer threw")
+        }
     }
+
+    inline fun <reified T : CompanionEvent> of(): List<T> = events.filterIsInstance<T>()
+
+    fun statuses(): List<SyncStatusInfo> =
+        of<CompanionEvent.Current>().map { it.state.syncStatus } + of<CompanionEvent.SyncStatusChanged>().map { it.status }
+
+    fun changed(kind: RecordKind, fromPartner: Boolean): Boolean =
+        of<CompanionEvent.DocumentChanged>().any { it.kinds == listOf(kind) && it.fromPartner == fromPartner }
 }
 
 /** Polls [condition] every 20 ms, for at most one step. */
@@ -521,30 +543,174 @@ suspend fun eventually(what: String, condition: () -> Boolean) {
     check(condition()) { what }
 }
 
-suspend fun liveSyncWithoutSyncNowAndStatusListener(devices: Devices) {
+suspend fun liveSyncObserverAndUnpair(devices: Devices) {
     val alex = devices.open("Alex")
     val sam = devices.open("Sam")
     pair(alex, sam)
-    val recorder = StatusRecorder()
-    val subscription = bounded { alex.observeSyncStatus(recorder) }
+    val recorder = Recorder()
+    val subscription = alex.subscribe(recorder)
+    eventually("the current state comes first") { recorder.events.isNotEmpty() }
+    val first = recorder.events.first()
+    check(first is CompanionEvent.Current && first.state.partner?.name == "Sam") { "first event: $first" }
+    bounded { alex.appForegrounded() }
     bounded { sam.appForegrounded() }
     eventually("Alex's status reaches up to date") {
-        recorder.seen.any { it.state == SyncStateKind.UP_TO_DATE && it.lastSyncedAtMs != null }
+        recorder.statuses().any { it.state == SyncStateKind.UP_TO_DATE && it.lastSyncedAtMs != null }
     }
     sam.recordCheckin(checkin(7, "a good walk"))
-    eventually("the check-in reaches Alex with no syncNow") { alex.checkins().size == 1 }
-    subscription.cancel()
-    subscription.close()
-    // Alex ends the pairing; Sam's device is told and forgets Alex.
+    eventually("the observer hears Sam's check-in with no syncNow") { recorder.changed(RecordKind.CHECK_IN, true) }
+    check(alex.checkins().size == 1) { "the check-in is there to read" }
+    val samHears = Recorder()
+    val samSubscription = sam.subscribe(samHears)
+    // Alex ends the pairing; both observers hear it, Sam's device forgets Alex.
     check(bounded { alex.unpair(false) }) { "Sam's device was told" }
     check(alex.partner() == null) { "Alex forgot Sam" }
-    eventually("Sam's device forgot Alex") { sam.partner() == null }
+    eventually("Alex hears Unpaired") { recorder.of<CompanionEvent.Unpaired>().isNotEmpty() }
+    eventually("Sam hears Unpaired") { samHears.of<CompanionEvent.Unpaired>().isNotEmpty() }
+    check(sam.partner() == null) { "Sam forgot Alex" }
     check(sam.checkins().size == 1) { "Sam keeps the shared history" }
+    subscription.cancel()
+    subscription.close()
+    samSubscription.close()
+}
+
+suspend fun observersHearThePairingAndAThrowingOneGoesOn(devices: Devices) = kotlinx.coroutines.coroutineScope {
+    val alex = devices.open("Alex")
+    val sam = devices.open("Sam")
+    val alexHears = Recorder(failFirst = 2)
+    val samHears = Recorder()
+    val alexSubscription = alex.subscribe(alexHears)
+    val samSubscription = sam.subscribe(samHears)
+    val invite = bounded { alex.createInvite() }
+    // Nobody awaits nextPairingRequest: the observer hears the request.
+    val joinersCode = bounded { sam.join(invite.payload) }
+    eventually("Alex hears the pairing request") {
+        alexHears.of<CompanionEvent.PairingRequested>().any { it.code.code == joinersCode.code && it.code.partnerName == "Sam" }
+    }
+    check(samHears.of<CompanionEvent.PairingRequested>().isNotEmpty()) { "Sam hears his side of the request" }
+    val alexConfirms = async { bounded { alex.confirmPairing() } }
+    bounded { sam.confirmPairing() }
+    alexConfirms.await()
+    eventually("Alex hears Paired") { alexHears.of<CompanionEvent.Paired>().any { it.partner.name == "Sam" } }
+    eventually("Sam hears Paired") { samHears.of<CompanionEvent.Paired>().any { it.partner.name == "Alex" } }
+    eventually("Sam hears the shared space arrive") {
+        samHears.of<CompanionEvent.DocumentChanged>().any { it.membersChanged && it.fromPartner }
+    }
+    // A closed subscription hears nothing more.
+    samSubscription.close()
+    val heard = samHears.events.size
+    alex.recordCheckin(checkin(6))
+    sync(alex)
+    eventually("Alex's observer, which threw, still hears his own check-in") { alexHears.changed(RecordKind.CHECK_IN, false) }
+    kotlinx.coroutines.delay(300)
+    assertEquals(heard, samHears.events.size, "events after close")
+    alexSubscription.close()
+}
+
+suspend fun aCancelledCallLeavesTheCompanionUsable(devices: Devices) = kotlinx.coroutines.coroutineScope {
+    val alex = devices.open("Alex")
+    val sam = devices.open("Sam")
+    // Nobody joins yet: the wait is cancelled midway (the Rust future is dropped).
+    check(withTimeoutOrNull(300) { alex.waitForPartner() } == null) { "nobody had joined" }
+    pair(alex, sam)
+    // A sync cancelled at once, then one that runs to the end.
+    val cancelled = async { sam.syncNow() }
+    kotlinx.coroutines.yield()
+    cancelled.cancel()
+    try {
+        cancelled.await()
+    } catch (e: CancellationException) {
+        // expected
+    }
+    sam.recordCheckin(checkin(6))
+    sync(sam)
+    assertEquals(1, alex.checkins().size, "the later sync carried the check-in")
+    assertEquals("Sam", bounded { alex.waitForPartner() }.name, "the later wait resolves")
+}
+
+suspend fun eachErrorKindIsAKintsugiExceptionWithAMessage(devices: Devices) {
+    val alex = devices.open("Alex")
+    val notPaired = assertThrows<KintsugiException.NotPaired>("check-in alone") { alex.recordCheckin(checkin(5)) }
+    val badKey = assertThrows<KintsugiException.InvalidInput>("a key that is not one") { devices.open("Alex", key = "not a key") }
+    // The data directory cannot be made: a file is in the way.
+    val blocker = File(devices.newDataDir("Kim").parentFile, "file").apply { writeText("not a directory") }
+    val storage = assertThrows<KintsugiException.Storage>("data dir under a file") { devices.open("Kim", File(blocker, "data")) }
+    val sam = devices.open("Sam")
+    pair(alex, sam)
+    val notFound = assertThrows<KintsugiException.NotFound>("unknown id") { alex.acceptAgreement("no-such-agreement") }
+    val notAllowed = assertThrows<KintsugiException.NotAllowed>("confirm with nothing waiting") { bounded { alex.confirmPairing() } }
+    val wrongKey = run {
+        val dir = devices.newDataDir("Lee")
+        devices.close(devices.open("Lee", dir))
+        assertThrows<KintsugiException.WrongKey>("another key") { devices.open("Lee", dir) }
+    }
+    for (e in listOf<KintsugiException>(notPaired, badKey, storage, notFound, notAllowed, wrongKey)) {
+        check(!e.message.isNullOrBlank()) { "${e::class.simpleName} has a message" }
+    }
+    check(notAllowed.message.orEmpty().contains("no pairing")) { "the message says why: ${notAllowed.message}" }
+}
+
+suspend fun everyOtherFamilyRoundTrips(devices: Devices) {
+    val (alex, sam) = paired(devices)
+    val disclosure = sam.disclose("She wrote to me today")
+    sam.updateDisclosureAction(disclosure, "I did not reply and blocked her")
+    val trigger = alex.logTrigger("A song from that summer", 6)
+    val plan = alex.planTogether(TogetherKind.RECREATE_MEMORY, "Dinner where we met", inDays(5))
+    val commitment = sam.makeCommitment(CommitmentKind.NO_CONTACT, "No contact with her")
+    sam.logCommitment(commitment, true, note = "nothing today")
+    alex.answerSurvey(listOf(3, 3, 3, 3, 3, 3))
+    alex.appreciate("Thank you for telling me")
+    sync(sam)
+    assertThrows<KintsugiException.NotAllowed>("Alex repairs her own trigger") { alex.respondToTrigger(trigger, "here") }
+    sam.respondToTrigger(trigger, "I am sorry. Shall we walk?")
+    sam.recordTogetherOutcome(plan, true, felt = 8)
+    sync(sam)
+
+    val d = alex.disclosures().single()
+    assertEquals("I did not reply and blocked her", d.actionTaken, "disclosure action")
+    check(!d.byMe) { "Sam disclosed it" }
+    assertEquals(listOf("I am sorry. Shall we walk?"), alex.triggers().single().repairs.map { it.text }, "repairs")
+    assertEquals(listOf(8), alex.timeTogether().single().outcomes.map { it.felt }, "outcome")
+    assertEquals(listOf(true), alex.commitments().single().log.map { it.kept }, "commitment log")
+    assertEquals(List(6) { 3 }, sam.surveys().single().answers, "survey answers")
+    assertEquals("Thank you for telling me", sam.appreciations().single().text, "appreciation")
+}
+
+class CollectingSink : LogSink {
+    val records = java.util.concurrent.CopyOnWriteArrayList<Triple<LogLevel, String, String>>()
+    override fun log(level: LogLevel, target: String, message: String) {
+        records += Triple(level, target, message)
+    }
+}
+
+suspend fun initLoggingRoutesRecordsToASink(devices: Devices) {
+    val sink = CollectingSink()
+    initLogging(LogLevel.DEBUG, sink)
+    initLogging(LogLevel.DEBUG, object : LogSink {
+        override fun log(level: LogLevel, target: String, message: String) = throw IllegalStateException("full")
+    })
+    initLogging(LogLevel.DEBUG, sink)
+    val alex = devices.open("Alex")
+    try {
+        bounded { alex.createInvite() }
+        eventually("the sink hears the core") { sink.records.isNotEmpty() }
+        check(sink.records.any { it.second.startsWith("kintsugi") || it.second.startsWith("iroh") }) {
+            "targets: ${sink.records.take(5)}"
+        }
+    } finally {
+        initLogging(LogLevel.WARN, null)
+    }
+    check(!androidContextInstalled()) { "no Android context on the JVM" }
 }
 
 val scenarios: List<Pair<String, suspend (Devices) -> Unit>> = listOf(
     "pair, check in, agree and sync" to ::pairCheckInAgreeAndSync,
-    "live sync, status listener and unpair" to ::liveSyncWithoutSyncNowAndStatusListener,
+    "live sync, observer and unpair" to ::liveSyncObserverAndUnpair,
+    "observers hear the pairing; a throwing one goes on" to ::observersHearThePairingAndAThrowingOneGoesOn,
+    "a cancelled call leaves the companion usable" to ::aCancelledCallLeavesTheCompanionUsable,
+    "each error kind is a KintsugiException with a message" to ::eachErrorKindIsAKintsugiExceptionWithAMessage,
+    "every other record family round-trips" to ::everyOtherFamilyRoundTrips,
+    "initLogging routes records to a sink" to ::initLoggingRoutesRecordsToASink,
     "score 11 is InvalidInput" to ::scoreOutOfRangeIsInvalidInput,
     "malformed code is InvalidInput" to ::malformedCodeIsInvalidInput,
     "unknown agreement id is NotFound" to ::unknownAgreementIsNotFound,

@@ -31,9 +31,13 @@ from kintsugi_mobile import (  # noqa: E402  (the path is set just above)
     CheckInInput,
     CommitmentKind,
     Companion,
+    CompanionEvent,
+    CompanionObserver,
     CompanionConfig,
     EntryKind,
     KintsugiError,
+    LogLevel,
+    LogSink,
     NetworkMode,
     NoticeKind,
     Phase,
@@ -43,10 +47,11 @@ from kintsugi_mobile import (  # noqa: E402  (the path is set just above)
     Role,
     SignName,
     SyncStateKind,
-    SyncStatusListener,
     TimelineFilter,
     TogetherKind,
+    android_context_installed,
     generate_storage_key,
+    init_logging,
     mood_vocabulary,
     survey_items,
     wipe_data_dir,
@@ -77,6 +82,36 @@ def checkin_input(score=7, note=None):
 def in_days(n):
     """The local day `n` days from today, as YYYY-MM-DD."""
     return (datetime.date.today() + datetime.timedelta(days=n)).isoformat()
+
+
+class Recorder(CompanionObserver):
+    """Keeps every event an observer hears; throws on the first `fail_first`."""
+
+    def __init__(self, fail_first=0):
+        self.events = []
+        self.fail_first = fail_first
+
+    def on_event(self, event):
+        self.events.append(event)
+        if self.fail_first > 0:
+            self.fail_first -= 1
+            raise RuntimeError("the app's observer threw")
+
+    def of(self, kind):
+        return [e for e in self.events if isinstance(e, kind)]
+
+    def has(self, kind):
+        return bool(self.of(kind))
+
+    def statuses(self):
+        current = [e.state.sync_status for e in self.of(CompanionEvent.CURRENT)]
+        return current + [e.status for e in self.of(CompanionEvent.SYNC_STATUS_CHANGED)]
+
+    def changed(self, kind, from_partner):
+        return any(
+            e.kinds == [kind] and e.from_partner == from_partner
+            for e in self.of(CompanionEvent.DOCUMENT_CHANGED)
+        )
 
 
 class CompanionTest(unittest.IsolatedAsyncioTestCase):
@@ -241,45 +276,171 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         with self.assertRaises(KintsugiError.NotFound):
             sam.accept_agreement("no-such-agreement")
 
-    async def test_live_sync_status_listener_and_unpair(self):
+    async def eventually(self, what, check):
+        """Polls `check` every 20 ms for at most one step."""
+
+        async def poll():
+            while not check():
+                await asyncio.sleep(0.02)
+
+        await bounded(poll())
+        self.assertTrue(check(), what)
+
+    async def test_live_sync_observer_and_unpair(self):
         alex = self.open("Alex")
         sam = self.open("Sam")
         await self.pair(alex, sam)
 
-        class Recorder(SyncStatusListener):
-            def __init__(self):
-                self.seen = []
-
-            def on_status(self, status):
-                self.seen.append(status)
-
         recorder = Recorder()
-        subscription = await bounded(alex.observe_sync_status(recorder))
+        subscription = alex.subscribe(recorder)
+        await self.eventually("the current state comes first", lambda: recorder.events)
+        first = recorder.events[0]
+        self.assertIsInstance(first, CompanionEvent.CURRENT)
+        self.assertEqual(first.state.partner.name, "Sam")
+        self.assertIsNone(first.state.pending_pairing)
+        await bounded(alex.app_foregrounded())
         await bounded(sam.app_foregrounded())
-
-        async def eventually(what, check):
-            async def poll():
-                while not check():
-                    await asyncio.sleep(0.02)
-
-            await bounded(poll())
-            self.assertTrue(check(), what)
-
-        await eventually(
+        await self.eventually(
             "Alex's status reaches up to date",
             lambda: any(
                 s.state == SyncStateKind.UP_TO_DATE and s.last_synced_at_ms is not None
-                for s in recorder.seen
+                for s in recorder.statuses()
             ),
         )
         sam.record_checkin(checkin_input(7))
-        await eventually("the check-in reaches Alex with no sync_now", lambda: len(alex.checkins()) == 1)
-        subscription.cancel()
-        # Alex ends the pairing; Sam's device is told and forgets Alex.
+        await self.eventually(
+            "the observer hears Sam's check-in with no sync_now",
+            lambda: recorder.changed(RecordKind.CHECK_IN, from_partner=True),
+        )
+        self.assertEqual(len(alex.checkins()), 1)
+        # Alex ends the pairing; both observers hear it, Sam's device forgets Alex.
+        sam_hears = Recorder()
+        sam_subscription = sam.subscribe(sam_hears)
         self.assertTrue(await bounded(alex.unpair(False)))
         self.assertIsNone(alex.partner())
-        await eventually("Sam's device forgot Alex", lambda: sam.partner() is None)
+        await self.eventually("Alex hears Unpaired", lambda: recorder.has(CompanionEvent.UNPAIRED))
+        await self.eventually("Sam hears Unpaired", lambda: sam_hears.has(CompanionEvent.UNPAIRED))
+        self.assertIsNone(sam.partner())
         self.assertEqual(len(sam.checkins()), 1)
+        subscription.cancel()
+        sam_subscription.cancel()
+
+    async def test_observers_hear_the_pairing_and_a_throwing_one_goes_on(self):
+        alex = self.open("Alex")
+        sam = self.open("Sam")
+        # Alex's observer throws on its first two events.
+        alex_hears, sam_hears = Recorder(fail_first=2), Recorder()
+        alex_sub, sam_sub = alex.subscribe(alex_hears), sam.subscribe(sam_hears)
+        invite = await bounded(alex.create_invite())
+        # Nobody awaits next_pairing_request: the observer hears the request.
+        joiners = await bounded(sam.join(invite.payload))
+        await self.eventually(
+            "Alex hears the pairing request",
+            lambda: any(
+                e.code.code == joiners.code and e.code.partner_name == "Sam"
+                for e in alex_hears.of(CompanionEvent.PAIRING_REQUESTED)
+            ),
+        )
+        self.assertTrue(sam_hears.has(CompanionEvent.PAIRING_REQUESTED))
+        await asyncio.gather(bounded(alex.confirm_pairing()), bounded(sam.confirm_pairing()))
+        await self.eventually("Alex hears Paired", lambda: alex_hears.has(CompanionEvent.PAIRED))
+        await self.eventually("Sam hears Paired", lambda: sam_hears.has(CompanionEvent.PAIRED))
+        await self.eventually(
+            "Sam hears the shared space arrive",
+            lambda: any(e.members_changed and e.from_partner for e in sam_hears.of(CompanionEvent.DOCUMENT_CHANGED)),
+        )
+        self.assertEqual(alex_hears.of(CompanionEvent.PAIRED)[0].partner.name, "Sam")
+        # A cancelled subscription hears nothing more.
+        sam_sub.cancel()
+        heard = len(sam_hears.events)
+        alex.record_checkin(checkin_input(6))
+        await self.sync(alex)
+        await self.eventually(
+            "Alex's observer, which threw, still hears his own check-in",
+            lambda: alex_hears.changed(RecordKind.CHECK_IN, from_partner=False),
+        )
+        await asyncio.sleep(0.3)
+        self.assertEqual(len(sam_hears.events), heard)
+        alex_sub.cancel()
+
+    async def test_a_cancelled_call_leaves_the_companion_usable(self):
+        alex = self.open("Alex")
+        sam = self.open("Sam")
+        # Nobody joins yet: the wait is cancelled midway (the Rust future is dropped).
+        with self.assertRaises(asyncio.TimeoutError):
+            await asyncio.wait_for(alex.wait_for_partner(), 0.3)
+        await self.pair(alex, sam)
+        # A sync cancelled at once, then one that runs to the end.
+        pending = asyncio.ensure_future(sam.sync_now())
+        await asyncio.sleep(0)
+        pending.cancel()
+        with self.assertRaises(asyncio.CancelledError):
+            await pending
+        sam.record_checkin(checkin_input(6))
+        await self.sync(sam)
+        self.assertEqual(len(alex.checkins()), 1)
+        self.assertEqual((await bounded(alex.wait_for_partner())).name, "Sam")
+
+    async def test_each_error_kind_is_a_kintsugi_error_with_a_message(self):
+        kinds = ["InvalidInput", "NotFound", "NotAllowed", "NotPaired", "PairingRefused",
+                 "Network", "Storage", "WrongKey", "Internal"]
+        for kind in kinds:
+            self.assertTrue(issubclass(getattr(KintsugiError, kind), KintsugiError), kind)
+        caught = {}
+
+        def expect(kind, call):
+            with self.assertRaises(getattr(KintsugiError, kind)) as raised:
+                call()
+            self.assertTrue(str(raised.exception), f"{kind} has a message")
+            caught[kind] = str(raised.exception)
+
+        alex = self.open("Alex")
+        expect("NotPaired", lambda: alex.record_checkin(checkin_input(5)))
+        expect("InvalidInput", lambda: self.open("Alex", key="not a key"))
+        # The data directory cannot be made: a file is in the way.
+        blocker = os.path.join(os.path.dirname(self.new_data_dir("Kim")), "file")
+        with open(blocker, "w") as f:
+            f.write("not a directory")
+        expect("Storage", lambda: self.open("Kim", data_dir=os.path.join(blocker, "data")))
+        sam = self.open("Sam")
+        await self.pair(alex, sam)
+        expect("NotFound", lambda: alex.accept_agreement("no-such-agreement"))
+        expect("InvalidInput", lambda: alex.record_checkin(checkin_input(11)))
+        with self.assertRaises(KintsugiError.NotAllowed) as raised:
+            await bounded(alex.confirm_pairing())
+        caught["NotAllowed"] = str(raised.exception)
+        self.assertIn("no pairing", caught["NotAllowed"])
+
+    async def test_init_logging_routes_records_to_a_sink_and_can_be_called_again(self):
+        class Sink(LogSink):
+            def __init__(self):
+                self.records = []
+
+            def log(self, level, target, message):
+                self.records.append((level, target, message))
+
+        class ThrowingSink(LogSink):
+            def log(self, level, target, message):
+                raise RuntimeError("the app's log is full")
+
+        sink = Sink()
+        init_logging(LogLevel.DEBUG, sink)
+        init_logging(LogLevel.DEBUG, ThrowingSink())
+        init_logging(LogLevel.DEBUG, sink)
+        alex = self.open("Alex")
+        await bounded(alex.create_invite())
+        try:
+            await self.eventually("the sink hears the core", lambda: sink.records)
+            self.assertTrue(all(isinstance(level, LogLevel) for level, _, _ in sink.records))
+            self.assertTrue(any(t.startswith(("kintsugi", "iroh")) for _, t, _ in sink.records), sink.records[:5])
+        finally:
+            # Back to stderr, warnings only, for the other tests.
+            init_logging(LogLevel.WARN, None)
+        heard = len(sink.records)
+        await bounded(alex.shutdown())
+        await bounded(alex.app_foregrounded())
+        self.assertEqual(len(sink.records), heard)
+        self.assertFalse(android_context_installed())
 
     async def test_rejecting_the_code_pairs_nobody(self):
         alex = self.open("Alex")
