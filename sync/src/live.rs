@@ -5,14 +5,16 @@
 //!
 //! Both sides run the same loop ([`converse`]): on a frame from the peer,
 //! apply it (durably) and answer if there is anything to say; on a local
-//! change, wait a few milliseconds for the burst to end, then send. The
+//! change, send at once (a burst right after a send travels together). The
 //! Automerge sync state tracks what the peer has, so only missing changes
 //! travel; it is saved per partner, as in the session protocol.
 //!
 //! The dialling side is a keeper task ([`keep_in_touch`]): it dials when
 //! paired and not already conversing, and after a failure waits with
 //! exponential backoff (1 s up to 60 s). A kick (app foreground, network
-//! change, discovery, a local change while apart) dials at once.
+//! change, discovery, a local change while apart) dials at once. When both
+//! sides dial each other at once, one conversation is kept (see
+//! [`LiveHandler`]'s accept).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,13 +26,16 @@ use tracing::{debug, info, warn};
 
 use crate::error::{Result, SyncError};
 use crate::framing::{FrameReader, FrameWriter, MAX_FRAME};
+use crate::node::Conversing;
 use crate::node::{Direction, Shared};
-use crate::protocol::PAIRING_ENDED;
+use crate::protocol::{ALREADY_IN_TOUCH, PAIRING_ENDED};
 use crate::status::SyncState;
 
 pub const LIVE_ALPN: &[u8] = b"kintsugi/live/1";
-/// Local writes closer together than this travel in one message.
-pub const DEBOUNCE: Duration = Duration::from_millis(3);
+/// A local change is sent at once; further changes within this window of
+/// the last send wait for it to pass and travel together, so a burst of
+/// writes costs one message, not one each, and a lone check-in no delay.
+pub const BURST_WINDOW: Duration = Duration::from_millis(5);
 const MIN_BACKOFF: Duration = Duration::from_secs(1);
 /// A phone apart from its partner for days dials about once a minute.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -44,20 +49,37 @@ pub(crate) struct LiveHandler {
 impl ProtocolHandler for LiveHandler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
         let (send, recv) = crate::protocol::admit(&self.shared, &conn, "live sync").await?;
-        let outcome = converse(&self.shared, send, recv).await;
+        // Both phones may dial each other at once. One conversation is kept:
+        // the one dialled by the lower endpoint id, so both sides agree
+        // without a word. The higher side always accepts; the lower refuses
+        // while its own dial is conversing (its keeper drops a dial that
+        // finds one already running, which covers the other order).
+        let mine_is_lower = self.shared.endpoint().id() < conn.remote_id();
+        let Some(counted) = self
+            .shared
+            .start_conversation(|running| running == 0 || !mine_is_lower)
+        else {
+            debug!("live sync: already in touch, second connection closed");
+            conn.close(VarInt::from_u32(ALREADY_IN_TOUCH), b"already in touch");
+            return Ok(());
+        };
+        let outcome = converse(&self.shared, counted, send, recv).await;
         finish(&self.shared, &conn, outcome).map_err(AcceptError::from_err)
     }
 }
 
 /// Ends a conversation: logs why, closes the connection, updates the status.
 fn finish(shared: &Shared, conn: &Connection, outcome: Result<()>) -> Result<()> {
-    match outcome {
+    let duplicate = closed_with(conn, ALREADY_IN_TOUCH);
+    let result = match outcome {
         Ok(()) => {
             debug!("live sync ended by the partner");
             conn.close(VarInt::from_u32(0), b"bye");
-            shared.set_state(SyncState::Unreachable {
-                since: kintsugi_core::now_millis(),
-            });
+            Ok(())
+        }
+        // The partner kept the other of two simultaneous connections.
+        Err(_) if duplicate => {
+            debug!("live sync: the partner kept the other connection");
             Ok(())
         }
         Err(e) => {
@@ -67,12 +89,16 @@ fn finish(shared: &Shared, conn: &Connection, outcome: Result<()>) -> Result<()>
                 _ => warn!("live sync stopped: {e}"),
             }
             conn.close(VarInt::from_u32(1), b"live sync failed");
-            shared.set_state(SyncState::Unreachable {
-                since: kintsugi_core::now_millis(),
-            });
             Err(e)
         }
+    };
+    // Still in touch if another conversation runs.
+    if shared.conversations_running() == 0 {
+        shared.set_state(SyncState::Unreachable {
+            since: kintsugi_core::now_millis(),
+        });
     }
+    result
 }
 
 /// Dials the partner whenever paired and not already in a conversation.
@@ -102,11 +128,20 @@ pub(crate) async fn keep_in_touch(shared: Arc<Shared>) {
             Ok(conn) => {
                 backoff = MIN_BACKOFF;
                 info!("live sync connected");
-                let outcome = match conn.open_bi().await {
-                    Ok((send, recv)) => converse(&shared, send, recv).await,
-                    Err(e) => Err(SyncError::Connection(e.to_string())),
+                // The partner may have dialled us meanwhile: keep that one.
+                let Some(counted) = shared.start_conversation(|running| running == 0) else {
+                    debug!("live sync: already in touch, own dial dropped");
+                    conn.close(VarInt::from_u32(ALREADY_IN_TOUCH), b"already in touch");
+                    continue;
                 };
-                if pairing_ended(&conn) {
+                let outcome = match conn.open_bi().await {
+                    Ok((send, recv)) => converse(&shared, counted, send, recv).await,
+                    Err(e) => {
+                        drop(counted);
+                        Err(SyncError::Connection(e.to_string()))
+                    }
+                };
+                if closed_with(&conn, PAIRING_ENDED) {
                     // The partner's own endpoint (TLS-authenticated) says it
                     // ended the pairing while we were apart. Forget it as if
                     // we had been told. (A plain 403 is not enough: a partner
@@ -138,21 +173,22 @@ async fn unpaired(partner: &mut tokio::sync::watch::Receiver<Option<crate::Partn
     let _ = partner.wait_for(Option::is_none).await.map(|_| ());
 }
 
-fn pairing_ended(conn: &Connection) -> bool {
+/// Whether the partner closed the connection with this code.
+fn closed_with(conn: &Connection, code: u32) -> bool {
     matches!(
         conn.close_reason(),
         Some(iroh::endpoint::ConnectionError::ApplicationClosed(close))
-            if close.error_code == VarInt::from_u32(PAIRING_ENDED)
+            if close.error_code == VarInt::from_u32(code)
     )
 }
 
 /// One live conversation, until the peer ends it or the connection breaks.
 async fn converse(
     shared: &Arc<Shared>,
+    _counted: Conversing<'_>,
     send: iroh::endpoint::SendStream,
     recv: iroh::endpoint::RecvStream,
 ) -> Result<()> {
-    let _counted = shared.conversation_started();
     let peer = shared.partner()?.endpoint_id;
     let mut writer = FrameWriter::new(send, MAX_FRAME);
     let mut reader = FrameReader::new(recv, MAX_FRAME);
@@ -161,6 +197,7 @@ async fn converse(
     shared.refresh_from_disk()?;
     let mut state = shared.load_sync_state(&peer)?;
     shared.set_state(SyncState::Syncing);
+    let mut last_local_push: Option<tokio::time::Instant> = None;
     let result = async {
         push(shared, &mut writer, &mut state, &peer).await?;
         loop {
@@ -185,10 +222,13 @@ async fn converse(
                     if changed.is_err() {
                         return Ok(());
                     }
-                    // Let a burst of writes end, then send them together.
-                    tokio::time::sleep(DEBOUNCE).await;
+                    if let Some(last) = last_local_push {
+                        // Part of a burst: let it end, then send it whole.
+                        tokio::time::sleep_until(last + BURST_WINDOW).await;
+                    }
                     local.borrow_and_update();
                     push(shared, &mut writer, &mut state, &peer).await?;
+                    last_local_push = Some(tokio::time::Instant::now());
                 }
             }
         }

@@ -156,9 +156,27 @@ impl Shared {
         self.conversations.subscribe()
     }
 
-    pub(crate) fn conversation_started(&self) -> Conversing<'_> {
-        self.conversations.send_modify(|n| *n += 1);
-        Conversing(&self.conversations)
+    /// Counts a new live conversation if `may_start` allows it given how
+    /// many run now. Checking and counting happen at once, so two
+    /// connections racing (both phones dialling each other) cannot both
+    /// see none running.
+    pub(crate) fn start_conversation(
+        &self,
+        may_start: impl FnOnce(usize) -> bool,
+    ) -> Option<Conversing<'_>> {
+        let mut started = false;
+        self.conversations.send_if_modified(|n| {
+            started = may_start(*n);
+            if started {
+                *n += 1;
+            }
+            started
+        });
+        started.then(|| Conversing(&self.conversations))
+    }
+
+    pub(crate) fn conversations_running(&self) -> usize {
+        *self.conversations.borrow()
     }
 
     pub(crate) fn local_changes(&self) -> watch::Receiver<u64> {

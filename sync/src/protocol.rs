@@ -35,6 +35,9 @@ pub const NOT_PAIRED: u32 = 403;
 /// Connection close code sent to the partner this device unpaired from: the
 /// pairing has ended (it then forgets this device too).
 pub const PAIRING_ENDED: u32 = 410;
+/// Connection close code for a second live connection between the same two
+/// devices (both dialled at once): one conversation is enough.
+pub const ALREADY_IN_TOUCH: u32 = 409;
 /// How long one side waits for the other's next frame inside a session. A
 /// peer that stalls longer is cut off, so it cannot hold the session (and the
 /// document lock's turn) forever.

@@ -207,3 +207,54 @@ async fn live_sync_running_while_pairing_keeps_the_new_partner() -> Result<()> {
     ben.close().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn phones_dialling_each_other_at_once_keep_one_conversation() -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let ana = Phone::new(&root, "Ana").await?;
+    let ben = Phone::new(&root, "Ben").await?;
+    pair(&ana, &ben).await?;
+    // Counts the messages carrying changes that reach Ben.
+    let carried = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = carried.clone();
+    ben.node
+        .set_wire_tap(Some(std::sync::Arc::new(move |direction, frame| {
+            let with_changes = automerge::sync::Message::decode(frame)
+                .map(|m| !m.changes.is_empty())
+                .unwrap_or(false);
+            if direction == kintsugi_sync::Direction::Received && with_changes {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        })));
+    let (mut anas_status, mut bens_status) = (ana.node.status(), ben.node.status());
+    // Both keepers dial at the same moment.
+    ana.node.start_live();
+    ben.node.start_live();
+    until_state(&mut anas_status, "Ana up to date", |s| {
+        *s == SyncState::UpToDate
+    })
+    .await?;
+    until_state(&mut bens_status, "Ben up to date", |s| {
+        *s == SyncState::UpToDate
+    })
+    .await?;
+    // Let a second connection, if any, settle in.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    carried.store(0, std::sync::atomic::Ordering::SeqCst);
+    ana.device()
+        .record_checkin(&checkin(5, "one message is enough"))?;
+    until_checkins(&ben, 1).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        carried.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the check-in travelled more than once: two conversations ran"
+    );
+    // Still in touch after the duplicate was dropped.
+    assert_eq!(ana.node.status().borrow().state, SyncState::UpToDate);
+    assert_eq!(ben.node.status().borrow().state, SyncState::UpToDate);
+    ana.close().await;
+    ben.close().await;
+    Ok(())
+}
