@@ -20,6 +20,9 @@ export KINTSUGI_AUTOMERGE_JS
 cargo build --workspace --locked
 cargo test --workspace --locked 2>&1 | tee target/rust-tests.log
 
+echo "== public Kotlin/Swift API against mobile/api/ (update: bash mobile/scripts/check-api.sh --update)"
+KINTSUGI_SKIP_BUILD=1 bash mobile/scripts/check-api.sh
+
 echo "== binding tests"
 bash mobile/scripts/run-binding-tests.sh 2>&1 | tee target/binding-tests.log
 

@@ -203,6 +203,9 @@ async fn importing_the_partners_export_brings_their_changes() {
     let alex = open(&data_dir(&a), "Alex", &generate_storage_key()).unwrap();
     let sam = open(&data_dir(&b), "Sam", &generate_storage_key()).unwrap();
     pair(&alex, &sam).await;
+    // Apart: nothing travels live, so only the import can bring the change.
+    bounded(alex.shutdown()).await.unwrap();
+    bounded(sam.shutdown()).await.unwrap();
 
     sam.record_checkin(checkin(4, Some("written while offline")))
         .unwrap();

@@ -21,23 +21,28 @@ pub enum AgreementStatus {
 /// a version; a revision is a new version and the old ones stay readable.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Agreement {
+    /// Stable id of this record.
     pub id: String,
     /// The wording in force, or the latest proposal's while none is.
     pub text: String,
     /// Who proposed the first version.
     pub proposed_by: String,
+    /// True when this partner proposed the first version.
     pub proposed_by_me: bool,
+    /// When the first version was proposed (ms since the Unix epoch).
     pub proposed_at_ms: i64,
     /// True once some version is accepted by both partners (it may be an
     /// older one while a revision waits: see `status`).
     pub in_force: bool,
     /// When the version in force was accepted by both.
     pub accepted_at_ms: Option<i64>,
+    /// Where the agreement stands (proposed, in force, revision pending, withdrawn).
     pub status: AgreementStatus,
     /// The review date (`YYYY-MM-DD`) of the version `text` comes from.
     pub review_on: Option<String>,
     /// Every version, oldest first.
     pub versions: Vec<AgreementVersion>,
+    /// When it was withdrawn, if it was (ms since the Unix epoch).
     pub withdrawn_at_ms: Option<i64>,
     /// Each partner's honest "kept" / "slipped" notes, oldest first.
     pub checks: Vec<KeptCheck>,
@@ -46,15 +51,19 @@ pub struct Agreement {
 /// One version of an agreement's wording.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct AgreementVersion {
+    /// Stable id of this record.
     pub id: String,
     /// 1 for the proposal, then 2, 3, … for each revision.
     pub number: i32,
+    /// The wording of this version.
     pub text: String,
     /// When the couple mean to look at it again (`YYYY-MM-DD`).
     pub review_on: Option<String>,
     /// Who wrote this version (they accept it by writing it).
     pub by: String,
+    /// True when this partner wrote this version.
     pub by_me: bool,
+    /// When this version was proposed (ms since the Unix epoch).
     pub at_ms: i64,
     /// Who accepted this version and when, oldest first.
     pub acceptances: Vec<Acceptance>,
@@ -65,19 +74,28 @@ pub struct AgreementVersion {
 /// One partner's acceptance of an agreement version.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Acceptance {
+    /// Member id of the partner who accepted.
     pub by: String,
+    /// True when this partner accepted.
     pub by_me: bool,
+    /// When they accepted (ms since the Unix epoch).
     pub at_ms: i64,
 }
 
 /// A partner's honest note that they kept, or slipped on, an agreement.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct KeptCheck {
+    /// Stable id of this record.
     pub id: String,
+    /// Member id of the partner who wrote the check.
     pub by: String,
+    /// True when this device's partner did it.
     pub by_me: bool,
+    /// When it was recorded (ms since the Unix epoch).
     pub at_ms: i64,
+    /// True for "kept", false for "slipped".
     pub kept: bool,
+    /// An optional note from whoever wrote it.
     pub note: Option<String>,
 }
 
@@ -85,13 +103,19 @@ pub struct KeptCheck {
 /// made by its owner only, ending on its own, withdrawable by its owner alone.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct TransparencyOffer {
+    /// Stable id of this record.
     pub id: String,
+    /// Member id of the partner who offered it (only they can withdraw it).
     pub owner: String,
     /// Made by this device's partner (only they can withdraw it).
     pub by_me: bool,
+    /// What is offered, in the owner's words.
     pub text: String,
+    /// When it was offered (ms since the Unix epoch).
     pub offered_at_ms: i64,
+    /// When the offer ends by itself (ms since the Unix epoch).
     pub expires_at_ms: i64,
+    /// When the owner withdrew it, if they did (ms since the Unix epoch).
     pub withdrawn_at_ms: Option<i64>,
     /// Neither withdrawn nor expired at the moment the list was read.
     pub active: bool,
@@ -106,18 +130,26 @@ pub enum CommitmentKind {
     AddedResponsibility,
     /// A small change of habit.
     SmallChange,
+    /// Anything else the author wants to commit to.
     Other,
 }
 
 /// A commitment one partner takes on for themselves, with their own log.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Commitment {
+    /// Stable id of this record.
     pub id: String,
+    /// Member id of the partner who wrote it.
     pub author: String,
+    /// True when this device's partner did it.
     pub by_me: bool,
+    /// When it was created (ms since the Unix epoch).
     pub created_at_ms: i64,
+    /// What sort of commitment it is.
     pub kind: CommitmentKind,
+    /// The commitment in its author's words.
     pub text: String,
+    /// When its author ended it, if they did (ms since the Unix epoch).
     pub ended_at_ms: Option<i64>,
     /// The author's log, oldest first.
     pub log: Vec<CommitmentLog>,
@@ -126,11 +158,15 @@ pub struct Commitment {
 /// The author's note that they kept a commitment on a day (or did not).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct CommitmentLog {
+    /// Stable id of this record.
     pub id: String,
+    /// When the entry was written (ms since the Unix epoch).
     pub at_ms: i64,
     /// The day it is about (`YYYY-MM-DD`).
     pub day: String,
+    /// True when the commitment was kept that day.
     pub kept: bool,
+    /// An optional note from whoever wrote it.
     pub note: Option<String>,
 }
 

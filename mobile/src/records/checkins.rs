@@ -34,20 +34,29 @@ pub struct CheckInInput {
 /// A recorded check-in.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct CheckIn {
+    /// Stable id of this record.
     pub id: String,
+    /// Member id of the partner who wrote it.
     pub author: String,
+    /// True when this device's partner did it.
     pub by_me: bool,
     /// When it was last recorded (a same-day revision moves it).
     pub recorded_at_ms: i64,
+    /// How safe the author felt, 0–10.
     pub safety: i32,
+    /// How much trust the author felt, 0–10.
     pub trust: i32,
+    /// How connected the author felt, 0–10.
     pub connection: i32,
+    /// Mood words from `mood_vocabulary()`.
     pub moods: Vec<String>,
+    /// An optional note from whoever wrote it.
     pub note: Option<String>,
     /// The day it is about (`YYYY-MM-DD`).
     pub day: String,
     /// "Did you feel listened to?", when answered.
     pub heard: Option<i32>,
+    /// Mood words the author typed themselves.
     pub free_words: Vec<String>,
     /// Earlier values, when the author revised it the same day.
     pub revisions: Vec<Revision>,
@@ -57,11 +66,15 @@ pub struct CheckIn {
 /// (completely) per statement of `survey_items()`.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct TrustSurvey {
+    /// Stable id of this record.
     pub id: String,
+    /// Member id of the partner who wrote it.
     pub author: String,
+    /// True when this device's partner did it.
     pub by_me: bool,
     /// `YYYY-MM`: at most one per partner per month.
     pub month: String,
+    /// When the latest answers were given (ms since the Unix epoch).
     pub at_ms: i64,
     /// One answer 0–4 per statement, in the order of `survey_items()`.
     pub answers: Vec<i32>,
@@ -76,6 +89,7 @@ pub struct TrustSurvey {
 pub struct SurveyRevision {
     /// When they were replaced.
     pub at_ms: i64,
+    /// The earlier answers, one per item of `survey_items()`.
     pub answers: Vec<i32>,
 }
 

@@ -9,11 +9,15 @@ use super::{FromCore, Revision, list};
 /// time they did it, and the asker acknowledges each.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Request {
+    /// Stable id of this record.
     pub id: String,
+    /// Member id of the partner who asked (only they acknowledge).
     pub asker: String,
     /// Asked by this device's partner (only they reword, retire or acknowledge).
     pub by_me: bool,
+    /// The behaviour asked for, in the asker's words.
     pub text: String,
+    /// When it was created (ms since the Unix epoch).
     pub created_at_ms: i64,
     /// Set once the asker retired it; nothing more is logged then.
     pub retired_at_ms: Option<i64>,
@@ -26,10 +30,15 @@ pub struct Request {
 /// One time the asked partner did what was requested.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct DoneEntry {
+    /// Stable id of this record.
     pub id: String,
+    /// Member id of the partner who did it.
     pub by: String,
+    /// True when this device's partner did it.
     pub by_me: bool,
+    /// When it was logged as done (ms since the Unix epoch).
     pub at_ms: i64,
+    /// An optional note from whoever wrote it.
     pub note: Option<String>,
     /// The asker's answer, once given.
     pub acknowledgement: Option<Acknowledgement>,
@@ -38,9 +47,11 @@ pub struct DoneEntry {
 /// The asker's answer to one done entry.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Acknowledgement {
+    /// When the asker answered (ms since the Unix epoch).
     pub at_ms: i64,
     /// False: "thank you, but it did not land".
     pub landed: bool,
+    /// The asker's optional words.
     pub note: Option<String>,
 }
 
@@ -48,10 +59,15 @@ pub struct Acknowledgement {
 /// It exists only when its author offers it; nothing can ask for one.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Disclosure {
+    /// Stable id of this record.
     pub id: String,
+    /// Member id of the partner who wrote it.
     pub author: String,
+    /// True when this device's partner did it.
     pub by_me: bool,
+    /// When it was recorded (ms since the Unix epoch).
     pub at_ms: i64,
+    /// What was shared, in the author's words.
     pub what: String,
     /// What was done about it.
     pub action_taken: Option<String>,
@@ -62,11 +78,13 @@ pub struct Disclosure {
 /// Where a question stands, from its latest response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum QuestionStatus {
+    /// Asked; no response yet.
     Open,
     /// The asked partner needs space before talking about it.
     NotReadyYet,
     /// Put into a question window (`scheduled_for`).
     Scheduled,
+    /// The asked partner answered it.
     Answered,
     /// Set aside by the asker.
     Parked,
@@ -94,13 +112,19 @@ pub enum QuestionResponse {
 /// A question written down for when the other partner is ready.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Question {
+    /// Stable id of this record.
     pub id: String,
+    /// Member id of the partner who asked.
     pub asker: String,
+    /// True when this device's partner did it.
     pub by_me: bool,
+    /// When it was recorded (ms since the Unix epoch).
     pub at_ms: i64,
+    /// The question.
     pub text: String,
     /// A short topic word, so a topic that keeps coming back can be noticed.
     pub topic: Option<String>,
+    /// Where the question stands (open, not ready yet, scheduled, answered, parked).
     pub status: QuestionStatus,
     /// Someone tagged it "for the therapist".
     pub for_therapist: bool,
@@ -113,20 +137,30 @@ pub struct Question {
 /// One response to a question, with who gave it.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct QuestionResponseEntry {
+    /// Stable id of this record.
     pub id: String,
+    /// Member id of the partner who did it.
     pub by: String,
+    /// True when this device's partner did it.
     pub by_me: bool,
+    /// When it was recorded (ms since the Unix epoch).
     pub at_ms: i64,
+    /// The response given.
     pub response: QuestionResponse,
 }
 
 /// A moment that hurt again (a song, a place), and the other's repairs.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Trigger {
+    /// Stable id of this record.
     pub id: String,
+    /// Member id of the partner who wrote it.
     pub author: String,
+    /// True when this device's partner did it.
     pub by_me: bool,
+    /// When it was recorded (ms since the Unix epoch).
     pub at_ms: i64,
+    /// What hurt again (a place, a song, a smell), in the author's words.
     pub what: String,
     /// 0–10.
     pub intensity: i32,
@@ -137,30 +171,43 @@ pub struct Trigger {
 /// The other partner's repair response to a trigger.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Repair {
+    /// Stable id of this record.
     pub id: String,
+    /// Member id of the partner who responded.
     pub by: String,
+    /// True when this device's partner did it.
     pub by_me: bool,
+    /// When it was recorded (ms since the Unix epoch).
     pub at_ms: i64,
+    /// The response, in their words.
     pub text: String,
 }
 
 /// Thanks or praise for the partner.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Appreciation {
+    /// Stable id of this record.
     pub id: String,
+    /// Member id of the partner who wrote it.
     pub author: String,
+    /// True when this device's partner did it.
     pub by_me: bool,
     /// The member it is for.
     pub to: String,
+    /// True when it is addressed to this device's partner.
     pub to_me: bool,
+    /// When it was recorded (ms since the Unix epoch).
     pub at_ms: i64,
+    /// The words as written.
     pub text: String,
 }
 
 /// What kind of time together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum TogetherKind {
+    /// A planned date.
     Date,
+    /// A recurring ritual (a walk, a weekly talk).
     Ritual,
     /// Recreate a good memory.
     RecreateMemory,
@@ -169,11 +216,17 @@ pub enum TogetherKind {
 /// Planned time together and how it went for each partner.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct TimeTogether {
+    /// Stable id of this record.
     pub id: String,
+    /// Member id of the partner who planned it.
     pub planner: String,
+    /// True when this device's partner did it.
     pub by_me: bool,
+    /// When it was created (ms since the Unix epoch).
     pub created_at_ms: i64,
+    /// What sort of time together it is.
     pub kind: TogetherKind,
+    /// What is planned, in the planner's words.
     pub title: String,
     /// `YYYY-MM-DD`.
     pub planned_for: String,
@@ -186,12 +239,17 @@ pub struct TimeTogether {
 /// One partner's word on how a time together went.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct TogetherOutcome {
+    /// Member id of the partner who did it.
     pub by: String,
+    /// True when this device's partner did it.
     pub by_me: bool,
+    /// When the outcome was recorded (ms since the Unix epoch).
     pub at_ms: i64,
+    /// Whether it took place.
     pub happened: bool,
     /// How it felt, 0–10.
     pub felt: Option<i32>,
+    /// An optional note from whoever wrote it.
     pub note: Option<String>,
 }
 

@@ -6,17 +6,24 @@ use kintsugi_core::private;
 /// An entry of the private journal (never leaves this device).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct JournalEntry {
+    /// Stable id of this record.
     pub id: String,
+    /// When it was recorded (ms since the Unix epoch).
     pub at_ms: i64,
+    /// The entry as written (never leaves this device).
     pub text: String,
 }
 
 /// A private note (never leaves this device).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct PrivateNote {
+    /// Stable id of this record.
     pub id: String,
+    /// When it was recorded (ms since the Unix epoch).
     pub at_ms: i64,
+    /// The note's title.
     pub title: String,
+    /// The note as written (never leaves this device).
     pub text: String,
 }
 

@@ -125,6 +125,7 @@ pub enum SyncStateKind {
 /// The sync status an app shows ("Up to date", "Last synced 2 days ago").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct SyncStatusInfo {
+    /// Where sync stands now.
     pub state: SyncStateKind,
     /// Set when `state` is `Unreachable`: since when (ms since the epoch).
     pub unreachable_since_ms: Option<i64>,
@@ -159,11 +160,13 @@ pub struct PartnerInfo {
     pub member_id: String,
     /// The partner's network identity (a public key).
     pub endpoint_id: String,
+    /// When the pairing completed (ms since the Unix epoch).
     pub paired_at_ms: i64,
     /// The partner's age recipient and signing key, exchanged inside the
     /// pairing channel (for sealed bundles). Missing for a pairing made
     /// before they were exchanged.
     pub age_recipient: Option<String>,
+    /// The partner's ed25519 key that signs their sealed bundles.
     pub signing_key: Option<String>,
 }
 
@@ -184,11 +187,15 @@ pub enum Role {
 /// One partner in the shared space.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Member {
+    /// The member id (stable for the life of their device).
     pub member_id: String,
+    /// The display name they chose.
     pub name: String,
     /// This device's own partner.
     pub is_me: bool,
+    /// When they joined the shared space (ms since the Unix epoch).
     pub joined_at_ms: i64,
+    /// The role they set for themselves.
     pub role: Role,
 }
 
@@ -206,12 +213,19 @@ pub enum Phase {
 /// One move of the recovery phase, with who made it.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct PhaseChange {
+    /// Stable id of this record.
     pub id: String,
+    /// Member id of the partner who moved the phase.
     pub by: String,
+    /// True when this device's partner did it.
     pub by_me: bool,
+    /// When the phase moved (ms since the Unix epoch).
     pub at_ms: i64,
+    /// The phase before the move.
     pub from_phase: Phase,
+    /// The phase after the move.
     pub to_phase: Phase,
+    /// An optional word about why.
     pub note: Option<String>,
 }
 
@@ -219,8 +233,11 @@ pub struct PhaseChange {
 /// never silently rewritten.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Revision {
+    /// When the field was changed (ms since the Unix epoch).
     pub at_ms: i64,
+    /// Member id of the partner who changed it (its author).
     pub by: String,
+    /// True when this device's partner changed it.
     pub by_me: bool,
     /// The field's name, e.g. `note`, `safety`, `text`, `action_taken`.
     pub field: String,
@@ -234,7 +251,9 @@ pub struct Revision {
 pub struct SyncSummary {
     /// Changes from the partner that were new on this device.
     pub changes_received: u64,
+    /// Bytes this device sent in the session.
     pub bytes_sent: u64,
+    /// Bytes this device received in the session.
     pub bytes_received: u64,
     /// What the partner did that this device had not reported yet: what this
     /// sync brought, plus anything the partner's device pushed since the
@@ -246,21 +265,37 @@ pub struct SyncSummary {
 /// The kinds of things a partner can do that deserve a notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum NoticeKind {
+    /// The partner checked in.
     CheckedIn,
+    /// The partner proposed an agreement or a revision.
     AgreementProposed,
+    /// The partner accepted an agreement.
     AgreementAccepted,
+    /// The partner asked for a small behaviour.
     RequestMade,
+    /// The partner did something that was asked for.
     RequestDone,
+    /// The partner answered something that was done for them.
     RequestAcknowledged,
+    /// The partner shared something (a disclosure).
     Disclosure,
+    /// The partner asked a question.
     QuestionAsked,
+    /// The partner responded to a question.
     QuestionResponse,
+    /// The partner noted a hard moment.
     Trigger,
+    /// The partner responded to a hard moment.
     TriggerRepair,
+    /// The partner appreciated this partner.
     Appreciation,
+    /// The partner planned time together or said how it went.
     TimeTogether,
+    /// The recovery phase moved.
     PhaseChanged,
+    /// The partner made a transparency offer.
     OfferMade,
+    /// The partner made, logged or ended a commitment.
     CommitmentUpdate,
 }
 
@@ -269,6 +304,7 @@ pub enum NoticeKind {
 /// lock screen anyone might see.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Notice {
+    /// What kind of thing the partner did.
     pub kind: NoticeKind,
     /// How many such things arrived (at least 1).
     pub count: i32,

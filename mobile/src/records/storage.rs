@@ -11,9 +11,13 @@ use super::count;
 /// they accumulate). Sizes are of the encrypted files.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct DocumentStorage {
+    /// How many snapshot files there are (one normally).
     pub snapshots: i32,
+    /// Size of the snapshot files in bytes.
     pub snapshot_bytes: u64,
+    /// How many chunk files of changes wait to be folded in.
     pub chunks: i32,
+    /// Size of the chunk files in bytes.
     pub chunk_bytes: u64,
     /// `snapshot_bytes + chunk_bytes`.
     pub total_bytes: u64,

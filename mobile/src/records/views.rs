@@ -11,17 +11,29 @@ use super::{FromCore, count};
 /// The twelve record families of the shared space.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
 pub enum RecordKind {
+    /// Agreements and boundaries.
     Agreement,
+    /// Temporary transparency offers.
     Offer,
+    /// Daily check-ins.
     CheckIn,
+    /// Requests for small behaviours, with what was done and acknowledged.
     Request,
+    /// Disclosures (volunteered truth-telling).
     Disclosure,
+    /// Questions and topics.
     Question,
+    /// Triggers and their repairs.
     Trigger,
+    /// Appreciations.
     Appreciation,
+    /// Time together: plans and outcomes.
     TimeTogether,
+    /// Moves of the recovery phase.
     Phase,
+    /// Trust surveys.
     Survey,
+    /// Commitments and their logs.
     Commitment,
 }
 
@@ -34,14 +46,19 @@ pub enum EntryKind {
     AgreementRevised,
     /// A partner accepted a version they did not write.
     AgreementAccepted,
+    /// An agreement was withdrawn.
     AgreementWithdrawn,
     /// A partner's note that they kept, or slipped on, an agreement.
     AgreementKeptCheck,
+    /// A transparency offer was made.
     OfferMade,
+    /// Its owner withdrew an offer.
     OfferWithdrawn,
     /// An offer reached its end (no author: nobody did it).
     OfferExpired,
+    /// A check-in.
     CheckIn,
+    /// A request was made.
     RequestMade,
     /// The other partner logged doing the requested thing.
     RequestDone,
@@ -49,20 +66,31 @@ pub enum EntryKind {
     RequestAcknowledged,
     /// The asker retired the request.
     RequestRetired,
+    /// A disclosure.
     Disclosure,
+    /// A question was asked.
     QuestionAsked,
     /// Not ready yet, scheduled, for the therapist, answered, parked, reopened.
     QuestionResponse,
+    /// A trigger was noted.
     Trigger,
+    /// The other partner responded to a trigger.
     TriggerRepair,
+    /// An appreciation.
     Appreciation,
+    /// Time together was planned.
     TogetherPlanned,
     /// One partner's word on how a planned time together went.
     TogetherOutcome,
+    /// The recovery phase moved.
     PhaseChange,
+    /// A trust survey was answered.
     Survey,
+    /// A commitment was made.
     CommitmentMade,
+    /// A commitment was logged for a day.
     CommitmentLog,
+    /// Its author ended a commitment.
     CommitmentEnded,
     /// The author changed a field of their own record; the old value stays visible.
     Edited,
@@ -92,8 +120,11 @@ pub struct TimelineFilter {
 /// One event of the shared space. Both partners see the same timeline.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct TimelineEntry {
+    /// When it happened (ms since the Unix epoch).
     pub at_ms: i64,
+    /// What happened.
     pub kind: EntryKind,
+    /// The record family it belongs to.
     pub record_kind: RecordKind,
     /// The id of the record the event belongs to.
     pub record_id: String,
@@ -101,6 +132,7 @@ pub struct TimelineEntry {
     pub entry_id: String,
     /// The member who did it; `None` only for an offer that expired.
     pub author: Option<String>,
+    /// True when this device's partner did it.
     pub by_me: bool,
     /// A short human line: the text, or "safety 4 · trust 3 · connection 5".
     pub summary: String,
@@ -215,6 +247,7 @@ impl FromCore<views::TimelineEntry> for TimelineEntry {
 /// The middle and spread of one score (0–10) over one week.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Band {
+    /// The median score of the week.
     pub median: f32,
     /// The lowest score of the week.
     pub low: i32,
@@ -230,7 +263,9 @@ pub struct Band {
 /// shows as what it is. A week without check-ins is absent, never a zero.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct WeeklyBand {
+    /// Member id of the partner whose check-ins these are.
     pub member: String,
+    /// True for this device's partner.
     pub is_me: bool,
     /// The ISO week, e.g. `2026-W47`.
     pub week: String,
@@ -238,8 +273,11 @@ pub struct WeeklyBand {
     pub week_start: String,
     /// How many check-ins the week holds (at least one).
     pub checkins: i32,
+    /// The week's safety scores.
     pub safety: Band,
+    /// The week's trust scores.
     pub trust: Band,
+    /// The week's connection scores.
     pub connection: Band,
     /// "Did you feel listened to?", over the check-ins that answered it.
     pub heard: Option<Band>,
@@ -282,8 +320,11 @@ pub struct ConsistencyWindow {
     pub start: String,
     /// Last day of the window (`YYYY-MM-DD`), inclusive.
     pub end: String,
+    /// Requested behaviours done in the window.
     pub requests: RequestConsistency,
+    /// Kept-checks on agreements in the window.
     pub agreements: AgreementConsistency,
+    /// Commitment log entries in the window.
     pub commitments: CommitmentConsistency,
 }
 
@@ -311,21 +352,30 @@ pub struct RequestConsistency {
 pub struct RequestFlow {
     /// Who logged doing it.
     pub doer: String,
+    /// True when the doer is this device's partner.
     pub done_by_me: bool,
     /// Who asked for it (and acknowledges it).
     pub asker: String,
+    /// Done entries logged in the window.
     pub done: i32,
+    /// Of those, how many the asker acknowledged.
     pub acknowledged: i32,
+    /// Of the acknowledged, how many landed.
     pub landed: i32,
+    /// Of the acknowledged, how many did not land.
     pub did_not_land: i32,
+    /// `acknowledged / done`; `None` when nothing was done.
     pub acknowledged_ratio: Option<f32>,
+    /// `landed / acknowledged`; `None` when nothing was acknowledged.
     pub landed_ratio: Option<f32>,
 }
 
 /// Kept-checks on agreements logged in the window.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct AgreementConsistency {
+    /// Checks that say "kept".
     pub kept: i32,
+    /// Checks that say "slipped".
     pub slipped: i32,
     /// Agreements in force on the window's last day.
     pub in_force: i32,
@@ -336,7 +386,9 @@ pub struct AgreementConsistency {
 /// Commitment log entries for days in the window.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct CommitmentConsistency {
+    /// Days logged as kept.
     pub kept: i32,
+    /// Days logged as slipped.
     pub slipped: i32,
     /// Kept and slipped per commitment author.
     pub by_member: Vec<MemberKept>,
@@ -345,9 +397,13 @@ pub struct CommitmentConsistency {
 /// One member's kept and slipped counts.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct MemberKept {
+    /// Member id of the partner who wrote the checks.
     pub member: String,
+    /// True when `member` is this device's partner.
     pub is_me: bool,
+    /// Their checks that say "kept".
     pub kept: i32,
+    /// Their checks that say "slipped".
     pub slipped: i32,
 }
 
@@ -424,23 +480,30 @@ pub enum SignName {
 /// Which way a sign moved. Down is shown as plainly as up: data, not a verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum SignDirection {
+    /// Better over the recent period.
     Up,
+    /// Lower over the recent period.
     Down,
+    /// About the same.
     Steady,
+    /// Too few entries in one of the periods to tell.
     NotEnoughData,
 }
 
 /// One sign for one member: the recent period beside the one before.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Sign {
+    /// Which sign of progress this is.
     pub name: SignName,
     /// The member the sign is about.
     pub member: String,
+    /// True when `member` is this device's partner.
     pub is_me: bool,
     /// The value over the earlier period (`None`: nothing to measure).
     pub before: Option<f32>,
     /// The value over the recent period (`None`: nothing to measure).
     pub now: Option<f32>,
+    /// Which way it moved from the earlier period to the recent one.
     pub direction: SignDirection,
     /// How many entries the earlier value rests on.
     pub before_count: i32,
@@ -451,7 +514,9 @@ pub struct Sign {
 /// An inclusive range of days (`YYYY-MM-DD`).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Period {
+    /// First day (`YYYY-MM-DD`).
     pub start: String,
+    /// Last day (`YYYY-MM-DD`), inclusive.
     pub end: String,
 }
 
@@ -526,7 +591,9 @@ impl FromCore<views::Progress> for SignsOfProgress {
 /// Which weekly score stayed low.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum PainMeasure {
+    /// The safety score.
     Safety,
+    /// The trust score.
     Trust,
 }
 
@@ -552,6 +619,7 @@ pub enum CounsellingReasonKind {
 /// One reason the prompt was raised.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct CounsellingReason {
+    /// What was noticed.
     pub reason: CounsellingReasonKind,
     /// One plain sentence describing what was noticed.
     pub sentence: String,

@@ -121,8 +121,13 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         asyncio.get_running_loop().slow_callback_duration = 0.5
         self._companions = []
         self._dirs = []
+        self._subscriptions = []
 
     async def asyncTearDown(self):
+        # Observers first: none may be called once the interpreter exits.
+        for subscription in self._subscriptions:
+            subscription.cancel()
+        self._subscriptions.clear()
         for companion in self._companions:
             try:
                 await bounded(companion.shutdown())
@@ -276,6 +281,12 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         with self.assertRaises(KintsugiError.NotFound):
             sam.accept_agreement("no-such-agreement")
 
+    def subscribe(self, companion, observer):
+        """Subscribes `observer`; the subscription is cancelled at tear-down."""
+        subscription = companion.subscribe(observer)
+        self._subscriptions.append(subscription)
+        return subscription
+
     async def eventually(self, what, check):
         """Polls `check` every 20 ms for at most one step."""
 
@@ -292,7 +303,7 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         await self.pair(alex, sam)
 
         recorder = Recorder()
-        subscription = alex.subscribe(recorder)
+        subscription = self.subscribe(alex, recorder)
         await self.eventually("the current state comes first", lambda: recorder.events)
         first = recorder.events[0]
         self.assertIsInstance(first, CompanionEvent.CURRENT)
@@ -315,7 +326,7 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(len(alex.checkins()), 1)
         # Alex ends the pairing; both observers hear it, Sam's device forgets Alex.
         sam_hears = Recorder()
-        sam_subscription = sam.subscribe(sam_hears)
+        sam_subscription = self.subscribe(sam, sam_hears)
         self.assertTrue(await bounded(alex.unpair(False)))
         self.assertIsNone(alex.partner())
         await self.eventually("Alex hears Unpaired", lambda: recorder.has(CompanionEvent.UNPAIRED))
@@ -330,7 +341,7 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         sam = self.open("Sam")
         # Alex's observer throws on its first two events.
         alex_hears, sam_hears = Recorder(fail_first=2), Recorder()
-        alex_sub, sam_sub = alex.subscribe(alex_hears), sam.subscribe(sam_hears)
+        alex_sub, sam_sub = self.subscribe(alex, alex_hears), self.subscribe(sam, sam_hears)
         invite = await bounded(alex.create_invite())
         # Nobody awaits next_pairing_request: the observer hears the request.
         joiners = await bounded(sam.join(invite.payload))
@@ -341,7 +352,9 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
                 for e in alex_hears.of(CompanionEvent.PAIRING_REQUESTED)
             ),
         )
-        self.assertTrue(sam_hears.has(CompanionEvent.PAIRING_REQUESTED))
+        await self.eventually(
+            "Sam hears his side of the request", lambda: sam_hears.has(CompanionEvent.PAIRING_REQUESTED)
+        )
         await asyncio.gather(bounded(alex.confirm_pairing()), bounded(sam.confirm_pairing()))
         await self.eventually("Alex hears Paired", lambda: alex_hears.has(CompanionEvent.PAIRED))
         await self.eventually("Sam hears Paired", lambda: sam_hears.has(CompanionEvent.PAIRED))
