@@ -3,8 +3,8 @@
 //! On Android, iroh reads the system's DNS servers through JNI and needs the
 //! `JavaVM` and the `Application` context published to `ndk_context`.
 //! UniFFI cannot carry a JNI object, so the hand-over is a plain JNI native
-//! method, `app.kintsugi.KintsugiAndroid.installContext(context)`, shipped
-//! in the AAR (`mobile/android/`): the app calls it once in
+//! method behind `app.kintsugi.KintsugiAndroid.installContext(context)`,
+//! shipped in the AAR (`mobile/android/`): the app calls it once in
 //! `Application.onCreate`, before the first `Companion`. It exists only in
 //! the Android build; elsewhere there is nothing to call, and
 //! `android_context_installed` says `false`.
@@ -31,7 +31,8 @@ mod android {
 
     use super::{ANDROID_CONTEXT, Ordering};
 
-    /// `KintsugiAndroid.installContext(context: Context)`: keeps a global
+    /// `KintsugiAndroid.nativeInstallContext(context: Context)` (called by
+    /// `installContext`, in `mobile/android/`): keeps a global
     /// reference to the application context (never released: it must stay
     /// valid until the process exits) and hands it with the `JavaVM` to
     /// iroh. Later calls do nothing.
@@ -40,7 +41,7 @@ mod android {
     ///
     /// Called by the JVM only, with a valid `env` and a `Context` object.
     #[unsafe(no_mangle)]
-    pub unsafe extern "system" fn Java_app_kintsugi_KintsugiAndroid_installContext(
+    pub unsafe extern "system" fn Java_app_kintsugi_KintsugiAndroid_nativeInstallContext(
         env: *mut JNIEnv,
         _class: jclass,
         context: jobject,
