@@ -16,6 +16,7 @@ mod phase;
 mod private;
 mod questions;
 mod requests;
+mod summary;
 mod surveys;
 mod together;
 mod triggers;
@@ -257,6 +258,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A report you choose to bring to a therapist (Markdown and HTML), optionally sealed to them.
+    Summary(summary::SummaryArgs),
     /// Make a key file, or change what unlocks this device (passphrase or key file).
     Key {
         #[command(subcommand)]
@@ -344,5 +347,6 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Consistency(args) => views::consistency(ctx, args),
         Command::Progress { json } => views::progress(ctx, json),
         Command::Counselling { json } => views::counselling(ctx, json),
+        Command::Summary(args) => summary::run(ctx, args),
     }
 }

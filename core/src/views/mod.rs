@@ -13,6 +13,7 @@
 pub mod consistency;
 pub mod counselling;
 pub mod progress;
+pub mod summary;
 pub mod timeline;
 pub mod trends;
 
@@ -27,6 +28,10 @@ pub use counselling::{
     CounsellingPrompt, CounsellingReason, Measure, ReasonKind, counselling_prompt,
 };
 pub use progress::{Direction, Period, Progress, Sign, SignName, signs_of_progress};
+pub use summary::{
+    RenderedSummary, SummaryChoice, SummaryItem, SummarySection, TherapistSummary,
+    prepare_therapist_summary, seal_for_therapist, therapist_recipient, therapist_summary,
+};
 pub use timeline::{EntryKind, RecordKind, TimelineEntry, TimelineFilter, timeline};
 pub use trends::{Band, WeeklyBand, weekly_bands};
 
