@@ -3,6 +3,7 @@
 mod commands;
 mod demo;
 mod files;
+mod progress;
 mod render;
 mod unlock;
 

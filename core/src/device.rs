@@ -18,16 +18,26 @@ use crate::storage::{
 };
 use crate::validate;
 
-/// Who this device is. The actor id is stable for the life of the device, so
-/// every change it ever made is attributable to it.
+/// Who this device is. The actor id is stable for the life of the device's
+/// data, so every change it made is attributable to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceProfile {
     pub actor_id: String,
     pub name: String,
     pub created_at: Millis,
+    /// The member this device writes as, when it is not the actor id: a
+    /// device restored from a backup keeps its member id under a new actor
+    /// id (so changes it lost can come back without colliding with new ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_id: Option<String>,
 }
 
 impl DeviceProfile {
+    /// The member id this device writes records as.
+    pub fn member(&self) -> &str {
+        self.member_id.as_deref().unwrap_or(&self.actor_id)
+    }
+
     pub fn actor(&self) -> Result<ActorId> {
         hex::decode(&self.actor_id).map(ActorId::from).map_err(|_| {
             CoreError::Malformed(format!("device actor id {:?} is not hex", self.actor_id))
@@ -100,6 +110,7 @@ impl Device {
                 actor_id: hex::encode(rand::random::<[u8; 16]>()),
                 name,
                 created_at: now_millis(),
+                member_id: None,
             },
         };
         write_profile(&store, &profile)?;
@@ -107,6 +118,52 @@ impl Device {
         if device.doc.is_some() {
             let name = device.profile.name.clone();
             device.write(|d| d.doc_mut()?.set_my_name(&name, now_millis()))?;
+        }
+        Ok(device)
+    }
+
+    /// Sets up a device in `dir` from a backup of a lost one: the same member
+    /// (name, member id, records) under a new actor id, with the shared
+    /// document and, if the backup holds it, the private one. `dir` must
+    /// hold no device yet. A new actor id matters: changes the lost device
+    /// made after the backup still exist on the partner's phone under the
+    /// old one, and come back at the next sync without colliding with what
+    /// this device writes next.
+    pub fn restore(
+        dir: impl Into<PathBuf>,
+        unlock: &Unlock,
+        name: &str,
+        member_id: &str,
+        shared: &[u8],
+        private: Option<&[u8]>,
+    ) -> Result<Self> {
+        let dir = dir.into();
+        if dir.join(files::KEY).exists() || dir.join(files::DEVICE).exists() {
+            return Err(CoreError::AlreadySetUp { dir });
+        }
+        let name = validate::text("name", name, validate::MAX_NAME_CHARS)?;
+        let profile = DeviceProfile {
+            actor_id: hex::encode(rand::random::<[u8; 16]>()),
+            name,
+            created_at: now_millis(),
+            member_id: Some(member_id.to_owned()),
+        };
+        let actor = profile.actor()?;
+        // Both documents must load before anything is written.
+        let doc = CoupleDoc::load(shared, &actor)?.as_member(member_id);
+        let private = private.map(|b| PrivateDoc::load(b, &actor)).transpose()?;
+        let store = Store::create_or_unlock(dir, unlock)?;
+        write_profile(&store, &profile)?;
+        let mut device = Self::load(store, profile)?;
+        device.write(|device| {
+            device.doc = Some(doc);
+            Ok(())
+        })?;
+        if let Some(private) = private {
+            device.update_private(|p, _| {
+                *p = private;
+                Ok(())
+            })?;
         }
         Ok(device)
     }
@@ -131,7 +188,7 @@ impl Device {
         // Under the lock: a compaction in another process never removes a
         // file between our listing and our reading it.
         let _lock = store.lock(files::DOCUMENT_LOCK)?;
-        let read = OnDisk::read(&store, &actor)?;
+        let read = OnDisk::read(&store, &actor, profile.member())?;
         let mut device = Device {
             store,
             profile,
@@ -156,7 +213,7 @@ impl Device {
     }
 
     pub fn member_id(&self) -> &str {
-        &self.profile.actor_id
+        self.profile.member()
     }
 
     pub fn has_couple(&self) -> bool {
@@ -183,7 +240,8 @@ impl Device {
     pub fn start_couple(&mut self) -> Result<()> {
         self.write(|device| {
             if device.doc.is_none() {
-                let doc = CoupleDoc::create(&device.actor, &device.profile.name, now_millis())?;
+                let doc = CoupleDoc::create(&device.actor, &device.profile.name, now_millis())?
+                    .as_member(device.profile.member());
                 device.doc = Some(doc);
             }
             Ok(())
@@ -211,7 +269,8 @@ impl Device {
     /// partner's own member entry to it.
     pub fn join_couple(&mut self, document: &[u8]) -> Result<()> {
         self.write(|device| {
-            let received = CoupleDoc::load(document, &device.actor)?;
+            let received =
+                CoupleDoc::load(document, &device.actor)?.as_member(device.profile.member());
             let unshared_skeleton = device.can_join();
             match device.doc.as_mut() {
                 Some(existing) if existing.couple_id()? != received.couple_id()? => {
@@ -389,8 +448,9 @@ impl Device {
     /// A device without a shared space (say, its snapshot was damaged)
     /// takes the document back whole, if this device is a member of it.
     pub fn import_automerge(&mut self, bytes: &[u8]) -> Result<ImportReport> {
-        let mut incoming =
-            CoupleDoc::load(bytes, &self.actor).map_err(|e| CoreError::InvalidValue {
+        let mut incoming = CoupleDoc::load(bytes, &self.actor)
+            .map(|d| d.as_member(self.profile.member()))
+            .map_err(|e| CoreError::InvalidValue {
                 field: "imported document",
                 reason: format!("not a Kintsugi shared space: {e}"),
             })?;
@@ -462,7 +522,10 @@ impl Device {
         let mut am = self.doc.take().map(CoupleDoc::into_automerge);
         let damage = self.couple_files.refresh(&mut am);
         self.doc = am
-            .map(|am| CoupleDoc::from_automerge(am, &self.actor))
+            .map(|am| {
+                CoupleDoc::from_automerge(am, &self.actor)
+                    .map(|d| d.as_member(self.profile.member()))
+            })
             .transpose()?;
         if let Some(doc) = self.doc.as_mut() {
             doc.my_checkin_days = index;
@@ -482,7 +545,7 @@ impl Device {
     /// goes back to what is on disk rather than keeping a change the caller
     /// was told failed.
     fn reread_from_disk(&mut self) {
-        let read = match OnDisk::read(&self.store, &self.actor) {
+        let read = match OnDisk::read(&self.store, &self.actor, self.profile.member()) {
             Ok(read) => read,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot reread the data directory");
@@ -523,7 +586,7 @@ struct OnDisk {
 }
 
 impl OnDisk {
-    fn read(store: &Store, actor: &ActorId) -> Result<Self> {
+    fn read(store: &Store, actor: &ActorId, member: &str) -> Result<Self> {
         let (couple_files, couple, mut damage) =
             DocFiles::open(store.path(files::COUPLE_DIR), store.key(), actor.clone())?;
         let (private_files, private, private_damage) =
@@ -532,7 +595,7 @@ impl OnDisk {
         Ok(OnDisk {
             couple_files,
             doc: couple
-                .map(|am| CoupleDoc::from_automerge(am, actor))
+                .map(|am| CoupleDoc::from_automerge(am, actor).map(|d| d.as_member(member)))
                 .transpose()?,
             private_files,
             private: private.map(|am| PrivateDoc::from_automerge(am, actor)),

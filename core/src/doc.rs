@@ -344,9 +344,19 @@ impl CoupleDoc {
         Ok(copied)
     }
 
-    /// This device's member id (its actor id in hex).
+    /// This device's member id: its actor id in hex, unless the device was
+    /// restored from a backup (see [`CoupleDoc::as_member`]).
     pub fn me(&self) -> &str {
         &self.me
+    }
+
+    /// Writes as `member` under this document's actor id. A device restored
+    /// from a backup is the same member with a new actor id: changes it made
+    /// after the backup and lost come back from the partner under the old
+    /// actor id, and must not collide with what it writes next.
+    pub fn as_member(mut self, member: &str) -> Self {
+        self.me = member.to_owned();
+        self
     }
 
     pub fn couple_id(&self) -> Result<String> {
@@ -686,7 +696,7 @@ fn single_changes(message: &automerge::sync::Message) -> Result<Option<Vec<autom
 }
 
 /// Automerge sends one `have` (a summary of what it holds) per message.
-const MAX_HAVES: usize = 1;
+pub(crate) const MAX_HAVES: usize = 1;
 /// Automerge's own Bloom filters use 7 probes per entry.
 const MAX_BLOOM_PROBES: u64 = 64;
 

@@ -58,6 +58,9 @@ pub enum CoreError {
     #[error("this device already holds a shared space; it cannot start or join another one")]
     AlreadyInCouple,
 
+    #[error("{dir} already holds a Kintsugi device; restore into an empty directory")]
+    AlreadySetUp { dir: PathBuf },
+
     #[error(
         "the shared document uses schema version {found}; this app understands up to {supported}"
     )]

@@ -10,6 +10,7 @@ pub mod notify;
 pub mod ops;
 pub mod private;
 pub mod storage;
+pub mod sync_budget;
 pub mod validate;
 pub mod views;
 
@@ -20,3 +21,4 @@ pub use error::{CoreError, Result};
 pub use model::*;
 pub use ops::{AgreementDraft, Respond};
 pub use storage::{CompactionPolicy, Damage, DocStats, Store, Unlock, WipeReport};
+pub use sync_budget::{SyncMessageCost, decode_sync_message, precheck_sync_message};

@@ -57,6 +57,7 @@ impl From<CoreError> for KintsugiError {
             CoreError::UnknownId { .. } => KintsugiError::NotFound { message },
             CoreError::NotPermitted(_)
             | CoreError::AlreadyInCouple
+            | CoreError::AlreadySetUp { .. }
             | CoreError::SchemaTooNew { .. } => KintsugiError::NotAllowed { message },
             CoreError::NoCouple => KintsugiError::NotPaired { message },
             CoreError::NoDevice { .. } => KintsugiError::NotAllowed { message },
@@ -119,6 +120,15 @@ impl From<SyncError> for KintsugiError {
             | SyncError::Protocol(_)
             | SyncError::Timeout(..)
             | SyncError::Endpoint(_) => KintsugiError::Network { message },
+            // A bundle or backup the user picked that this device cannot use.
+            SyncError::SealedNotForUs { .. }
+            | SyncError::SealedDamaged { .. }
+            | SyncError::SealedTooLarge { .. }
+            | SyncError::BundleNotFromPartner
+            | SyncError::BundleOutOfOrder { .. }
+            | SyncError::BundleGap { .. }
+            | SyncError::InvalidRecoveryKey => KintsugiError::InvalidInput { message },
+            SyncError::Seal(_) => KintsugiError::Internal { message },
         }
     }
 }

@@ -52,6 +52,47 @@ pub enum SyncError {
 
     #[error("could not start networking: {0}")]
     Endpoint(String),
+
+    #[error("could not seal: {0}")]
+    Seal(String),
+
+    #[error(
+        "this {what} was not sealed for this device: it is for someone else, or from before \
+         a re-pairing"
+    )]
+    SealedNotForUs { what: &'static str },
+
+    #[error(
+        "this {what} is damaged or was changed after it was sealed ({reason}); nothing was changed"
+    )]
+    SealedDamaged { what: &'static str, reason: String },
+
+    #[error(
+        "this {what} is {size} bytes, more than the {limit} bytes one may be; nothing was changed"
+    )]
+    SealedTooLarge {
+        what: &'static str,
+        size: u64,
+        limit: u64,
+    },
+
+    #[error("that is not a recovery key: it starts with AGE-SECRET-KEY-1")]
+    InvalidRecoveryKey,
+
+    #[error("this bundle was not made by your partner's device; nothing was changed")]
+    BundleNotFromPartner,
+
+    #[error(
+        "this bundle (number {seq}) is older than one already opened (number {newest}); \
+         nothing was changed"
+    )]
+    BundleOutOfOrder { seq: u64, newest: u64 },
+
+    #[error(
+        "this bundle builds on {missing} change(s) this device does not have; nothing was \
+         changed. Ask your partner for a full bundle (`kintsugi bundle create --full`)"
+    )]
+    BundleGap { missing: usize },
 }
 
 impl SyncError {

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 
 const FILE: &str = kintsugi_core::storage::files::IDENTITY;
+const ENDPOINT_KEY_FILE: &str = kintsugi_core::storage::files::ENDPOINT_KEY;
 
 pub struct Identity {
     age: x25519::Identity,
@@ -83,6 +84,28 @@ impl Identity {
         self.signing.public().to_string()
     }
 
+    /// The secret that opens this device's backups (`AGE-SECRET-KEY-1…`):
+    /// keep it somewhere that survives losing the phone (a password
+    /// manager, the platform's synced keychain, paper).
+    pub fn recovery_key(&self) -> String {
+        self.age.to_string().expose_secret().to_owned()
+    }
+
+    /// The identity a backup carried, written as this device's own.
+    pub(crate) fn restore(store: &Store, age: &str, signing: &str) -> Result<Identity> {
+        let stored = Stored {
+            age: age.to_owned(),
+            signing: signing.to_owned(),
+        };
+        store.write(FILE, &serde_json::to_vec(&stored).expect("serialises"))?;
+        Identity::load_or_create(store)
+    }
+
+    /// The hex of the secret signing key, for a backup.
+    pub(crate) fn signing_secret_hex(&self) -> String {
+        hex::encode(self.signing.to_bytes())
+    }
+
     pub fn age_identity(&self) -> &x25519::Identity {
         &self.age
     }
@@ -90,6 +113,32 @@ impl Identity {
     pub fn sign(&self, message: &[u8]) -> Signature {
         self.signing.sign(message)
     }
+}
+
+/// The device's endpoint (transport) key, if the device has ever started
+/// networking. Kept in `endpoint-key.age`.
+pub fn endpoint_key(store: &Store) -> Result<Option<SecretKey>> {
+    let Some(bytes) = store.read(ENDPOINT_KEY_FILE)? else {
+        return Ok(None);
+    };
+    let bytes: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| CoreError::Corrupt {
+            path: store.path(ENDPOINT_KEY_FILE),
+            reason: "not a 32-byte key".into(),
+        })?;
+    Ok(Some(SecretKey::from_bytes(&bytes)))
+}
+
+/// The endpoint key, made and saved the first time.
+pub fn endpoint_key_or_create(store: &Store) -> Result<SecretKey> {
+    if let Some(key) = endpoint_key(store)? {
+        return Ok(key);
+    }
+    let key = SecretKey::generate();
+    store.write(ENDPOINT_KEY_FILE, &key.to_bytes())?;
+    Ok(key)
 }
 
 /// Checks `signature` over `message` against a partner's signing key text.

@@ -2,6 +2,8 @@
 //! and the Automerge sync protocol, each on its own ALPN. Only the paired
 //! partner's endpoint is ever admitted to sync.
 
+pub mod backup;
+pub mod bundle;
 pub mod config;
 pub mod discovery;
 pub mod error;
@@ -12,7 +14,9 @@ pub mod live;
 mod node;
 pub mod pairing;
 pub mod partner;
+pub mod progress;
 pub mod protocol;
+pub mod seal;
 pub mod status;
 pub mod unpair;
 

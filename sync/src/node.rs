@@ -26,7 +26,6 @@ use crate::status::{SyncState, SyncStatus};
 use crate::unpair::{self, UNPAIR_ALPN, UnpairHandler};
 
 // Named in core, so that wiping a device knows them; encrypted like every file.
-const SECRET_KEY_FILE: &str = kintsugi_core::storage::files::ENDPOINT_KEY;
 const PORT_FILE: &str = kintsugi_core::storage::files::ENDPOINT_PORT;
 const ENDED_FILE: &str = kintsugi_core::storage::files::ENDED_PARTNER;
 const DIAL_TIMEOUT: Duration = Duration::from_secs(20);
@@ -420,6 +419,7 @@ impl Shared {
                 _ => store.remove(ENDED_FILE)?,
             }
             store.remove(crate::partner::PARTNER_FILE)?;
+            store.remove(kintsugi_core::storage::files::BUNDLES)?;
             store.reset_sync_states()?;
         }
         *self.ended.lock().unwrap_or_else(|p| p.into_inner()) = old.filter(|_| remember);
@@ -465,24 +465,7 @@ impl Node {
         let (secret_key, port, partner, identity, ended) = {
             let device = device.lock().unwrap_or_else(|p| p.into_inner());
             let store = device.store();
-            let key = match store.read(SECRET_KEY_FILE)? {
-                Some(bytes) => {
-                    let bytes: [u8; 32] =
-                        bytes
-                            .as_slice()
-                            .try_into()
-                            .map_err(|_| CoreError::Corrupt {
-                                path: store.path(SECRET_KEY_FILE),
-                                reason: "not a 32-byte key".into(),
-                            })?;
-                    SecretKey::from_bytes(&bytes)
-                }
-                None => {
-                    let key = SecretKey::generate();
-                    store.write(SECRET_KEY_FILE, &key.to_bytes())?;
-                    key
-                }
-            };
+            let key = crate::identity::endpoint_key_or_create(store)?;
             let port = store
                 .read(PORT_FILE)?
                 .and_then(|b| String::from_utf8(b).ok())
@@ -699,6 +682,55 @@ impl Node {
         let told = unpair::tell_partner(&self.shared).await.unwrap_or(false);
         self.shared.forget_partner(!told)?;
         Ok(told)
+    }
+
+    /// A sealed bundle of what the partner lacks (everything with `full`):
+    /// see [`crate::bundle`]. Runs on a blocking thread: a first bundle of
+    /// years of data takes a moment.
+    pub async fn create_bundle(
+        &self,
+        full: bool,
+        progress: Arc<dyn crate::progress::Progress>,
+    ) -> Result<crate::bundle::Sealed> {
+        self.with_device_blocking(move |device| {
+            crate::bundle::create(device, full, progress.as_ref())
+        })
+        .await
+    }
+
+    /// Checks and merges a bundle from the partner; a live conversation
+    /// then passes nothing back that the partner already has.
+    pub async fn open_bundle(
+        &self,
+        sealed: Vec<u8>,
+        progress: Arc<dyn crate::progress::Progress>,
+    ) -> Result<crate::bundle::Opened> {
+        self.with_device_blocking(move |device| {
+            crate::bundle::open(device, &sealed, progress.as_ref())
+        })
+        .await
+    }
+
+    /// Exchanges bundles through a folder both phones reach.
+    pub async fn sync_bundle_dir(
+        &self,
+        dir: std::path::PathBuf,
+        progress: Arc<dyn crate::progress::Progress>,
+    ) -> Result<crate::bundle::DirReport> {
+        self.with_device_blocking(move |device| {
+            crate::bundle::sync_dir(device, &dir, progress.as_ref())
+        })
+        .await
+    }
+
+    async fn with_device_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Device) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || f(&mut shared.device()))
+            .await
+            .map_err(|e| SyncError::Endpoint(format!("background work failed: {e}")))?
     }
 
     /// Try to reach the partner now rather than at the next backoff step:

@@ -4,6 +4,8 @@
 
 mod agreements;
 mod appreciations;
+mod backups;
+mod bundles;
 mod checkins;
 mod commitments;
 mod data;
@@ -304,6 +306,17 @@ pub enum Command {
     },
     /// Stay reachable for your partner until interrupted (Ctrl-C).
     Serve,
+    /// Sync with no shared moment online: sealed files only your partner's
+    /// device can open, carried any way (a file, a shared folder).
+    Bundle {
+        #[command(subcommand)]
+        action: bundles::Action,
+    },
+    /// Back up this device, sealed to its recovery key, or restore a lost one.
+    Backup {
+        #[command(subcommand)]
+        action: backups::Action,
+    },
     /// Two devices in temporary directories pair, write apart, sync and converge.
     Demo,
 }
@@ -323,6 +336,8 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Status { json } => network::status(ctx, json),
         Command::Unpair { wipe, yes } => network::unpair(ctx, wipe, yes).await,
         Command::Serve => network::serve(ctx).await,
+        Command::Bundle { action } => bundles::run(ctx, action),
+        Command::Backup { action } => backups::run(ctx, action),
         Command::Role(args) => members::run(ctx, args),
         Command::Checkin(args) => checkins::checkin(ctx, args),
         Command::Checkins { json } => checkins::list(ctx, json),

@@ -29,6 +29,17 @@ pub(crate) use docfiles::DocFiles;
 pub use docfiles::{CompactionPolicy, Damage, DocStats};
 pub use keys::{DeviceKey, Unlock};
 
+/// Writes a file outside the data directory (a bundle, a backup) the way
+/// the data directory's own files are written: whole or not at all.
+pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    fsio::write_atomic(path, bytes)
+}
+
+/// Removes a file outside the data directory durably; a missing file is fine.
+pub fn remove_file_durably(path: &Path) -> Result<()> {
+    fsio::remove_durably(path)
+}
+
 /// File names inside the data directory.
 pub mod files {
     pub const KEY: &str = "key.age";
@@ -48,6 +59,12 @@ pub mod files {
     /// The endpoint id of the partner this device unpaired from, so that
     /// device can be told "the pairing ended" when it next dials.
     pub const ENDED_PARTNER: &str = "ended-partner.age";
+    /// What sealed bundles have gone each way with the partner (sequence
+    /// numbers, the heads the partner last said it holds).
+    pub const BUNDLES: &str = "bundles.age";
+    /// Held while a bundle is made or opened, so two processes never number
+    /// two bundles alike.
+    pub const BUNDLES_LOCK: &str = "bundles.lock";
 
     /// Everything a device may keep at the top of its data directory.
     pub const ALL_FILES: &[&str] = &[
@@ -58,6 +75,8 @@ pub mod files {
         ENDPOINT_PORT,
         IDENTITY,
         ENDED_PARTNER,
+        BUNDLES,
+        BUNDLES_LOCK,
         DOCUMENT_LOCK,
     ];
     pub const ALL_DIRS: &[&str] = &[COUPLE_DIR, PRIVATE_DIR, SYNC_STATE_DIR, DAMAGED_DIR];

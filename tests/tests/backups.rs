@@ -1,0 +1,136 @@
+//! Encrypted backups: a lost phone comes back from its backup and its
+//! recovery key, and sync with the partner resumes over real iroh
+//! endpoints on 127.0.0.1.
+
+use anyhow::Result;
+use kintsugi_core::Device;
+use kintsugi_sync::progress::Silent;
+use kintsugi_sync::{Identity, SyncError, backup};
+use kintsugi_tests::{Phone, bounded, checkin_on, pair, unlock};
+
+fn notes(device: &Device) -> Result<Vec<String>> {
+    let mut notes: Vec<String> = device
+        .checkins()?
+        .into_iter()
+        .filter_map(|c| c.note)
+        .collect();
+    notes.sort();
+    Ok(notes)
+}
+
+#[tokio::test]
+async fn a_lost_phone_comes_back_from_its_backup_and_sync_resumes_without_duplicates() -> Result<()>
+{
+    let root = tempfile::tempdir()?;
+    let ana = Phone::new(&root, "Ana").await?;
+    let ben = Phone::new(&root, "Ben").await?;
+    pair(&ana, &ben).await?;
+    ana.device()
+        .record_checkin(&checkin_on(1, 4, "before the backup"))?;
+    ana.device()
+        .update_private(|p, now| p.write_journal("only mine", now))?;
+    bounded("sync", ana.node.sync_now()).await??;
+
+    let (sealed, recovery_key) = {
+        let mut device = ana.device();
+        let key = Identity::load_or_create(device.store())?.recovery_key();
+        (backup::create(&mut device, true, &Silent)?, key)
+    };
+    assert!(sealed.private);
+    assert!(recovery_key.starts_with("AGE-SECRET-KEY-1"));
+    let text = String::from_utf8_lossy(&sealed.bytes);
+    assert!(!text.contains("before the backup") && !text.contains("only mine"));
+    let member = ana.device().member_id().to_owned();
+    let endpoint = ana.node.endpoint_id();
+
+    // Written after the backup: it reaches Ben, then the phone is lost.
+    ana.device()
+        .record_checkin(&checkin_on(2, 5, "after the backup"))?;
+    bounded("sync", ana.node.sync_now()).await??;
+    let lost = ana.dir.clone();
+    ana.close().await;
+    std::fs::remove_dir_all(&lost)?;
+
+    // A wrong key opens nothing and writes nothing.
+    let new_dir = root.path().join("ana-new-phone");
+    let wrong = age::x25519::Identity::generate().to_string();
+    let err = backup::restore(
+        &new_dir,
+        &unlock(),
+        &sealed.bytes,
+        age::secrecy::ExposeSecret::expose_secret(&wrong),
+        &Silent,
+    )
+    .unwrap_err();
+    assert!(matches!(err, SyncError::SealedNotForUs { .. }), "{err}");
+    assert!(!new_dir.exists());
+
+    let (device, restored) =
+        backup::restore(&new_dir, &unlock(), &sealed.bytes, &recovery_key, &Silent)?;
+    assert_eq!(restored.name, "Ana");
+    assert_eq!(restored.partner_name.as_deref(), Some("Ben"));
+    assert!(restored.private);
+    assert_eq!(device.member_id(), member, "the same member");
+    assert_eq!(device.private()?.journal()[0].text, "only mine");
+    assert_eq!(notes(&device)?, ["before the backup"]);
+    drop(device);
+
+    // The same device to Ben's phone: it syncs without pairing again, gets
+    // back what it wrote after the backup, and writes on without colliding.
+    let ana = Phone::open(&new_dir).await?;
+    assert_eq!(ana.node.endpoint_id(), endpoint);
+    bounded("sync", ana.node.sync_now()).await??;
+    assert_eq!(
+        notes(&ana.device())?,
+        ["after the backup", "before the backup"]
+    );
+    ana.device()
+        .record_checkin(&checkin_on(3, 6, "from the new phone"))?;
+    bounded("sync", ana.node.sync_now()).await??;
+    let expected = [
+        "after the backup",
+        "before the backup",
+        "from the new phone",
+    ];
+    assert_eq!(notes(&ben.device())?, expected, "each once on Ben's phone");
+    assert_eq!(notes(&ana.device())?, expected);
+    assert_eq!(
+        ana.device().doc_mut()?.heads(),
+        ben.device().doc_mut()?.heads()
+    );
+    // Her check-ins, old and new, are all hers.
+    assert!(ana.device().checkins()?.iter().all(|c| c.author == member));
+    ana.close().await;
+    ben.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_restore_refuses_a_used_directory_a_damaged_file_and_a_bad_key() -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let ana = Phone::new(&root, "Ana").await?;
+    ana.device().start_couple()?;
+    let (sealed, key) = {
+        let mut device = ana.device();
+        let key = Identity::load_or_create(device.store())?.recovery_key();
+        (backup::create(&mut device, false, &Silent)?, key)
+    };
+    assert!(!sealed.private);
+    let err = backup::restore(&ana.dir, &unlock(), &sealed.bytes, &key, &Silent).unwrap_err();
+    assert!(
+        err.to_string().contains("already holds a Kintsugi device"),
+        "{err}"
+    );
+
+    let fresh = root.path().join("fresh");
+    let mut damaged = sealed.bytes.clone();
+    let at = damaged.len() / 2;
+    damaged[at] ^= 1;
+    let err = backup::restore(&fresh, &unlock(), &damaged, &key, &Silent).unwrap_err();
+    assert!(matches!(err, SyncError::SealedDamaged { .. }), "{err}");
+    let err = backup::restore(&fresh, &unlock(), &sealed.bytes, "not a key", &Silent).unwrap_err();
+    assert!(matches!(err, SyncError::InvalidRecoveryKey), "{err}");
+    assert!(!fresh.exists());
+    ana.close().await;
+    Ok(())
+}
