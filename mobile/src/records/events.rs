@@ -84,3 +84,37 @@ pub(crate) fn changed_kinds(before: &Snapshot, after: &Snapshot) -> (Vec<RecordK
         .collect();
     (kinds, before.members != after.members)
 }
+
+#[cfg(test)]
+mod tests {
+    use kintsugi_core::automerge::ActorId;
+    use kintsugi_core::{CheckInInput, CoupleDoc, Role};
+
+    use super::*;
+
+    #[test]
+    fn each_family_and_the_members_are_told_apart() {
+        let now = 1_790_000_000_000;
+        let mut doc = CoupleDoc::create(&ActorId::from([7u8; 16]), "Alex", now).unwrap();
+        let empty = doc.snapshot();
+        assert_eq!(changed_kinds(&empty, &empty), (vec![], false));
+
+        let input = CheckInInput {
+            safety: 5,
+            trust: 5,
+            connection: 5,
+            moods: vec!["calm".into()],
+            ..Default::default()
+        };
+        doc.record_checkin(&input, now).unwrap();
+        let checked_in = doc.snapshot();
+        assert_eq!(
+            changed_kinds(&empty, &checked_in),
+            (vec![RecordKind::CheckIn], false)
+        );
+
+        doc.set_my_role(Role::Hurt, now + 1).unwrap();
+        let role_set = doc.snapshot();
+        assert_eq!(changed_kinds(&checked_in, &role_set), (vec![], true));
+    }
+}
