@@ -1385,7 +1385,7 @@ impl Cx<'_> {
             .filter(|a| self.period.has(a.at))
             .map(|a| {
                 let mut it = self.item(&a.id, a.at, Some(&a.author), a.text.clone());
-                it.details.push(format!("To {}.", self.name(&a.to)));
+                it.by = Some(format!("{} to {}", self.name(&a.author), self.name(&a.to)));
                 it
             })
             .collect()
@@ -1449,7 +1449,7 @@ impl Cx<'_> {
                     format!("Survey for {}: score {} of 100", s.month, s.score),
                 );
                 for (item, answer) in SURVEY_ITEMS.iter().zip(&s.answers) {
-                    it.details.push(format!("{item} {answer} of 4"));
+                    it.details.push(format!("“{item}” {answer} of 4"));
                 }
                 it
             })

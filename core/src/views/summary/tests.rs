@@ -416,7 +416,7 @@ fn dates_are_the_couples_own_days() {
     let berlin = therapist_summary(&s, None, &c).unwrap();
     let item = &berlin.sections[0].items[0];
     assert_eq!(item.date, "Tue 1 Sep 2026, 01:30");
-    assert_eq!(item.by.as_deref(), Some("Ben"));
+    assert_eq!(item.by.as_deref(), Some("Ben to Ana"));
     assert_eq!(berlin.period, "Tue 1 Sep 2026 to Wed 30 Sep 2026");
     assert!(berlin.to_markdown().contains("Europe/Berlin time"));
 }
