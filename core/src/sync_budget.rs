@@ -27,20 +27,33 @@
 //! `Message::decode`; the checks on the decoded message in
 //! [`crate::CoupleDoc::receive_sync_message`] still run after it.
 //!
-//! The budgets, measured on the ten-year fixture (`kintsugi_tests::fixture`,
-//! 15,020 changes) with
+//! The budgets come from the ten-year fixture (`kintsugi_tests::fixture`:
+//! two partners syncing weekly, ~14,900 changes), measured in a release
+//! build with
 //! `cargo test --release -p kintsugi-tests --test hostile -- --ignored --nocapture sync_budget_figures`:
 //!
-//! | sync message                        | bytes     | chunks | inflated   | rows    | text     |
-//! |-------------------------------------|-----------|--------|------------|---------|----------|
-//! | first sync, one V2 document chunk   | 583,434   | 1      | 2,166,857  | 173,305 | 229,669  |
-//! | 30 days apart, the changes          | 37,393    | 122    | 0          | 1,306   | 0        |
+//! | message (ten years)                  | bytes   | chunks | changes | operations | inflated  | text      |
+//! |--------------------------------------|---------|--------|---------|------------|-----------|-----------|
+//! | first sync: one V2 document chunk    | 633,128 | 1      | 18,377  | 124,726    | 3,214,057 | 1,317,480 |
+//! | 30 days apart: the larger direction  | 17,478  | 50     | 50      | 457        | 0         | 3,944     |
+//! | budget                               | 16 MiB (frame) | 65,536 | 65,536 | 500,000 | 16 MiB | 16 MiB |
 //!
-//! (rows: operations, their successors or predecessors, and changes, as
-//! the columns declare them; text: the bytes of string values once every
-//! run is expanded.) Each budget leaves at least ~8× over the whole
-//! ten-year document. With every budget spent, one frame costs at most about
-//! 220 MB at peak on top of the document (see [`MAX_ROWS`]).
+//! (A document's "changes" are its longest change column: the dependencies,
+//! 18,377, outnumber its changes.) The check took 7.4 ms on the first sync.
+//! Receiving that first sync raised the receiver's peak memory by 83 MB.
+//!
+//! Worst case per frame: valid messages spending the change and operation
+//! budgets, received through `CoupleDoc::receive_sync_message`, raised the
+//! peak by 201 MB (one change of 500,000 operations), 234 MB (65,472
+//! changes holding 458,000 operations, as one document chunk) and 318 MB
+//! (the same as one chunk per change, an 8.5 MB frame). On top of that a
+//! frame can make Automerge hold the 16 MiB it inflates about three times
+//! over and a full 16 MiB frame about four times (the frame, its decoded
+//! entries, the entries joined, the changes' own bytes): a frame spending
+//! every budget at once is estimated at about 450 MB at peak, plus a copy
+//! of the receiver's own document (taken for any message that is not one
+//! change per chunk). Before, a 16 MiB frame could ask for ~16 GiB of
+//! inflation alone, or 2^60 operations.
 
 use std::io::Read;
 
@@ -58,8 +71,9 @@ pub const MAX_HASHES: u64 = 1_024;
 /// and changes) in all of them. Automerge 0.12 sends one entry (a V2
 /// message: one document chunk, or the changes concatenated) once both
 /// sides know each other's capabilities, and one entry per change in a V1
-/// message. The whole ten-year document is 15,020 changes; a 30-day
-/// catch-up sent 122. 65,536 entries cost at most ~4 MB of `Vec` headers.
+/// message. A 30-day catch-up of the ten-year fixture sent 50 chunks; the
+/// whole document is ~14,900 changes, if ever sent one per entry.
+/// 65,536 entries cost at most ~4 MB of `Vec` headers.
 pub const MAX_CHUNKS: u64 = 65_536;
 
 /// Actors named in one chunk (a document's actor table, a change's author
@@ -77,24 +91,29 @@ pub const MAX_ACTOR_BYTES: u64 = 32;
 pub const MAX_COLUMNS: u64 = 64;
 
 /// Bytes inflated from compressed change chunks and deflated document
-/// columns, in all of one message. The ten-year document inflates to
-/// 2,166,857 bytes (from a 583,434-byte message); 32 MiB is ~15× that.
-pub const MAX_INFLATED_BYTES: u64 = 32 * 1024 * 1024;
+/// columns, in all of one message: as much as a frame may carry
+/// uncompressed. The ten-year document inflates to 3,214,057 bytes (from a
+/// 633,128-byte message): 16 MiB is 5.2× that.
+pub const MAX_INFLATED_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Rows all chunks of one message declare: each chunk counts the longest of
-/// its columns (a group column counts the sum of its values, the rows of
-/// the columns it groups), and each change one more. The whole ten-year
-/// document declares 173,305 rows; 1,500,000 is ~8.7× that.
-///
-/// Measured cost of rows that Automerge applies: a valid change of 1,500,000
-/// operations sent in one frame raised the receiving process's peak
-/// resident memory by ~220 MB (release build, receive through
-/// `CoupleDoc::receive_sync_message`); the ten-year first sync by ~40 MB.
-pub const MAX_ROWS: u64 = 1_500_000;
+/// Changes in one message: one per change chunk, and the rows of a
+/// document chunk's change columns (the longest; the dependencies group
+/// counts the sum of its values). The ten-year document declares 18,377:
+/// 65,536 is 3.6× that. Each change costs Automerge ~2 KB to take in,
+/// besides its operations (65,472 changes of 7 operations: +318 MB).
+pub const MAX_CHANGES: u64 = 65_536;
+
+/// Operations in one message: the rows of each chunk's operation columns
+/// (the longest; a group column counts the sum of its values, the rows of
+/// the successor or predecessor columns it groups). The ten-year document
+/// declares 124,726: 500,000 is 4.0× that. Each operation costs Automerge
+/// ~400 bytes to take in (one change of 500,000: +201 MB).
+pub const MAX_OPS: u64 = 500_000;
 
 /// Bytes of string values (map keys, mark names, change messages) once
 /// every run-length run is expanded: Automerge gives each change its own
-/// copy of its message. The ten-year document holds 229,669; 16 MiB is ~70×.
+/// copy of its message. The ten-year document holds 1,317,480: 16 MiB is
+/// 12.7× that.
 pub const MAX_TEXT_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The first bytes of every Automerge chunk.
@@ -120,8 +139,11 @@ pub struct SyncMessageCost {
     pub chunks: u64,
     /// Bytes inflated from compressed chunks and deflated columns.
     pub inflated_bytes: u64,
-    /// Rows its chunks' columns declare, plus one per change.
-    pub rows: u64,
+    /// Changes: one per change chunk, and the rows a document chunk's
+    /// change columns declare.
+    pub changes: u64,
+    /// Operations: the rows the operation columns of every chunk declare.
+    pub ops: u64,
     /// Bytes of string values with every run expanded.
     pub text_bytes: u64,
 }
@@ -278,8 +300,9 @@ fn change(body: &[u8], cost: &mut SyncMessageCost) -> Result<()> {
     }
     let data = input.take(columns.data_len()?)?;
     // What follows is the change's extra bytes, kept as they are.
-    let rows = columns.rows(data, cost)?;
-    spend_rows(cost, rows.saturating_add(1))
+    spend(cost, Rows::Changes, 1)?;
+    let ops = columns.rows(data, cost, Rows::Ops)?;
+    spend(cost, Rows::Ops, ops)
 }
 
 /// A document chunk's body: actors, heads, the change and operation column
@@ -293,18 +316,44 @@ fn document(body: &[u8], cost: &mut SyncMessageCost) -> Result<()> {
     let change_data = input.take(changes.data_len()?)?;
     let op_data = input.take(ops.data_len()?)?;
     // The head indices that follow are one number per head, already bounded.
-    let change_rows = changes.rows(change_data, cost)?;
-    spend_rows(cost, change_rows)?;
-    let op_rows = ops.rows(op_data, cost)?;
-    spend_rows(cost, op_rows)
+    let changes = changes.rows(change_data, cost, Rows::Changes)?;
+    spend(cost, Rows::Changes, changes)?;
+    let ops = ops.rows(op_data, cost, Rows::Ops)?;
+    spend(cost, Rows::Ops, ops)
 }
 
-fn spend_rows(cost: &mut SyncMessageCost, rows: u64) -> Result<()> {
-    cost.rows = cost.rows.saturating_add(rows);
-    if cost.rows > MAX_ROWS {
-        return Err(refusal(format!(
-            "chunks declaring more than {MAX_ROWS} rows"
-        )));
+/// What a column set's rows are.
+#[derive(Debug, Clone, Copy)]
+enum Rows {
+    Changes,
+    Ops,
+}
+
+impl Rows {
+    /// What the message has spent of this budget, the budget, its name.
+    fn budget(self, cost: &SyncMessageCost) -> (u64, u64, &'static str) {
+        match self {
+            Rows::Changes => (cost.changes, MAX_CHANGES, "changes"),
+            Rows::Ops => (cost.ops, MAX_OPS, "operations"),
+        }
+    }
+
+    fn refusal(self) -> CoreError {
+        let (_, budget, what) = self.budget(&SyncMessageCost::default());
+        refusal(format!("chunks holding more than {budget} {what}"))
+    }
+}
+
+/// Adds `rows` to the message's changes or operations.
+fn spend(cost: &mut SyncMessageCost, kind: Rows, rows: u64) -> Result<()> {
+    let (spent, budget, _) = kind.budget(cost);
+    let total = spent.saturating_add(rows);
+    if total > budget {
+        return Err(kind.refusal());
+    }
+    match kind {
+        Rows::Changes => cost.changes = total,
+        Rows::Ops => cost.ops = total,
     }
     Ok(())
 }
@@ -381,8 +430,9 @@ impl<'a> Columns<'a> {
     }
 
     /// The rows of the set: its longest column (or group), inflating any
-    /// deflated column within the message's budget.
-    fn rows(&self, mut data: &[u8], cost: &mut SyncMessageCost) -> Result<u64> {
+    /// deflated column within the message's budget; refused as soon as a
+    /// column declares more than is left of the `kind` budget.
+    fn rows(&self, mut data: &[u8], cost: &mut SyncMessageCost, kind: Rows) -> Result<u64> {
         let mut rows = 0u64;
         for (spec, len) in self.specs() {
             // `data` holds exactly the columns' total length (taken above).
@@ -404,10 +454,9 @@ impl<'a> Columns<'a> {
                     MAX_TEXT_BYTES >> 20
                 )));
             }
-            if rows > MAX_ROWS {
-                return Err(refusal(format!(
-                    "a column declaring more than {MAX_ROWS} rows"
-                )));
+            let (spent, budget, _) = kind.budget(cost);
+            if spent.saturating_add(rows) > budget {
+                return Err(kind.refusal());
             }
         }
         Ok(rows)
@@ -867,7 +916,7 @@ mod tests {
         let small = message(&[chunk(2, &deflate(body, 1 << 20))]);
         let cost = precheck_sync_message(&small).unwrap();
         assert_eq!(cost.inflated_bytes, body.len() as u64 + (1 << 20));
-        assert_eq!(cost.rows, 2, "one operation and the change");
+        assert_eq!((cost.changes, cost.ops), (1, 1));
 
         // Past it: ~210 KB on the wire.
         let bomb = deflate(body, MAX_INFLATED_BYTES);
@@ -925,14 +974,14 @@ mod tests {
         let in_change = |cols: &[(u32, Vec<u8>)]| message(&[chunk(1, &change_body(cols))]);
         let in_document = |cols: &[(u32, Vec<u8>)]| message(&[chunk(0, &document_body(&[], cols))]);
 
-        // At the budget exactly (the change counts one row): accepted.
-        let at = in_change(&[(ACTION, run(MAX_ROWS as i64 - 1, &[1]))]);
-        assert_eq!(precheck_sync_message(&at).unwrap().rows, MAX_ROWS);
+        // At the budget exactly: accepted.
+        let at = in_change(&[(ACTION, run(MAX_OPS as i64, &[1]))]);
+        assert_eq!(precheck_sync_message(&at).unwrap().ops, MAX_OPS);
 
         let bombs: Vec<(&str, Vec<u8>)> = vec![
             (
                 "one past the budget",
-                in_change(&[(ACTION, run(MAX_ROWS as i64, &[1]))]),
+                in_change(&[(ACTION, run(MAX_OPS as i64 + 1, &[1]))]),
             ),
             ("a run of 2^40", in_change(&[(ACTION, run(1 << 40, &[1]))])),
             (
@@ -963,18 +1012,33 @@ mod tests {
             (
                 "rows spread over two chunks",
                 message(&[
-                    chunk(1, &change_body(&[(ACTION, run(MAX_ROWS as i64 / 2, &[1]))])),
-                    chunk(1, &change_body(&[(ACTION, run(MAX_ROWS as i64 / 2, &[1]))])),
+                    chunk(
+                        1,
+                        &change_body(&[(ACTION, run(MAX_OPS as i64 / 2 + 1, &[1]))]),
+                    ),
+                    chunk(1, &change_body(&[(ACTION, run(MAX_OPS as i64 / 2, &[1]))])),
                 ]),
             ),
         ];
         for (what, bytes) in bombs {
             match precheck_sync_message(&bytes) {
                 Err(CoreError::InvalidSyncMessage(why)) => {
-                    assert!(why.contains("rows"), "{what}: {why}")
+                    assert!(why.contains("operations"), "{what}: {why}")
                 }
                 other => panic!("{what}: expected a refusal, got {other:?}"),
             }
+        }
+        // The same in a document's change columns counts changes.
+        let changes = |cols: &[(u32, Vec<u8>)]| message(&[chunk(0, &document_body(cols, &[]))]);
+        let at = changes(&[(OBJ_ACTOR, null_run(MAX_CHANGES))]);
+        assert_eq!(precheck_sync_message(&at).unwrap().changes, MAX_CHANGES);
+        for bytes in [
+            changes(&[(OBJ_ACTOR, null_run(MAX_CHANGES + 1))]),
+            changes(&[(ACTION, run(1 << 40, &[1]))]),
+            // Dependencies: one change depending on 2^40 others.
+            changes(&[(0x40, run(1, &[0x80, 0x80, 0x80, 0x80, 0x80, 0x20]))]),
+        ] {
+            refused(&bytes, "changes");
         }
         // A literal run claiming more values than there are bytes.
         refused(
@@ -986,10 +1050,10 @@ mod tests {
 
     #[test]
     fn a_string_run_expanding_past_the_budget_is_refused() {
-        // One kilobyte, repeated in 2^20 rows (within the row budget): a GiB
-        // of strings once each row holds its own.
+        // One kilobyte, repeated in 2^18 rows (within the budget of
+        // operations): 256 MiB of strings once each row holds its own.
         let mut column = Vec::new();
-        sleb(&mut column, 1 << 20);
+        sleb(&mut column, 1 << 18);
         prefixed(&mut column, &[b'x'; 1024]);
         let bytes = message(&[chunk(1, &change_body(&[(MARK_NAME, column)]))]);
         refused(&bytes, "strings expanding past");
@@ -1138,7 +1202,10 @@ mod tests {
         let document = costs.iter().find(|c| c.entries > 0).unwrap();
         assert_eq!((document.entries, document.chunks), (1, 1));
         assert!(document.inflated_bytes > 0, "{document:?}");
-        assert!(document.rows > 1_000, "{document:?}");
+        assert!(
+            document.changes > 100 && document.ops > 1_000,
+            "{document:?}"
+        );
         assert!(document.text_bytes > 0, "{document:?}");
 
         // A catch-up after a week apart, from the shared heads both keep.
