@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use automerge::sync::{Message, State, SyncDoc};
+use automerge::sync::{State, SyncDoc};
 use iroh::endpoint::{Connection, VarInt};
 use iroh::protocol::{AcceptError, ProtocolHandler};
 use tracing::{debug, info, warn};
@@ -208,8 +208,7 @@ async fn converse(
                     if frame.is_empty() {
                         continue;
                     }
-                    let message = Message::decode(&frame)
-                        .map_err(|e| SyncError::Protocol(format!("sync message: {e}")))?;
+                    let message = kintsugi_core::decode_sync_message(&frame)?;
                     let new = shared.apply_sync_message(&mut state, message)?;
                     if new > 0 {
                         shared.note_received(new);

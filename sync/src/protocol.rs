@@ -154,8 +154,7 @@ async fn session(
         let peer_had_nothing = frame.is_empty();
         if !peer_had_nothing {
             report.messages_received += 1;
-            let message = Message::decode(&frame)
-                .map_err(|e| SyncError::Protocol(format!("sync message: {e}")))?;
+            let message = kintsugi_core::decode_sync_message(&frame)?;
             report.changes_received += shared.apply_sync_message(&mut state, message)? as u64;
         }
         let (next, same_heads) = shared.with_doc(|doc| {
