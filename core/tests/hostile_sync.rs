@@ -541,3 +541,108 @@ fn a_change_automerge_panics_reading_is_refused() {
     assert_invalid(result, "a change Automerge cannot read");
     assert_eq!(fingerprint(&mut couple.ana, &state), before);
 }
+
+// ------------------------------------------------------------- the message budget
+
+/// The receiving path from the wire: the budget check and decoding, then
+/// the document.
+fn receive_bytes(
+    doc: &mut CoupleDoc,
+    state: &mut State,
+    bytes: &[u8],
+) -> kintsugi_core::Result<usize> {
+    let message = kintsugi_core::decode_sync_message(bytes)?;
+    doc.receive_sync_message(state, message, T0 + DAY)
+}
+
+fn uleb(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// A V1 sync message whose one change chunk, in Ben's name, declares a
+/// single operation repeated 2^40 times (an action column holding one
+/// run-length run): seven bytes for a trillion operations.
+fn row_bomb() -> Vec<u8> {
+    let mut body = vec![0, 16]; // no dependencies; a 16-byte actor
+    body.extend([0xb; 16]);
+    body.extend([1, 1, 0, 0, 0]); // seq, start op, time, no message, no other actors
+    body.extend([1, 0x42, 7]); // one column: the action (id 4, integers), 7 bytes
+    body.extend([0x80, 0x80, 0x80, 0x80, 0x80, 0x20, 1]); // 2^40 copies of 1
+    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 1];
+    uleb(&mut chunk, body.len() as u64);
+    chunk.extend(body);
+    let mut message = vec![0x42, 0, 0, 0, 1];
+    uleb(&mut message, chunk.len() as u64);
+    message.extend(chunk);
+    message
+}
+
+/// A V1 sync message of `entries` empty change chunks.
+fn empty_chunk_flood(entries: u64) -> Vec<u8> {
+    let mut message = vec![0x42, 0, 0, 0];
+    uleb(&mut message, entries);
+    message.extend(std::iter::repeat_n(0, entries as usize));
+    message
+}
+
+#[test]
+fn a_sync_message_over_budget_is_refused_before_decoding_and_a_real_sync_follows() {
+    let mut couple = Couple::new();
+    couple
+        .ben
+        .appreciate("Thank you for staying", T0 + DAY)
+        .unwrap();
+    for bomb in [row_bomb(), empty_chunk_flood(60_000)] {
+        // Automerge's decoder takes each (and would then build a trillion
+        // operations, or 60,000 heap buffers).
+        assert!(Message::decode(&bomb).is_ok());
+        let mut state = State::new();
+        let before = fingerprint(&mut couple.ana, &state);
+        match receive_bytes(&mut couple.ana, &mut state, &bomb) {
+            Err(CoreError::InvalidSyncMessage(why)) => {
+                assert!(
+                    why.contains("operations") || why.contains("empty change chunk"),
+                    "{why}"
+                )
+            }
+            other => panic!("expected the budget to refuse it, got {other:?}"),
+        }
+        assert_eq!(fingerprint(&mut couple.ana, &state), before);
+    }
+
+    // A real sync afterwards, every message through the same path.
+    let (mut to_ana, mut to_ben) = (State::new(), State::new());
+    for _ in 0..10 {
+        let from_ben = couple
+            .ben
+            .automerge_mut()
+            .sync()
+            .generate_sync_message(&mut to_ben);
+        let from_ana = couple
+            .ana
+            .automerge_mut()
+            .sync()
+            .generate_sync_message(&mut to_ana);
+        if from_ben.is_none() && from_ana.is_none() {
+            break;
+        }
+        if let Some(m) = from_ben {
+            receive_bytes(&mut couple.ana, &mut to_ana, &m.encode()).unwrap();
+        }
+        if let Some(m) = from_ana {
+            receive_bytes(&mut couple.ben, &mut to_ben, &m.encode()).unwrap();
+        }
+    }
+    assert_eq!(couple.ana.heads(), couple.ben.heads());
+    let texts: Vec<String> = couple
+        .ana
+        .appreciations()
+        .into_iter()
+        .map(|a| a.text)
+        .collect();
+    assert_eq!(texts, ["Thank you for staying"]);
+}
