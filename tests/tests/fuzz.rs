@@ -2,7 +2,8 @@
 //!
 //! - frame decoding (`framing::decode_frames`, the codec `FrameReader` uses),
 //!   checked against a reference decoder written from the wire format;
-//! - sync message handling: `automerge::sync::Message::decode`, then
+//! - sync message handling: `kintsugi_core::decode_sync_message` (the
+//!   budget check on the raw bytes, then Automerge's decoder), then
 //!   `CoupleDoc::receive_sync_message` on a real document, then the answer;
 //! - pairing payload parsing (`Invite::parse`).
 //!
@@ -318,6 +319,13 @@ fn sync_corpus() -> SyncCorpus {
     let changes = ben.automerge_mut().get_changes(&[]);
     let chunks = changes.iter().map(|c| c.raw_bytes().to_vec()).collect();
     messages.push(whole(chunks, MessageVersion::V1).encode());
+    // The same changes compressed where Automerge would compress them
+    // (chunk type 2), so mutations reach the inflation.
+    let compressed = changes
+        .into_iter()
+        .map(|mut c| c.bytes().to_vec())
+        .collect();
+    messages.push(whole(compressed, MessageVersion::V1).encode());
     // A forgery in Ana's name.
     let mut forger = CoupleDoc::load(&ben.save(), &ana_actor).unwrap();
     forger.appreciate("Not from Ana", T0 + 20 * DAY).unwrap();
@@ -423,7 +431,7 @@ fn fuzz_sync_message_handling() {
             }
         },
         |bytes| {
-            let Ok(message) = Message::decode(bytes) else {
+            let Ok(message) = kintsugi_core::decode_sync_message(bytes) else {
                 return;
             };
             let mut ana = CoupleDoc::load(&corpus.ana, &corpus.ana_actor).unwrap();

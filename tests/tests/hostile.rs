@@ -22,10 +22,11 @@ use automerge::{ActorId, ChangeHash};
 use iroh::endpoint::{Connection, ConnectionError, PortmapperConfig, VarInt, presets};
 use iroh::{Endpoint, SecretKey};
 use kintsugi_core::storage::files::ENDPOINT_KEY;
-use kintsugi_core::{CoupleDoc, Device};
+use kintsugi_core::{CoupleDoc, Device, sync_budget};
 use kintsugi_sync::framing::{FrameReader, FrameWriter, MAX_FRAME, decode_frames};
 use kintsugi_sync::pairing::PAIR_ALPN;
 use kintsugi_sync::protocol::{SYNC_ALPN, TURN_TIMEOUT};
+use kintsugi_tests::fixture::{CoupleFixture, DAY_MS};
 use kintsugi_tests::{Phone, bounded, checkin_on, join_confirmed, pair, unlock};
 use tempfile::TempDir;
 
@@ -651,5 +652,447 @@ async fn a_stranger_stalling_on_the_pairing_protocol_does_not_hold_up_the_partne
     assert_no_panics();
     ana.close().await;
     ben.close().await;
+    Ok(())
+}
+
+// ------------------------------------------------------------- sync: the message budget
+
+/// A compressed change chunk (type 2) whose deflate data inflates to
+/// `change`'s body followed by `zeros` zero bytes (which Automerge would
+/// keep as the change's extra bytes): a deflate bomb about 1/160 of its
+/// inflated size.
+fn compressed_change_bomb(change: &[u8], zeros: u64) -> Vec<u8> {
+    // The body follows the magic bytes, checksum, type and LEB128 length.
+    let mut at = 9;
+    while change[at] & 0x80 != 0 {
+        at += 1;
+    }
+    let body = &change[at + 1..];
+    let deflated = deflate_then_zeros(body, zeros);
+    let mut chunk = change[..8].to_vec();
+    chunk.push(2);
+    let mut len = deflated.len();
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            chunk.push(byte);
+            break;
+        }
+        chunk.push(byte | 0x80);
+    }
+    chunk.extend(deflated);
+    chunk
+}
+
+/// Raw deflate of `prefix` then `zeros` zero bytes, written by hand as one
+/// block with the fixed Huffman codes (RFC 1951, 3.2.6): after one literal
+/// zero, each 258 zeros are a copy at distance 1 in 13 bits.
+fn deflate_then_zeros(prefix: &[u8], zeros: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (mut pending, mut count) = (0u64, 0u32);
+    // Fields go least significant bit first, Huffman codes most significant first.
+    let mut push = |value: u32, len: u32, huffman: bool| {
+        let value = if huffman {
+            value.reverse_bits() >> (32 - len)
+        } else {
+            value
+        };
+        pending |= u64::from(value) << count;
+        count += len;
+        while count >= 8 {
+            out.push(pending as u8);
+            pending >>= 8;
+            count -= 8;
+        }
+    };
+    let literal = |push: &mut dyn FnMut(u32, u32, bool), byte: u8| match byte {
+        0..=143 => push(0x30 + u32::from(byte), 8, true),
+        _ => push(0x190 + u32::from(byte - 144), 9, true),
+    };
+    push(0b011, 3, false); // the last block; fixed codes
+    for &byte in prefix {
+        literal(&mut push, byte);
+    }
+    let mut left = zeros;
+    if left > 0 {
+        literal(&mut push, 0);
+        left -= 1;
+    }
+    while left >= 258 {
+        push(0b1100_0101, 8, true); // length 258 (symbol 285)
+        push(0, 5, true); // distance 1
+        left -= 258;
+    }
+    for _ in 0..left {
+        literal(&mut push, 0);
+    }
+    push(0, 7, true); // end of block (symbol 256)
+    push(0, 7, false); // flush the last partial byte
+    out
+}
+
+/// A V1 sync message carrying `chunks`.
+fn message_of(chunks: Vec<Vec<u8>>) -> Vec<u8> {
+    Message {
+        heads: Vec::new(),
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: automerge::sync::ChunkList::from(chunks),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    }
+    .encode()
+}
+
+/// Peak resident memory since the last reset, and resident memory now, in
+/// kB (Linux).
+fn memory_kb() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// How far `f` raises the process's peak resident memory above what was
+/// resident when it started, in MB; `None` where the peak cannot be reset
+/// (`/proc/self/clear_refs`, Linux 4.0+). The whole process's: other tests
+/// running at the same time add to it.
+fn peak_growth_mb<T>(f: impl FnOnce() -> T) -> (T, Option<u64>) {
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let (_, before) = memory_kb();
+    let out = f();
+    let (peak, _) = memory_kb();
+    (out, reset.then(|| peak.saturating_sub(before) / 1000))
+}
+
+#[tokio::test]
+async fn a_deflate_bomb_from_the_partner_is_refused_in_bounded_memory() -> Result<()> {
+    let scene = Scene::new().await?;
+    // A real change written on Ben's device, inflating to 256 MiB: without
+    // the budget Automerge inflates all of it (twice: reading the change,
+    // then again in a trial copy), ~780 MB at peak.
+    let change = {
+        let mut ben = Device::open(&scene.ben_dir, &unlock())?;
+        ben.update(|doc, now| doc.appreciate("Thank you for listening", now))?;
+        let doc = ben.doc_mut()?.automerge_mut();
+        doc.get_last_local_change()
+            .context("Ben wrote a change")?
+            .raw_bytes()
+            .to_vec()
+    };
+    let inflated: u64 = 256 << 20;
+    let bomb = message_of(vec![compressed_change_bomb(&change, inflated)]);
+    ensure!(bomb.len() < 2 << 20, "a {}-byte bomb", bomb.len());
+    ensure!(Message::decode(&bomb).is_ok(), "Automerge would decode it");
+
+    let (attempt, growth) = {
+        let hostile = scene.as_ben().await?;
+        let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+        let (_, before) = memory_kb();
+        let outcome = attempt(
+            &hostile,
+            scene.ana.node.addr(),
+            SYNC_ALPN,
+            &frame(&bomb),
+            Then::Stall,
+        )
+        .await;
+        let (peak, _) = memory_kb();
+        hostile.close().await;
+        (outcome?, reset.then(|| peak.saturating_sub(before) / 1000))
+    };
+    attempt.assert_closed_by_node();
+    assert!(attempt.reply.is_empty(), "{attempt:?}");
+    assert!(attempt.elapsed < TURN_TIMEOUT, "{attempt:?}");
+    scene.assert_untouched()?;
+    // The process's peak rose by less than the bomb's inflated size: at most
+    // the inflation budget (32 MiB, in a growing buffer) plus what the other
+    // tests running beside this one hold. Where the peak cannot be reset,
+    // this part is skipped.
+    if let Some(mb) = growth {
+        println!("peak resident memory during the attack: +{mb} MB");
+        assert!(
+            mb < inflated >> 20,
+            "peak memory rose by {mb} MB during the attack: the bomb was inflated"
+        );
+    }
+    scene.real_ben_still_syncs().await
+}
+
+/// 2016-01-04, a Monday: the fixture's first day (as in `sync-report`).
+const FIXTURE_START: i64 = 1_451_865_600_000;
+
+/// Ana's and Ben's replicas after `years` of the fixture, synced weekly and
+/// at the end, the document as pairing left it, and the day after the last
+/// one lived.
+fn fixture_couple(years: u32) -> Result<(CoupleDoc, CoupleDoc, Vec<u8>, u32)> {
+    let mut ana = CoupleDoc::create(&ActorId::from(vec![0xa; 16]), "Ana", FIXTURE_START)?;
+    let mut ben = CoupleDoc::load(&ana.save(), &ActorId::from(vec![0xb; 16]))?;
+    ben.set_my_name("Ben", FIXTURE_START + 1)?;
+    ana.merge_bytes(&ben.save())?;
+    let paired = ana.save();
+    let days = years * 365 + years / 4;
+    let mut fx = CoupleFixture::new(&mut ana, &mut ben, 7);
+    fx.live(FIXTURE_START, days, 7);
+    fx.sync();
+    Ok((ana, ben, paired, days))
+}
+
+/// Automerge's own sync between `a` and `b` from the given states until
+/// both are quiet: every message sent, encoded.
+fn sync_messages(
+    a: &mut automerge::AutoCommit,
+    b: &mut automerge::AutoCommit,
+    mut sa: State,
+    mut sb: State,
+) -> Result<Vec<Vec<u8>>> {
+    fn one_way(
+        from: &mut automerge::AutoCommit,
+        to: &mut automerge::AutoCommit,
+        s_from: &mut State,
+        s_to: &mut State,
+        sent: &mut Vec<Vec<u8>>,
+    ) -> Result<bool> {
+        let Some(message) = from.sync().generate_sync_message(s_from) else {
+            return Ok(false);
+        };
+        let bytes = message.encode();
+        to.sync()
+            .receive_sync_message(s_to, Message::decode(&bytes)?)?;
+        sent.push(bytes);
+        Ok(true)
+    }
+    let mut sent = Vec::new();
+    for _ in 0..20 {
+        let a_spoke = one_way(a, b, &mut sa, &mut sb, &mut sent)?;
+        let b_spoke = one_way(b, a, &mut sb, &mut sa, &mut sent)?;
+        if !a_spoke && !b_spoke {
+            ensure!(
+                a.get_heads() == b.get_heads(),
+                "the replicas did not converge"
+            );
+            return Ok(sent);
+        }
+    }
+    bail!("the sync did not settle")
+}
+
+/// The two syncs the budget must carry, from `years` of the fixture:
+///
+/// - the first sync of a device holding only what pairing gave it: Ana
+///   sends the whole document as one V2 document chunk;
+/// - a catch-up after 30 days apart, from the shared heads both devices
+///   persist.
+///
+/// Returns every message of each, and the document pairing left.
+struct FixtureSyncs {
+    first: Vec<Vec<u8>>,
+    catch_up: Vec<Vec<u8>>,
+    paired: Vec<u8>,
+}
+
+fn fixture_syncs(years: u32) -> Result<FixtureSyncs> {
+    let (mut ana, mut ben, paired, days) = fixture_couple(years)?;
+    let mut new_device =
+        automerge::AutoCommit::load(&paired)?.with_actor(ActorId::from(vec![0xd; 16]));
+    let first = sync_messages(
+        ana.automerge_mut(),
+        &mut new_device,
+        State::new(),
+        State::new(),
+    )?;
+    let mut shared = State::new();
+    shared.shared_heads = ana.heads();
+    shared.shared_heads.sort();
+    {
+        let mut fx = CoupleFixture::new(&mut ana, &mut ben, u64::from(days));
+        fx.live(FIXTURE_START + i64::from(days) * DAY_MS, 30, 0);
+    }
+    let persisted = |s: &State| State::decode(&s.encode());
+    let catch_up = sync_messages(
+        ana.automerge_mut(),
+        ben.automerge_mut(),
+        persisted(&shared)?,
+        persisted(&shared)?,
+    )?;
+    Ok(FixtureSyncs {
+        first,
+        catch_up,
+        paired,
+    })
+}
+
+/// The message of `messages` that carries changes.
+fn the_one_with_changes(messages: &[Vec<u8>]) -> Result<&Vec<u8>> {
+    let mut with = messages
+        .iter()
+        .filter(|m| Message::decode(m).is_ok_and(|m| !m.changes.is_empty()));
+    let first = with.next().context("no message carried changes")?;
+    ensure!(
+        with.next().is_none(),
+        "changes came in more than one message"
+    );
+    Ok(first)
+}
+
+/// Real messages of a year of the fixture (`KINTSUGI_BUDGET_YEARS` for
+/// more; ten take minutes even in a release build) pass the budget with
+/// room to spare and decode exactly as Automerge decodes them.
+#[test]
+fn real_sync_messages_pass_the_budget_unchanged() -> Result<()> {
+    let years = std::env::var("KINTSUGI_BUDGET_YEARS")
+        .ok()
+        .map(|y| y.parse())
+        .transpose()?
+        .unwrap_or(1);
+    let syncs = fixture_syncs(years)?;
+    for bytes in syncs.first.iter().chain(&syncs.catch_up) {
+        let cost = kintsugi_core::precheck_sync_message(bytes)?;
+        assert_eq!(
+            kintsugi_core::decode_sync_message(bytes)?,
+            Message::decode(bytes)?
+        );
+        // Room for several times this much.
+        assert!(cost.ops <= sync_budget::MAX_OPS / 3, "{cost:?}");
+        assert!(cost.changes <= sync_budget::MAX_CHANGES / 3, "{cost:?}");
+        assert!(
+            cost.inflated_bytes <= sync_budget::MAX_INFLATED_BYTES / 3,
+            "{cost:?}"
+        );
+        assert!(
+            cost.text_bytes <= sync_budget::MAX_TEXT_BYTES / 3,
+            "{cost:?}"
+        );
+        assert!(cost.chunks <= sync_budget::MAX_CHUNKS / 3, "{cost:?}");
+    }
+    let document = Message::decode(the_one_with_changes(&syncs.first)?)?;
+    assert_eq!(document.version, automerge::sync::MessageVersion::V2);
+    assert_eq!(document.changes.len(), 1);
+    let chunk = document.changes.iter().next().context("a chunk")?;
+    assert_eq!(chunk[8], 0, "a document chunk");
+    Ok(())
+}
+
+/// The figures behind the budgets in `core/src/sync_budget.rs`, run alone
+/// (peak memory is the whole process's):
+///
+/// ```text
+/// cargo test --release -p kintsugi-tests --test hostile -- --ignored --nocapture sync_budget_figures
+/// ```
+#[test]
+#[ignore = "prints measurements; takes ~6 minutes in a release build"]
+fn sync_budget_figures() -> Result<()> {
+    let years = std::env::var("KINTSUGI_BUDGET_YEARS")
+        .ok()
+        .map(|y| y.parse())
+        .transpose()?
+        .unwrap_or(10);
+    let started = Instant::now();
+    let syncs = fixture_syncs(years)?;
+    println!(
+        "fixture: {years} years and both syncs in {:.0?}",
+        started.elapsed()
+    );
+    for (what, messages) in [
+        ("first sync", &syncs.first),
+        ("30 days apart", &syncs.catch_up),
+    ] {
+        for bytes in messages {
+            let t = Instant::now();
+            let cost = kintsugi_core::precheck_sync_message(bytes)?;
+            let took = t.elapsed();
+            if cost.entries > 0 {
+                println!("{what}: {cost:?}, checked in {took:.1?}");
+            }
+        }
+    }
+
+    // Receiving the first sync on the device pairing left, the real way.
+    let document = the_one_with_changes(&syncs.first)?.clone();
+    let actor = ActorId::from(vec![0xd; 16]);
+    let mut device = CoupleDoc::load(&syncs.paired, &actor)?;
+    let (received, growth) = peak_growth_mb(|| {
+        let message = kintsugi_core::decode_sync_message(&document)?;
+        device.receive_sync_message(&mut State::new(), message, FIXTURE_START)
+    });
+    println!("first sync received: {received:?} new changes, peak +{growth:?} MB");
+    drop(device);
+
+    // Valid messages that spend the budgets, received the real way: one
+    // change of as many operations as allowed; as many changes as allowed
+    // holding as many operations as allowed, one chunk each; and the same
+    // as one document chunk.
+    let bulk = |changes: u64, ops_each: u64| -> Result<CoupleDoc> {
+        use automerge::transaction::Transactable;
+        let mut doc = CoupleDoc::load(&syncs.paired, &ActorId::from(vec![0xe; 16]))?;
+        let am = doc.automerge_mut();
+        let list = am.put_object(automerge::ROOT, "bulk", automerge::ObjType::List)?;
+        let mut at = 0usize;
+        for _ in 0..changes {
+            for _ in 0..ops_each {
+                am.insert(&list, at, at as i64)?;
+                at += 1;
+            }
+            am.commit();
+        }
+        Ok(doc)
+    };
+    let changes_of = |doc: &mut CoupleDoc| {
+        let paired = CoupleDoc::load(&syncs.paired, &actor)?.heads();
+        let chunks = doc
+            .automerge_mut()
+            .get_changes(&paired)
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect();
+        anyhow::Ok(message_of(chunks))
+    };
+    let as_document = |doc: &mut CoupleDoc| {
+        Message {
+            heads: Vec::new(),
+            need: Vec::new(),
+            have: Vec::new(),
+            changes: automerge::sync::ChunkList::from(doc.save()),
+            flags: None,
+            version: automerge::sync::MessageVersion::V2,
+        }
+        .encode()
+    };
+    let many = sync_budget::MAX_CHANGES - 64;
+    let each = sync_budget::MAX_OPS / many;
+    type Make<'a> = Box<dyn Fn() -> Result<Vec<u8>> + 'a>;
+    let shapes: [(&str, Make); 3] = [
+        (
+            "one change, every operation",
+            Box::new(|| changes_of(&mut bulk(1, sync_budget::MAX_OPS - 16)?)),
+        ),
+        (
+            "every change and operation, a chunk per change",
+            Box::new(|| changes_of(&mut bulk(many, each)?)),
+        ),
+        (
+            "every change and operation, one document chunk",
+            Box::new(|| Ok(as_document(&mut bulk(many, each)?))),
+        ),
+    ];
+    for (what, make) in shapes {
+        let bytes = make()?;
+        let cost = kintsugi_core::precheck_sync_message(&bytes);
+        let mut device = CoupleDoc::load(&syncs.paired, &actor)?;
+        let (received, growth) = peak_growth_mb(|| {
+            let message = kintsugi_core::decode_sync_message(&bytes)?;
+            device.receive_sync_message(&mut State::new(), message, FIXTURE_START)
+        });
+        println!(
+            "{what}: {} bytes, {cost:?}; received {received:?}, peak +{growth:?} MB",
+            bytes.len()
+        );
+    }
     Ok(())
 }
