@@ -16,13 +16,7 @@
 #   KINTSUGI_SKIP_BUILD  1 = use the library and uniffi-bindgen already built
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$ROOT"
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
-PROFILE="${KINTSUGI_PROFILE:-debug}"
-LIB="$TARGET_DIR/$PROFILE/libkintsugi_mobile.so"
-BINDGEN="$TARGET_DIR/$PROFILE/uniffi-bindgen"
+source "$(dirname "${BASH_SOURCE[0]}")/paths.sh"
 GOLDEN="$ROOT/mobile/api"
 WORK="$TARGET_DIR/bindings/api-check"
 

@@ -24,15 +24,7 @@
 # non-zero if anything failed.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$ROOT"
-
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
-PROFILE="${KINTSUGI_PROFILE:-debug}"
-LIB_DIR="$TARGET_DIR/$PROFILE"
-LIB="$LIB_DIR/libkintsugi_mobile.so"
-BINDGEN="$LIB_DIR/uniffi-bindgen"
+source "$(dirname "${BASH_SOURCE[0]}")/paths.sh"
 BINDINGS="$TARGET_DIR/bindings"
 TOOLS="$TARGET_DIR/tools"
 KOTLIN_VERSION="2.4.20"

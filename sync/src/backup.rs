@@ -19,7 +19,7 @@ use crate::error::{Result, SyncError};
 use crate::identity::{self, Identity};
 use crate::partner::Partner;
 use crate::progress::{Progress, Step};
-use crate::seal;
+use crate::seal::{self, Fields};
 
 pub const MAGIC: &[u8; 5] = b"KSBK1";
 /// Larger files are refused unread.
@@ -134,24 +134,14 @@ pub fn restore(
         what: "backup",
         reason: reason.to_owned(),
     };
-    let mut rest = plaintext
-        .strip_prefix(MAGIC.as_slice())
-        .ok_or_else(|| damaged("not a Kintsugi backup"))?;
-    let mut part = || -> Result<&[u8]> {
-        let (len, tail) = rest
-            .split_at_checked(4)
-            .ok_or_else(|| damaged("cut short"))?;
-        let len = u32::from_be_bytes(len.try_into().expect("4 bytes")) as usize;
-        let (part, tail) = tail
-            .split_at_checked(len)
-            .ok_or_else(|| damaged("cut short"))?;
-        rest = tail;
-        Ok(part)
-    };
-    let manifest: Manifest =
-        serde_json::from_slice(part()?).map_err(|e| damaged(&format!("its manifest: {e}")))?;
-    let shared = part()?.to_vec();
-    let private = part()?.to_vec();
+    let mut fields = Fields::new(&plaintext, "backup");
+    if fields.take(MAGIC.len())? != MAGIC {
+        return Err(damaged("not a Kintsugi backup"));
+    }
+    let manifest: Manifest = serde_json::from_slice(fields.part()?)
+        .map_err(|e| damaged(&format!("its manifest: {e}")))?;
+    let shared = fields.part()?.to_vec();
+    let private = fields.part()?.to_vec();
     let endpoint: [u8; 32] = hex::decode(&manifest.endpoint_key)
         .ok()
         .and_then(|b| b.try_into().ok())

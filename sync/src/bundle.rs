@@ -26,7 +26,7 @@ use crate::error::{Result, SyncError};
 use crate::identity::{self, Identity};
 use crate::partner::Partner;
 use crate::progress::{Progress, Step};
-use crate::seal;
+use crate::seal::{self, Fields};
 
 /// The first bytes of a bundle's plaintext.
 pub const MAGIC: &[u8; 4] = b"KSB1";
@@ -167,18 +167,18 @@ impl Body {
     }
 
     fn decode(bytes: &[u8]) -> Result<Body> {
-        let mut input = Reader(bytes);
+        let mut input = Fields::new(bytes, "bundle");
         let sender = input.array::<32>()?;
         let receiver = input.array::<32>()?;
         let seq = input.u64()?;
         let created_at = input.u64()?;
         let opened_seq = input.u64()?;
-        let heads = input.hashes()?;
-        let base = input.hashes()?;
+        let heads = hashes(&mut input)?;
+        let base = hashes(&mut input)?;
         let count = input.u32()? as usize;
         // Each change takes at least its 4-byte length: a count the rest of
         // the body cannot hold is refused before anything is allocated.
-        if count > input.0.len() / 4 {
+        if count > input.rest().len() / 4 {
             return Err(malformed("more changes than bytes"));
         }
         let mut changes = Vec::with_capacity(count);
@@ -186,7 +186,7 @@ impl Body {
             let len = input.u32()? as usize;
             changes.push(input.take(len)?.to_vec());
         }
-        if !input.0.is_empty() {
+        if !input.rest().is_empty() {
             return Err(malformed("bytes after the last change"));
         }
         Ok(Body {
@@ -209,44 +209,14 @@ fn malformed(why: &str) -> SyncError {
     }
 }
 
-/// Reads a bundle's fields, refusing anything that runs past the end.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        if n > self.0.len() {
-            return Err(malformed("cut short"));
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
+fn hashes(input: &mut Fields<'_>) -> Result<Vec<ChangeHash>> {
+    let count = input.u16()? as usize;
+    if count > MAX_HEADS {
+        return Err(malformed("too many heads"));
     }
-
-    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
-        Ok(self.take(N)?.try_into().expect("took N bytes"))
-    }
-
-    fn u16(&mut self) -> Result<u16> {
-        Ok(u16::from_be_bytes(self.array()?))
-    }
-
-    fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_be_bytes(self.array()?))
-    }
-
-    fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_be_bytes(self.array()?))
-    }
-
-    fn hashes(&mut self) -> Result<Vec<ChangeHash>> {
-        let count = self.u16()? as usize;
-        if count > MAX_HEADS {
-            return Err(malformed("too many heads"));
-        }
-        (0..count)
-            .map(|_| Ok(ChangeHash(self.array::<32>()?)))
-            .collect()
-    }
+    (0..count)
+        .map(|_| Ok(ChangeHash(input.array::<32>()?)))
+        .collect()
 }
 
 /// The plaintext: magic, body length, body, signature, zero padding.
@@ -263,7 +233,7 @@ fn frame_plaintext(body: &[u8], signature: &Signature) -> Vec<u8> {
 
 /// Splits a plaintext into body and signature; the padding is ignored.
 fn unframe_plaintext(plaintext: &[u8]) -> Result<(&[u8], Signature)> {
-    let mut input = Reader(plaintext);
+    let mut input = Fields::new(plaintext, "bundle");
     if input.take(MAGIC.len())? != MAGIC {
         return Err(malformed("not a Kintsugi bundle"));
     }

@@ -90,6 +90,58 @@ pub fn open(
     Ok(plaintext)
 }
 
+/// Reads the fields of a sealed file's plaintext (big-endian integers,
+/// length-prefixed parts), refusing anything that runs past the end as a
+/// damaged `what`.
+pub(crate) struct Fields<'a> {
+    bytes: &'a [u8],
+    what: &'static str,
+}
+
+impl<'a> Fields<'a> {
+    pub(crate) fn new(bytes: &'a [u8], what: &'static str) -> Self {
+        Fields { bytes, what }
+    }
+
+    /// What is left unread.
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        let Some((head, rest)) = self.bytes.split_at_checked(n) else {
+            return Err(SyncError::SealedDamaged {
+                what: self.what,
+                reason: "cut short".into(),
+            });
+        };
+        self.bytes = rest;
+        Ok(head)
+    }
+
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        Ok(self.take(N)?.try_into().expect("took N bytes"))
+    }
+
+    pub(crate) fn u16(&mut self) -> Result<u16> {
+        Ok(u16::from_be_bytes(self.array()?))
+    }
+
+    pub(crate) fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_be_bytes(self.array()?))
+    }
+
+    pub(crate) fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_be_bytes(self.array()?))
+    }
+
+    /// A part: its 4-byte length, then its bytes.
+    pub(crate) fn part(&mut self) -> Result<&'a [u8]> {
+        let len = self.u32()? as usize;
+        self.take(len)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

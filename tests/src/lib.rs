@@ -125,3 +125,19 @@ pub fn checkin_on(n: u32, safety: i64, note: &str) -> kintsugi_core::CheckInInpu
         ..checkin(safety, note)
     }
 }
+
+/// Copies a data directory as it is on disk, e.g. to put a phone back to an
+/// older copy of its files.
+pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}

@@ -9,7 +9,7 @@ use kintsugi_core::Device;
 use kintsugi_sync::SyncError;
 use kintsugi_sync::bundle;
 use kintsugi_sync::progress::Silent;
-use kintsugi_tests::{Phone, bounded, checkin_on, pair, unlock};
+use kintsugi_tests::{Phone, bounded, checkin_on, copy_dir, pair, unlock};
 
 /// Pairs two phones, then switches both off: from here on they are never
 /// online together. Returns their data directories.
@@ -282,19 +282,5 @@ async fn a_device_that_is_not_paired_makes_no_bundle() -> Result<()> {
     let mut ana = open(&dir)?;
     let err = bundle::create(&mut ana, false, &Silent).unwrap_err();
     assert!(matches!(err, SyncError::NotPaired), "{err}");
-    Ok(())
-}
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
     Ok(())
 }

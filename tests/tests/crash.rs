@@ -22,6 +22,7 @@ use std::sync::Mutex;
 use anyhow::{Context, Result, bail, ensure};
 use kintsugi_core::storage::faults::{self, Fault};
 use kintsugi_core::{CompactionPolicy, CoreError, Device, Unlock};
+use kintsugi_tests::copy_dir;
 
 const CHILD_ENV: &str = "KINTSUGI_CRASH_CHILD_DIR";
 const CRASH_AT_ENV: &str = "KINTSUGI_CRASH_AT";
@@ -105,20 +106,6 @@ fn crash_child() -> Result<()> {
     let steps = faults::disarm();
     writeln!(out, "STEPS {steps}")?;
     out.flush()?;
-    Ok(())
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    fs::create_dir_all(to)?;
-    for entry in fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            fs::copy(entry.path(), &target)?;
-        }
-    }
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::Result;
 use kintsugi_core::Device;
 use kintsugi_sync::{SyncState, SyncStatus};
-use kintsugi_tests::{Phone, bounded, checkin, checkin_on, pair, unlock};
+use kintsugi_tests::{Phone, bounded, checkin, checkin_on, copy_dir, pair, unlock};
 use tokio::sync::watch;
 
 /// Waits until `phone` holds `n` check-ins, however they arrive.
@@ -174,20 +174,6 @@ async fn a_sync_state_from_an_older_copy_of_the_device_is_reset_not_wedged() -> 
     );
     ana.close().await;
     ben.close().await;
-    Ok(())
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
     Ok(())
 }
 

@@ -24,6 +24,44 @@ pub enum RecordKind {
     Commitment,
 }
 
+impl RecordKind {
+    /// The record families that differ between two snapshots, in a fixed
+    /// order, and whether the members differ: what an app must read again.
+    pub fn changed_between(before: &Snapshot, after: &Snapshot) -> (Vec<RecordKind>, bool) {
+        let families = [
+            (RecordKind::Agreement, before.agreements != after.agreements),
+            (RecordKind::Offer, before.offers != after.offers),
+            (RecordKind::CheckIn, before.checkins != after.checkins),
+            (RecordKind::Request, before.requests != after.requests),
+            (
+                RecordKind::Disclosure,
+                before.disclosures != after.disclosures,
+            ),
+            (RecordKind::Question, before.questions != after.questions),
+            (RecordKind::Trigger, before.triggers != after.triggers),
+            (
+                RecordKind::Appreciation,
+                before.appreciations != after.appreciations,
+            ),
+            (RecordKind::TimeTogether, before.together != after.together),
+            (
+                RecordKind::Phase,
+                before.phase_changes != after.phase_changes,
+            ),
+            (RecordKind::Survey, before.surveys != after.surveys),
+            (
+                RecordKind::Commitment,
+                before.commitments != after.commitments,
+            ),
+        ];
+        let kinds = families
+            .into_iter()
+            .filter_map(|(kind, changed)| changed.then_some(kind))
+            .collect();
+        (kinds, before.members != after.members)
+    }
+}
+
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -665,6 +703,36 @@ fn with_note(summary: String, note: Option<&str>) -> String {
 mod tests {
     use super::*;
     use crate::views::fixtures::*;
+
+    #[test]
+    fn each_family_and_the_members_are_told_apart() {
+        let now = 1_790_000_000_000;
+        let mut doc =
+            crate::CoupleDoc::create(&automerge::ActorId::from([7u8; 16]), "Alex", now).unwrap();
+        let empty = doc.snapshot();
+        assert_eq!(RecordKind::changed_between(&empty, &empty), (vec![], false));
+
+        let input = crate::CheckInInput {
+            safety: 5,
+            trust: 5,
+            connection: 5,
+            moods: vec!["calm".into()],
+            ..Default::default()
+        };
+        doc.record_checkin(&input, now).unwrap();
+        let checked_in = doc.snapshot();
+        assert_eq!(
+            RecordKind::changed_between(&empty, &checked_in),
+            (vec![RecordKind::CheckIn], false)
+        );
+
+        doc.set_my_role(crate::Role::Hurt, now + 1).unwrap();
+        let role_set = doc.snapshot();
+        assert_eq!(
+            RecordKind::changed_between(&checked_in, &role_set),
+            (vec![], true)
+        );
+    }
 
     fn sample() -> Snapshot {
         let mut s = couple();

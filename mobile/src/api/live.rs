@@ -10,7 +10,7 @@ use kintsugi_core::automerge::ChangeHash;
 use kintsugi_sync::{Node, Partner};
 use tokio::sync::watch;
 
-use crate::records::{CompanionEvent, CompanionState, changed_kinds};
+use crate::records::{CompanionEvent, CompanionState};
 use crate::{
     AbortOnDrop, CallbackError, Companion, Hub, PartnerInfo, Result, SyncStatusInfo, WipedFlag,
     lock, open_device,
@@ -60,13 +60,15 @@ impl Companion {
     /// shared space per change.
     pub fn subscribe(&self, observer: Arc<dyn CompanionObserver>) -> Result<Arc<Subscription>> {
         // Fails at once on a wiped companion.
-        let me = self.device()?.member_id().to_owned();
+        // Changes are told apart by actor id, which is not the member id on a
+        // device restored from a backup.
+        let my_actor = self.device()?.profile().actor_id.clone();
         let cancelled = Arc::new(AtomicBool::new(false));
         let watcher = Watcher {
             device: self.device.clone(),
             wiped: self.wiped.clone(),
             hub: self.hub.clone(),
-            me,
+            my_actor,
             observer,
             cancelled: cancelled.clone(),
         };
@@ -146,7 +148,7 @@ struct Watcher {
     device: Arc<Mutex<Device>>,
     wiped: WipedFlag,
     hub: Arc<Hub>,
-    me: String,
+    my_actor: String,
     observer: Arc<dyn CompanionObserver>,
     cancelled: Arc<AtomicBool>,
 }
@@ -253,14 +255,18 @@ impl Watcher {
         before: Option<Seen>,
         report: bool,
     ) -> Option<Look> {
-        let (device, wiped, me) = (self.device.clone(), self.wiped.clone(), self.me.clone());
+        let (device, wiped, my_actor) = (
+            self.device.clone(),
+            self.wiped.clone(),
+            self.my_actor.clone(),
+        );
         let look = tokio::task::spawn_blocking(move || {
             let mut device = open_device(&device, &wiped).ok()?;
             let partner = match &node {
                 Some(node) => node.partner(),
                 None => Partner::load(device.store()).ok().flatten(),
             };
-            Some(compare(&mut device, &me, partner, before, report))
+            Some(compare(&mut device, &my_actor, partner, before, report))
         });
         look.await.ok().flatten()
     }
@@ -289,7 +295,7 @@ impl Watcher {
 /// `report` (the subscription starts), only notes where the space stands.
 fn compare(
     device: &mut Device,
-    me: &str,
+    my_actor: &str,
     partner: Option<Partner>,
     before: Option<Seen>,
     report: bool,
@@ -318,8 +324,11 @@ fn compare(
             .automerge_mut()
             .get_changes_meta(&before.heads)
             .iter()
-            .any(|c| c.actor.to_hex_string() != me);
-        let (kinds, members_changed) = changed_kinds(&before.snapshot, &snapshot);
+            .any(|c| c.actor.to_hex_string() != my_actor);
+        let (kinds, members_changed) =
+            kintsugi_core::views::RecordKind::changed_between(&before.snapshot, &snapshot);
+        let kinds: Vec<crate::RecordKind> =
+            kinds.into_iter().map(crate::RecordKind::from).collect();
         (!kinds.is_empty() || members_changed).then_some(CompanionEvent::DocumentChanged {
             kinds,
             members_changed,

@@ -2,8 +2,6 @@
 //! change. Events carry no record content, only what kind of thing changed:
 //! the app reads the records it shows again.
 
-use kintsugi_core::Snapshot;
-
 use crate::{PairingCode, PartnerInfo, RecordKind, SyncStatusInfo};
 
 /// Where the companion stands, as `subscribe` reports it first.
@@ -47,74 +45,4 @@ pub enum CompanionEvent {
     /// The pairing ended, from this device or the partner's. The shared
     /// history stays on this device.
     Unpaired,
-}
-
-/// The record families that differ between two snapshots, in a fixed
-/// order, and whether the members differ.
-pub(crate) fn changed_kinds(before: &Snapshot, after: &Snapshot) -> (Vec<RecordKind>, bool) {
-    let families = [
-        (RecordKind::Agreement, before.agreements != after.agreements),
-        (RecordKind::Offer, before.offers != after.offers),
-        (RecordKind::CheckIn, before.checkins != after.checkins),
-        (RecordKind::Request, before.requests != after.requests),
-        (
-            RecordKind::Disclosure,
-            before.disclosures != after.disclosures,
-        ),
-        (RecordKind::Question, before.questions != after.questions),
-        (RecordKind::Trigger, before.triggers != after.triggers),
-        (
-            RecordKind::Appreciation,
-            before.appreciations != after.appreciations,
-        ),
-        (RecordKind::TimeTogether, before.together != after.together),
-        (
-            RecordKind::Phase,
-            before.phase_changes != after.phase_changes,
-        ),
-        (RecordKind::Survey, before.surveys != after.surveys),
-        (
-            RecordKind::Commitment,
-            before.commitments != after.commitments,
-        ),
-    ];
-    let kinds = families
-        .into_iter()
-        .filter_map(|(kind, changed)| changed.then_some(kind))
-        .collect();
-    (kinds, before.members != after.members)
-}
-
-#[cfg(test)]
-mod tests {
-    use kintsugi_core::automerge::ActorId;
-    use kintsugi_core::{CheckInInput, CoupleDoc, Role};
-
-    use super::*;
-
-    #[test]
-    fn each_family_and_the_members_are_told_apart() {
-        let now = 1_790_000_000_000;
-        let mut doc = CoupleDoc::create(&ActorId::from([7u8; 16]), "Alex", now).unwrap();
-        let empty = doc.snapshot();
-        assert_eq!(changed_kinds(&empty, &empty), (vec![], false));
-
-        let input = CheckInInput {
-            safety: 5,
-            trust: 5,
-            connection: 5,
-            moods: vec!["calm".into()],
-            ..Default::default()
-        };
-        doc.record_checkin(&input, now).unwrap();
-        let checked_in = doc.snapshot();
-        assert_eq!(
-            changed_kinds(&empty, &checked_in),
-            (vec![RecordKind::CheckIn], false)
-        );
-
-        doc.set_my_role(Role::Hurt, now + 1).unwrap();
-        let role_set = doc.snapshot();
-        assert_eq!(changed_kinds(&checked_in, &role_set), (vec![], true));
-    }
 }

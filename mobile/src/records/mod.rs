@@ -18,7 +18,6 @@ mod views;
 
 pub use agreements::*;
 pub use checkins::*;
-pub(crate) use events::changed_kinds;
 pub use events::{CompanionEvent, CompanionState};
 pub use exchanges::*;
 pub use private::*;
