@@ -269,8 +269,8 @@ impl Device {
     /// partner's own member entry to it.
     pub fn join_couple(&mut self, document: &[u8]) -> Result<()> {
         self.write(|device| {
-            let received =
-                CoupleDoc::load(document, &device.actor)?.as_member(device.profile.member());
+            let received = CoupleDoc::load_received(document, &device.actor)?
+                .as_member(device.profile.member());
             let unshared_skeleton = device.can_join();
             match device.doc.as_mut() {
                 Some(existing) if existing.couple_id()? != received.couple_id()? => {
@@ -284,7 +284,7 @@ impl Device {
                     device.doc = Some(received);
                 }
                 Some(existing) => {
-                    existing.merge_bytes(document)?;
+                    existing.merge_received(document)?;
                 }
                 None => device.doc = Some(received),
             }
@@ -448,11 +448,15 @@ impl Device {
     /// A device without a shared space (say, its snapshot was damaged)
     /// takes the document back whole, if this device is a member of it.
     pub fn import_automerge(&mut self, bytes: &[u8]) -> Result<ImportReport> {
-        let mut incoming = CoupleDoc::load(bytes, &self.actor)
+        let mut incoming = CoupleDoc::load_received(bytes, &self.actor)
             .map(|d| d.as_member(self.profile.member()))
             .map_err(|e| CoreError::InvalidValue {
                 field: "imported document",
-                reason: format!("not a Kintsugi shared space: {e}"),
+                reason: match e {
+                    // The budget's reason, without "your partner's device sent".
+                    CoreError::InvalidSyncMessage(why) => format!("refused: {why}"),
+                    e => format!("not a Kintsugi shared space: {e}"),
+                },
             })?;
         let restoring = self.doc.is_none();
         let report = self.write(|device| {
@@ -481,7 +485,7 @@ impl Device {
                 });
             }
             let before = doc.heads();
-            doc.merge_bytes(bytes)?;
+            doc.merge_received(bytes)?;
             let new_changes = doc.automerge_mut().get_changes(&before).len();
             doc.heal(now_millis())?;
             Ok(ImportReport { new_changes })

@@ -115,6 +115,32 @@ impl CoupleDoc {
         Self::from_automerge(AutoCommit::load(bytes)?, actor)
     }
 
+    /// Loads a document that came from outside this device (the inviter's at
+    /// pairing, a file to import): within the sync message budget
+    /// ([`crate::precheck_document`]) before Automerge reads it, and with
+    /// Automerge's panics on hostile input refused, not raised.
+    pub fn load_received(bytes: &[u8], actor: &ActorId) -> Result<Self> {
+        crate::sync_budget::precheck_document(bytes)?;
+        let loaded = std::panic::catch_unwind(|| AutoCommit::load(bytes))
+            .map_err(|_| CoreError::InvalidSyncMessage("Automerge failed loading it".into()))??;
+        Self::from_automerge(loaded, actor)
+    }
+
+    /// Merges a document that came from outside, checked as in
+    /// [`Self::load_received`]. Applied to a copy first, so a panic inside
+    /// Automerge leaves this document as it was. Returns how many changes
+    /// were applied.
+    pub fn merge_received(&mut self, bytes: &[u8]) -> Result<usize> {
+        crate::sync_budget::precheck_document(bytes)?;
+        let mut trial = self.doc.clone();
+        let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            trial.load_incremental(bytes)
+        }))
+        .map_err(|_| CoreError::InvalidSyncMessage("Automerge failed merging it".into()))??;
+        self.doc = trial;
+        Ok(applied)
+    }
+
     /// Wraps a loaded Automerge document, checking it is one this app can read.
     pub(crate) fn from_automerge(doc: AutoCommit, actor: &ActorId) -> Result<Self> {
         let doc = doc.with_actor(actor.clone());

@@ -21,4 +21,6 @@ pub use error::{CoreError, Result};
 pub use model::*;
 pub use ops::{AgreementDraft, Respond};
 pub use storage::{CompactionPolicy, Damage, DocStats, Store, Unlock, WipeReport};
-pub use sync_budget::{SyncMessageCost, decode_sync_message, precheck_sync_message};
+pub use sync_budget::{
+    SyncMessageCost, decode_sync_message, precheck_document, precheck_sync_message,
+};

@@ -214,6 +214,27 @@ pub fn precheck_sync_message(bytes: &[u8]) -> Result<SyncMessageCost> {
     Ok(cost)
 }
 
+/// Walks a whole document (what `save()` writes: one or more chunks, as a
+/// partner sends at pairing or a file brings to an import) under the same
+/// budgets as one sync message: a first sync after pairing carries the
+/// whole document in one message, so a document over them could not sync
+/// anyway. Refuses ([`CoreError::InvalidSyncMessage`]) what a sync message
+/// would be refused for, before Automerge loads anything.
+pub fn precheck_document(bytes: &[u8]) -> Result<SyncMessageCost> {
+    let mut cost = SyncMessageCost {
+        bytes: bytes.len() as u64,
+        ..SyncMessageCost::default()
+    };
+    let mut input = Input(bytes);
+    if input.is_empty() {
+        return Err(refusal("an empty document".into()));
+    }
+    while !input.is_empty() {
+        chunk(&mut input, &mut cost)?;
+    }
+    Ok(cost)
+}
+
 fn refusal(why: String) -> CoreError {
     CoreError::InvalidSyncMessage(why)
 }
@@ -1252,6 +1273,39 @@ mod tests {
         .encode();
         let cost = pass_unchanged(&[v1])[0];
         assert!(cost.inflated_bytes > 0, "{cost:?}");
+    }
+
+    #[test]
+    fn whole_documents_pass_and_a_document_bomb_is_refused() {
+        let (mut ana, _) = couple(90);
+        // What `save()` writes, and saves joined (what a data directory's
+        // snapshot plus chunks would be), pass with their cost counted.
+        let saved = ana.save();
+        let cost = precheck_document(&saved).unwrap();
+        assert_eq!(cost.chunks, 1);
+        assert!(cost.changes > 100 && cost.ops > 1_000, "{cost:?}");
+        let mut joined = saved.clone();
+        ana.appreciate("Thank you for the walk.", T0 + 100 * DAY)
+            .unwrap();
+        joined.extend(ana.automerge_mut().save_incremental());
+        assert_eq!(precheck_document(&joined).unwrap().chunks, 2);
+
+        // The deflated column bomb of a sync message, as a document file.
+        let past = (VALUE_RAW | DEFLATED, deflate(&[], MAX_INFLATED_BYTES + 1));
+        let bomb = chunk(0, &document_body(&[], &[past]));
+        match precheck_document(&bomb) {
+            Err(CoreError::InvalidSyncMessage(why)) => assert!(why.contains("inflating past")),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        let loaded = CoupleDoc::load_received(&bomb, &ActorId::random());
+        assert!(matches!(loaded, Err(CoreError::InvalidSyncMessage(_))));
+        let before = ana.heads();
+        assert!(ana.merge_received(&bomb).is_err());
+        assert_eq!(ana.heads(), before);
+        // Nothing, a cut document and trailing garbage are refused too.
+        assert!(precheck_document(&[]).is_err());
+        assert!(precheck_document(&saved[..saved.len() - 1]).is_err());
+        assert!(precheck_document(&[&saved[..], b"junk"].concat()).is_err());
     }
 
     #[test]
