@@ -152,3 +152,34 @@ fn a_lost_device_is_restored_from_its_backup_and_syncs_again() {
     couple.sync();
     assert!(notes(&couple.ben).contains(&"from the new phone".to_owned()));
 }
+
+#[test]
+fn a_backup_made_for_the_partner_too_is_absorbed_on_their_phone() {
+    let couple = Couple::paired();
+    let safe = tempfile::tempdir().unwrap();
+    checkin(&couple.ana, "never synced");
+    let file = safe.path().join("ana.backup");
+    let path = file.to_str().unwrap();
+    let err = run_err(
+        &couple.ana,
+        &["backup", "create", path, "--private", "--partner-can-open"],
+    );
+    assert!(err.contains("cannot be used with"), "{err}");
+    let made = run(
+        &couple.ana,
+        &["backup", "create", path, "--partner-can-open"],
+    );
+    assert!(
+        made.contains("your partner's phone can also read"),
+        "{made}"
+    );
+
+    let absorbed = run(&couple.ben, &["backup", "absorb", path]);
+    assert!(
+        absorbed.contains("Took in Ana's backup") && absorbed.contains("1 change(s)"),
+        "{absorbed}"
+    );
+    assert!(notes(&couple.ben).contains(&"never synced".to_owned()));
+    let own = run_err(&couple.ana, &["backup", "absorb", path]);
+    assert!(own.contains("this device's own backup"), "{own}");
+}

@@ -1,42 +1,68 @@
 //! Encrypted backups: everything a lost phone needs to come back as the
-//! same device, sealed with age to this device's own recipient. Opening one
-//! needs the device's recovery key ([`Identity::recovery_key`]), which the
-//! owner keeps somewhere that survives losing the phone.
+//! same device, sealed with age to this device's own recipient and, if the
+//! owner chooses, the partner's too. Opening one needs the device's recovery
+//! key ([`Identity::recovery_key`]), which the owner keeps somewhere that
+//! survives losing the phone.
 //!
 //! A backup holds the shared document, the private one only if the owner
 //! chooses, the device's keys (so the partner's phone still admits it) and
-//! the partner record. The restored device is the same member under a new
-//! actor id (see `Device::restore`), and starts with no sync state: the
-//! first sync compares whole histories and brings back what was written
-//! after the backup, from the partner's copy.
+//! the partner record. The keys sit in an inner seal to the owner alone: a
+//! partner who can open the backup reads the shared history (which their
+//! phone mostly holds anyway) and can [`absorb`] it, but can never act as
+//! the owner's device, and never gets the private document, which such a
+//! backup cannot hold.
+//!
+//! The restored device is the same member under a new actor id (see
+//! `Device::restore`), and starts with no sync state: the first sync
+//! compares whole histories and brings back what was written after the
+//! backup, from the partner's copy.
 
 use std::path::Path;
 
-use kintsugi_core::{Device, Millis, Unlock, now_millis};
+use kintsugi_core::{Device, ImportReport, Millis, Unlock, now_millis};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SyncError};
 use crate::identity::{self, Identity};
 use crate::partner::Partner;
-use crate::progress::{Progress, Step};
+use crate::progress::{Progress, Silent, Step};
 use crate::seal::{self, Fields};
 
-pub const MAGIC: &[u8; 5] = b"KSBK1";
+pub const MAGIC: &[u8; 5] = b"KSBK2";
 /// Larger files are refused unread.
 pub const MAX_BACKUP_BYTES: u64 = 1024 * 1024 * 1024;
 
-/// What a backup says about itself, before the documents.
+/// What a backup says about itself, before the documents. Whoever opens the
+/// backup reads it, so it holds no secret.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Manifest {
     created_at: Millis,
     name: String,
     member_id: String,
+    partner: Option<Partner>,
+    /// Whether the partner's recipient can open the backup too.
+    partner_can_open: bool,
+}
+
+/// The device's secrets, sealed inside the backup to the owner alone.
+#[derive(Serialize, Deserialize)]
+struct Keys {
     /// The age identity and the signing key (hex) of `identity.age`.
     identity_age: String,
     identity_signing: String,
     /// The endpoint key, hex: the partner's phone admits only this.
     endpoint_key: String,
-    partner: Option<Partner>,
+}
+
+/// What to put in a backup and who may open it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BackupOptions {
+    /// The private journal and notes too (never with `partner_can_open`).
+    pub include_private: bool,
+    /// Seal it to the partner's recipient as well, so that the partner's
+    /// phone can take in the shared history ([`absorb`]) should this phone
+    /// and its recovery key both be lost. The keys stay the owner's alone.
+    pub partner_can_open: bool,
 }
 
 /// A sealed backup.
@@ -45,6 +71,8 @@ pub struct Backup {
     pub bytes: Vec<u8>,
     /// Whether the private journal and notes are inside.
     pub private: bool,
+    /// Whether the partner can open it.
+    pub partner_can_open: bool,
     pub padded: usize,
 }
 
@@ -57,67 +85,110 @@ pub struct Restored {
     pub private: bool,
 }
 
-/// Seals a backup of this device to its own recipient.
+/// What [`absorb`] took in from the partner's backup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Absorbed {
+    /// Whose backup it was.
+    pub from_name: String,
+    pub made_at: Millis,
+    /// Changes this device did not hold before.
+    pub new_changes: usize,
+}
+
+/// Seals a backup of this device to its own recipient (and the partner's,
+/// with `options.partner_can_open`).
 pub fn create(
     device: &mut Device,
-    include_private: bool,
+    options: &BackupOptions,
     progress: &dyn Progress,
 ) -> Result<Backup> {
+    if options.include_private && options.partner_can_open {
+        return Err(SyncError::PrivateNotForPartner);
+    }
     let store = device.store();
     let identity = Identity::load_or_create(store)?;
     let endpoint = identity::endpoint_key_or_create(store)?;
     let partner = Partner::load(store)?;
+    let own = identity.age_identity().to_public();
+    let partner_recipient = if options.partner_can_open {
+        let recipient = partner
+            .as_ref()
+            .and_then(|p| p.age_recipient.as_deref())
+            .and_then(identity::parse_recipient)
+            .ok_or(SyncError::NotPaired)?;
+        Some(recipient)
+    } else {
+        None
+    };
     device.reload()?;
     progress.report(Step::Collecting, 0, 2);
     let shared = device.doc_mut()?.save();
-    let private = if include_private {
+    let private = if options.include_private {
         Some(device.private()?.save())
     } else {
         None
     };
     progress.report(Step::Collecting, 2, 2);
+    let keys = Keys {
+        identity_age: identity.recovery_key(),
+        identity_signing: identity.signing_secret_hex(),
+        endpoint_key: hex::encode(endpoint.to_bytes()),
+    };
+    let keys = serde_json::to_vec(&keys).expect("the keys serialise");
+    let keys = seal::seal(&keys, &[&own], &Silent)?;
     let manifest = Manifest {
         created_at: now_millis(),
         name: device.profile().name.clone(),
         member_id: device.member_id().to_owned(),
-        identity_age: identity.recovery_key(),
-        identity_signing: identity.signing_secret_hex(),
-        endpoint_key: hex::encode(endpoint.to_bytes()),
         partner,
+        partner_can_open: options.partner_can_open,
     };
     let manifest = serde_json::to_vec(&manifest).expect("the manifest serialises");
-    let mut plaintext = Vec::with_capacity(seal::padded_len(
-        MAGIC.len() + 12 + manifest.len() + shared.len(),
-    ));
-    plaintext.extend_from_slice(MAGIC);
-    for part in [
+    let parts = [
         &manifest[..],
+        &keys[..],
         &shared[..],
         private.as_deref().unwrap_or_default(),
-    ] {
+    ];
+    let len = MAGIC.len() + parts.iter().map(|p| 4 + p.len()).sum::<usize>();
+    let mut plaintext = Vec::with_capacity(seal::padded_len(len));
+    plaintext.extend_from_slice(MAGIC);
+    for part in parts {
         plaintext.extend_from_slice(&(part.len() as u32).to_be_bytes());
         plaintext.extend_from_slice(part);
     }
     plaintext.resize(seal::padded_len(plaintext.len()), 0);
-    let recipient = identity.age_identity().to_public();
-    let bytes = seal::seal(&plaintext, &[&recipient], progress)?;
+    let mut recipients: Vec<&dyn age::Recipient> = vec![&own];
+    if let Some(partner) = &partner_recipient {
+        recipients.push(partner);
+    }
+    let bytes = seal::seal(&plaintext, &recipients, progress)?;
     Ok(Backup {
         bytes,
         private: private.is_some(),
+        partner_can_open: options.partner_can_open,
         padded: plaintext.len(),
     })
 }
 
-/// Restores a backup into `dir`, which must hold no device, locking the new
-/// device with `unlock`. `recovery_key` is the lost device's
-/// (`AGE-SECRET-KEY-1…`).
-pub fn restore(
-    dir: &Path,
-    unlock: &Unlock,
-    sealed: &[u8],
-    recovery_key: &str,
-    progress: &dyn Progress,
-) -> Result<(Device, Restored)> {
+/// A backup's parts once its outer seal is open.
+struct Opened {
+    manifest: Manifest,
+    /// Still sealed to the owner.
+    keys: Vec<u8>,
+    shared: Vec<u8>,
+    private: Vec<u8>,
+}
+
+fn damaged(reason: &str) -> SyncError {
+    SyncError::SealedDamaged {
+        what: "backup",
+        reason: reason.to_owned(),
+    }
+}
+
+/// Decrypts a backup with `key` and splits it into its parts.
+fn open(sealed: &[u8], key: &dyn age::Identity, progress: &dyn Progress) -> Result<Opened> {
     if sealed.len() as u64 > MAX_BACKUP_BYTES {
         return Err(SyncError::SealedTooLarge {
             what: "backup",
@@ -125,29 +196,55 @@ pub fn restore(
             limit: MAX_BACKUP_BYTES,
         });
     }
+    let plaintext = seal::open(sealed, key, "backup", progress)?;
+    let mut fields = Fields::new(&plaintext, "backup");
+    if fields.take(MAGIC.len())? != MAGIC {
+        return Err(damaged("not a Kintsugi backup of this version"));
+    }
+    let manifest: Manifest = serde_json::from_slice(fields.part()?)
+        .map_err(|e| damaged(&format!("its manifest: {e}")))?;
+    Ok(Opened {
+        manifest,
+        keys: fields.part()?.to_vec(),
+        shared: fields.part()?.to_vec(),
+        private: fields.part()?.to_vec(),
+    })
+}
+
+/// Restores a backup into `dir`, which must hold no device, locking the new
+/// device with `unlock`. `recovery_key` is the lost device's
+/// (`AGE-SECRET-KEY-1…`). The partner's key opens a backup made with
+/// `partner_can_open` but cannot restore it ([`SyncError::BackupOfPartner`]).
+pub fn restore(
+    dir: &Path,
+    unlock: &Unlock,
+    sealed: &[u8],
+    recovery_key: &str,
+    progress: &dyn Progress,
+) -> Result<(Device, Restored)> {
     let key: age::x25519::Identity = recovery_key
         .trim()
         .parse()
         .map_err(|_| SyncError::InvalidRecoveryKey)?;
-    let plaintext = seal::open(sealed, &key, "backup", progress)?;
-    let damaged = |reason: &str| SyncError::SealedDamaged {
-        what: "backup",
-        reason: reason.to_owned(),
+    let opened = open(sealed, &key, progress)?;
+    let manifest = opened.manifest;
+    let keys = match seal::open(&opened.keys, &key, "backup", &Silent) {
+        Ok(keys) => keys,
+        Err(SyncError::SealedNotForUs { .. }) => {
+            return Err(SyncError::BackupOfPartner {
+                name: manifest.name,
+            });
+        }
+        Err(e) => return Err(e),
     };
-    let mut fields = Fields::new(&plaintext, "backup");
-    if fields.take(MAGIC.len())? != MAGIC {
-        return Err(damaged("not a Kintsugi backup"));
-    }
-    let manifest: Manifest = serde_json::from_slice(fields.part()?)
-        .map_err(|e| damaged(&format!("its manifest: {e}")))?;
-    let shared = fields.part()?.to_vec();
-    let private = fields.part()?.to_vec();
-    let endpoint: [u8; 32] = hex::decode(&manifest.endpoint_key)
+    let keys: Keys =
+        serde_json::from_slice(&keys).map_err(|e| damaged(&format!("its keys: {e}")))?;
+    let endpoint: [u8; 32] = hex::decode(&keys.endpoint_key)
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| damaged("its endpoint key"))?;
     // The keys inside are the ones the recovery key belongs to.
-    let inside: age::x25519::Identity = manifest
+    let inside: age::x25519::Identity = keys
         .identity_age
         .parse()
         .map_err(|_| damaged("its device identity"))?;
@@ -156,16 +253,17 @@ pub fn restore(
     }
 
     progress.report(Step::Saving, 0, 1);
+    let private = opened.private;
     let device = Device::restore(
         dir,
         unlock,
         &manifest.name,
         &manifest.member_id,
-        &shared,
+        &opened.shared,
         (!private.is_empty()).then_some(private.as_slice()),
     )?;
     let store = device.store();
-    Identity::restore(store, &manifest.identity_age, &manifest.identity_signing)?;
+    Identity::restore(store, &keys.identity_age, &keys.identity_signing)?;
     store.write(kintsugi_core::storage::files::ENDPOINT_KEY, &endpoint)?;
     if let Some(partner) = &manifest.partner {
         partner.save(store)?;
@@ -180,4 +278,27 @@ pub fn restore(
             private: !private.is_empty(),
         },
     ))
+}
+
+/// On the partner's phone: takes in the shared history of a backup its
+/// owner made with `partner_can_open` (say, the owner's phone and recovery
+/// key are both gone, and the backup holds check-ins that never synced).
+/// Opens with this device's own key; merges like an import (the same
+/// budget, only this couple's document), durably. Nothing else of the
+/// backup is used: its keys stay sealed to their owner.
+pub fn absorb(device: &mut Device, sealed: &[u8], progress: &dyn Progress) -> Result<Absorbed> {
+    let identity = Identity::load_or_create(device.store())?;
+    let opened = open(sealed, identity.age_identity(), progress)?;
+    let manifest = opened.manifest;
+    if manifest.member_id == device.member_id() {
+        return Err(SyncError::OwnBackup);
+    }
+    progress.report(Step::Applying, 0, 1);
+    let ImportReport { new_changes } = device.import_automerge(&opened.shared)?;
+    progress.report(Step::Applying, 1, 1);
+    Ok(Absorbed {
+        from_name: manifest.name,
+        made_at: manifest.created_at,
+        new_changes,
+    })
 }

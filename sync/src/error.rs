@@ -79,6 +79,24 @@ pub enum SyncError {
     #[error("that is not a recovery key: it starts with AGE-SECRET-KEY-1")]
     InvalidRecoveryKey,
 
+    #[error(
+        "a backup your partner can open never holds your private journal and notes: choose \
+         one or the other"
+    )]
+    PrivateNotForPartner,
+
+    #[error(
+        "this is {name}'s backup: your device can take in its shared history (`kintsugi \
+         backup absorb`), but only {name}'s recovery key restores it"
+    )]
+    BackupOfPartner { name: String },
+
+    #[error(
+        "this is this device's own backup: restore it into an empty data directory with the \
+         recovery key"
+    )]
+    OwnBackup,
+
     #[error("this bundle was not made by your partner's device; nothing was changed")]
     BundleNotFromPartner,
 

@@ -4,8 +4,9 @@
 
 use anyhow::Result;
 use kintsugi_core::Device;
+use kintsugi_sync::backup::{self, BackupOptions};
 use kintsugi_sync::progress::Silent;
-use kintsugi_sync::{Identity, SyncError, backup};
+use kintsugi_sync::{Identity, SyncError};
 use kintsugi_tests::{Phone, bounded, checkin_on, pair, unlock};
 
 fn notes(device: &Device) -> Result<Vec<String>> {
@@ -34,7 +35,17 @@ async fn a_lost_phone_comes_back_from_its_backup_and_sync_resumes_without_duplic
     let (sealed, recovery_key) = {
         let mut device = ana.device();
         let key = Identity::load_or_create(device.store())?.recovery_key();
-        (backup::create(&mut device, true, &Silent)?, key)
+        (
+            backup::create(
+                &mut device,
+                &BackupOptions {
+                    include_private: true,
+                    ..BackupOptions::default()
+                },
+                &Silent,
+            )?,
+            key,
+        )
     };
     assert!(sealed.private);
     assert!(recovery_key.starts_with("AGE-SECRET-KEY-1"));
@@ -113,7 +124,10 @@ async fn a_restore_refuses_a_used_directory_a_damaged_file_and_a_bad_key() -> Re
     let (sealed, key) = {
         let mut device = ana.device();
         let key = Identity::load_or_create(device.store())?.recovery_key();
-        (backup::create(&mut device, false, &Silent)?, key)
+        (
+            backup::create(&mut device, &BackupOptions::default(), &Silent)?,
+            key,
+        )
     };
     assert!(!sealed.private);
     let err = backup::restore(&ana.dir, &unlock(), &sealed.bytes, &key, &Silent).unwrap_err();
@@ -132,5 +146,82 @@ async fn a_restore_refuses_a_used_directory_a_damaged_file_and_a_bad_key() -> Re
     assert!(matches!(err, SyncError::InvalidRecoveryKey), "{err}");
     assert!(!fresh.exists());
     ana.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_backup_the_partner_can_open_gives_them_the_shared_history_but_not_the_device()
+-> Result<()> {
+    let root = tempfile::tempdir()?;
+    let ana = Phone::new(&root, "Ana").await?;
+    let ben = Phone::new(&root, "Ben").await?;
+    pair(&ana, &ben).await?;
+    ana.device().record_checkin(&checkin_on(1, 4, "synced"))?;
+    bounded("sync", ana.node.sync_now()).await??;
+    // Written, backed up, and never synced: then the phone is gone.
+    ana.device()
+        .record_checkin(&checkin_on(2, 5, "only in the backup"))?;
+    ana.device()
+        .update_private(|p, now| p.write_journal("only mine", now))?;
+    let options = BackupOptions {
+        partner_can_open: true,
+        ..BackupOptions::default()
+    };
+    let (sealed, ana_key) = {
+        let mut device = ana.device();
+        let with_private = BackupOptions {
+            include_private: true,
+            partner_can_open: true,
+        };
+        let err = backup::create(&mut device, &with_private, &Silent).unwrap_err();
+        assert!(matches!(err, SyncError::PrivateNotForPartner), "{err}");
+        let key = Identity::load_or_create(device.store())?.recovery_key();
+        (backup::create(&mut device, &options, &Silent)?, key)
+    };
+    assert!(sealed.partner_can_open && !sealed.private);
+
+    // Ben's recovery key opens it but cannot make Ana's device from it: her
+    // keys are sealed to her alone.
+    let ben_key = Identity::load_or_create(ben.device().store())?.recovery_key();
+    let elsewhere = root.path().join("ben-as-ana");
+    let err = backup::restore(&elsewhere, &unlock(), &sealed.bytes, &ben_key, &Silent).unwrap_err();
+    assert!(
+        matches!(&err, SyncError::BackupOfPartner { name } if name == "Ana"),
+        "{err}"
+    );
+    assert!(!elsewhere.exists());
+
+    // Ben's phone takes in the check-in that never synced, once.
+    assert_eq!(notes(&ben.device())?, ["synced"]);
+    let absorbed = backup::absorb(&mut ben.device(), &sealed.bytes, &Silent)?;
+    assert_eq!(absorbed.from_name, "Ana");
+    assert!(absorbed.new_changes >= 1, "{absorbed:?}");
+    assert_eq!(notes(&ben.device())?, ["only in the backup", "synced"]);
+    let again = backup::absorb(&mut ben.device(), &sealed.bytes, &Silent)?;
+    assert_eq!(again.new_changes, 0);
+    let text = ben.device().export_json(true)?;
+    assert!(!text.contains("only mine"));
+
+    // Ana cannot absorb her own backup, and a stranger cannot open it.
+    let err = backup::absorb(&mut ana.device(), &sealed.bytes, &Silent).unwrap_err();
+    assert!(matches!(err, SyncError::OwnBackup), "{err}");
+    let cleo = Phone::new(&root, "Cleo").await?;
+    cleo.device().start_couple()?;
+    let err = backup::absorb(&mut cleo.device(), &sealed.bytes, &Silent).unwrap_err();
+    assert!(matches!(err, SyncError::SealedNotForUs { .. }), "{err}");
+
+    // Her own recovery key still restores her device from it.
+    let (device, restored) = backup::restore(
+        &root.path().join("ana-new"),
+        &unlock(),
+        &sealed.bytes,
+        &ana_key,
+        &Silent,
+    )?;
+    assert_eq!(restored.name, "Ana");
+    assert_eq!(notes(&device)?, ["only in the backup", "synced"]);
+    for phone in [ana, ben, cleo] {
+        phone.close().await;
+    }
     Ok(())
 }

@@ -1,11 +1,13 @@
 //! `kintsugi backup …`: a sealed copy of this device to bring back a lost
-//! phone, opened with the device's recovery key.
+//! phone, opened with the device's recovery key; and, on the partner's
+//! phone, taking in the shared history of a backup made readable to it.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Subcommand;
-use kintsugi_sync::{Identity, backup};
+use kintsugi_sync::Identity;
+use kintsugi_sync::backup::{self, BackupOptions};
 
 use super::Ctx;
 use crate::progress::Bar;
@@ -18,8 +20,13 @@ pub enum Action {
         file: PathBuf,
         /// Also your private journal and notes (they never leave this device
         /// otherwise; a backup is still yours alone).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "partner_can_open")]
         private: bool,
+        /// Seal it to your partner too: should your phone and your recovery
+        /// key both be lost, their phone can take in the shared history it
+        /// holds (`kintsugi backup absorb`). Your keys stay yours alone.
+        #[arg(long)]
+        partner_can_open: bool,
     },
     /// Print this device's recovery key: keep it where losing the phone
     /// cannot take it (a password manager, paper). Anyone holding it and a
@@ -33,27 +40,44 @@ pub enum Action {
         #[arg(long, value_name = "FILE")]
         recovery_key_file: Option<PathBuf>,
     },
+    /// Take in the shared history of your partner's backup, one they made
+    /// with `--partner-can-open`.
+    Absorb { file: PathBuf },
 }
 
 pub fn run(ctx: &Ctx, action: Action) -> Result<()> {
     match action {
-        Action::Create { file, private } => {
+        Action::Create {
+            file,
+            private,
+            partner_can_open,
+        } => {
             let mut device = ctx.open()?;
+            let options = BackupOptions {
+                include_private: private,
+                partner_can_open,
+            };
             let bar = Bar::new();
-            let made = backup::create(&mut device, private, bar.as_ref());
+            let made = backup::create(&mut device, &options, bar.as_ref());
             bar.done();
             let made = made?;
             kintsugi_core::storage::write_file_atomically(&file, &made.bytes)
                 .with_context(|| format!("writing {}", file.display()))?;
             println!(
-                "Wrote the backup {} ({} bytes{}). It opens only with this device's recovery \
-                 key (`kintsugi backup recovery-key`).",
+                "Wrote the backup {} ({} bytes{}). {}",
                 file.display(),
                 made.bytes.len(),
                 if made.private {
                     ", with your private journal and notes"
                 } else {
                     ", without your private journal and notes"
+                },
+                if made.partner_can_open {
+                    "It restores only with this device's recovery key (`kintsugi backup \
+                     recovery-key`); your partner's phone can also read its shared history."
+                } else {
+                    "It opens only with this device's recovery key (`kintsugi backup \
+                     recovery-key`)."
                 }
             );
         }
@@ -101,6 +125,19 @@ pub fn run(ctx: &Ctx, action: Action) -> Result<()> {
                     ),
                     None => String::new(),
                 }
+            );
+        }
+        Action::Absorb { file } => {
+            let mut device = ctx.open()?;
+            let sealed =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let bar = Bar::new();
+            let absorbed = backup::absorb(&mut device, &sealed, bar.as_ref());
+            bar.done();
+            let absorbed = absorbed.with_context(|| format!("opening {}", file.display()))?;
+            println!(
+                "Took in {}'s backup: {} change(s) this device did not have.",
+                absorbed.from_name, absorbed.new_changes
             );
         }
     }
