@@ -120,15 +120,35 @@ impl From<SyncError> for KintsugiError {
             | SyncError::Protocol(_)
             | SyncError::Timeout(..)
             | SyncError::Endpoint(_) => KintsugiError::Network { message },
-            // A bundle or backup the user picked that this device cannot use.
+            // A bundle or backup the user picked that this device cannot
+            // use, or a recovery key typed wrong: show the message, let them
+            // pick another. Nothing was changed.
             SyncError::SealedNotForUs { .. }
             | SyncError::SealedDamaged { .. }
             | SyncError::SealedTooLarge { .. }
             | SyncError::BundleNotFromPartner
             | SyncError::BundleOutOfOrder { .. }
-            | SyncError::BundleGap { .. }
-            | SyncError::InvalidRecoveryKey => KintsugiError::InvalidInput { message },
-            SyncError::Seal(_) => KintsugiError::Internal { message },
+            | SyncError::InvalidRecoveryKey
+            | SyncError::PrivateNotForPartner => KintsugiError::InvalidInput { message },
+            // The sync crate's text names the CLI's command.
+            SyncError::BundleGap { missing } => KintsugiError::InvalidInput {
+                message: format!(
+                    "this bundle builds on {missing} change(s) this device does not have; \
+                     nothing was changed. Ask your partner to share a full bundle"
+                ),
+            },
+            // A sound backup, for the other flow: restoring is for the
+            // owner's recovery key, absorbing for the partner's phone.
+            SyncError::BackupOfPartner { name } => KintsugiError::NotAllowed {
+                message: format!(
+                    "this is {name}'s backup: only {name}'s recovery key restores it; this \
+                     phone can take in its shared history with absorb_backup"
+                ),
+            },
+            SyncError::OwnBackup => KintsugiError::NotAllowed { message },
+            // Sealing into memory does not fail on its own; what an app can
+            // meet is a partner whose pairing shared no key for bundles.
+            SyncError::Seal(_) => KintsugiError::NotAllowed { message },
         }
     }
 }
