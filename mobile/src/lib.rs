@@ -50,8 +50,8 @@ mod error;
 mod records;
 
 pub use api::{
-    CompanionObserver, LogLevel, LogSink, Subscription, android_context_installed,
-    generate_storage_key, init_logging, wipe_data_dir,
+    CompanionObserver, LogLevel, LogSink, ProgressListener, ProgressStep, Subscription,
+    android_context_installed, generate_storage_key, init_logging, wipe_data_dir,
 };
 pub use error::{CallbackError, KintsugiError};
 pub use records::*;
@@ -331,6 +331,17 @@ impl Companion {
         })?
     }
 
+    /// Runs `f` with the device on a blocking thread of the companion's
+    /// runtime (see [`blocking`]); an error once `wipe` has started.
+    async fn with_device_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Device) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (device, wiped) = (self.device.clone(), self.wiped.clone());
+        self.on_runtime(blocking(move || f(&mut *open_device(&device, &wiped)?)))
+            .await
+    }
+
     /// Runs `f` with the network node, starting it on first use. Once `wipe`
     /// starts, the call is cancelled (and a new one refused).
     async fn with_node<T, F, Fut>(&self, f: F) -> Result<T>
@@ -473,6 +484,20 @@ fn take_notices(
     let notices = notify::notices(&before, &now, &me);
     *seen = Some(now);
     Ok(notices.into_iter().map(Into::into).collect())
+}
+
+/// Runs `f` on a blocking thread: file and crypto work that takes a while
+/// must not hold up the async workers. Once started, `f` runs to its end
+/// even if the caller stops waiting, so nothing is left half-done; a panic
+/// inside becomes an error.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| KintsugiError::Internal {
+            message: format!("background work failed: {e}"),
+        })?
 }
 
 pub(crate) struct AbortOnDrop<T>(pub(crate) tokio::task::JoinHandle<T>);

@@ -25,31 +25,6 @@ async fn with_space(dir: &Path, key: &str) -> Arc<Companion> {
     companion
 }
 
-/// Every file under `dir` with its bytes, sorted by path.
-fn contents(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut files: Vec<_> = files_under(dir)
-        .into_iter()
-        .map(|p| {
-            let bytes = std::fs::read(&p).unwrap();
-            (p, bytes)
-        })
-        .collect();
-    files.sort();
-    files
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        if entry.file_type().unwrap().is_dir() {
-            out.extend(files_under(&entry.path()));
-        } else {
-            out.push(entry.path());
-        }
-    }
-    out
-}
-
 #[test]
 fn generated_keys_are_distinct_age_identities() {
     let (a, b) = (generate_storage_key(), generate_storage_key());

@@ -4,12 +4,14 @@
 //! converts the result; every rule lives in `kintsugi-core`.
 
 mod agreements;
+mod bundles;
 mod checkins;
 mod exchanges;
 mod live;
 mod logging;
 mod platform;
 mod private;
+mod progress;
 mod space;
 mod storage;
 mod views;
@@ -17,6 +19,7 @@ mod views;
 pub use live::{CompanionObserver, Subscription};
 pub use logging::{LogLevel, LogSink, init_logging};
 pub use platform::android_context_installed;
+pub use progress::{ProgressListener, ProgressStep};
 pub use storage::{generate_storage_key, wipe_data_dir};
 
 /// Milliseconds in a day.

@@ -8,6 +8,7 @@
 //! [`FromCore`], which also gets this device's member id.
 
 mod agreements;
+mod bundles;
 mod checkins;
 mod events;
 mod exchanges;
@@ -17,6 +18,7 @@ mod storage;
 mod views;
 
 pub use agreements::*;
+pub use bundles::*;
 pub use checkins::*;
 pub use events::{CompanionEvent, CompanionState};
 pub use exchanges::*;

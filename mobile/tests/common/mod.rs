@@ -66,3 +66,81 @@ pub async fn pair(inviter: &Arc<Companion>, joiner: &Arc<Companion>) {
     let (a, b) = (a.unwrap(), b.unwrap());
     assert!(a.age_recipient.is_some() && b.signing_key.is_some());
 }
+
+/// Every file under `dir` with its bytes, sorted by path: to check that a
+/// refused call changed nothing on disk.
+pub fn contents(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<_> = files_under(dir)
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_type().unwrap().is_dir() {
+            out.extend(files_under(&entry.path()));
+        } else {
+            out.push(entry.path());
+        }
+    }
+    out
+}
+
+/// Keeps every progress report; throws on each one with `throws`.
+#[derive(Default)]
+pub struct Steps {
+    pub seen: std::sync::Mutex<Vec<(kintsugi_mobile::ProgressStep, u64, u64)>>,
+    pub throws: bool,
+}
+
+impl kintsugi_mobile::ProgressListener for Steps {
+    fn on_progress(
+        &self,
+        step: kintsugi_mobile::ProgressStep,
+        done: u64,
+        total: u64,
+    ) -> Result<(), kintsugi_mobile::CallbackError> {
+        self.seen.lock().unwrap().push((step, done, total));
+        if self.throws {
+            return Err(kintsugi_mobile::CallbackError::Failed {
+                reason: "the app's progress bar threw".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Steps {
+    pub fn new(throws: bool) -> Arc<Self> {
+        Arc::new(Steps {
+            throws,
+            ..Steps::default()
+        })
+    }
+
+    /// The reports so far, checked: within a run of one step, `done` never
+    /// goes back and never passes `total`.
+    pub fn monotonic(&self) -> Vec<(kintsugi_mobile::ProgressStep, u64, u64)> {
+        let seen = self.seen.lock().unwrap().clone();
+        for pair in seen.windows(2) {
+            let ((s1, d1, _), (s2, d2, _)) = (pair[0], pair[1]);
+            assert!(s1 != s2 || d2 >= d1, "progress went back: {seen:?}");
+        }
+        assert!(
+            seen.iter().all(|(_, d, t)| d <= t),
+            "done past total: {seen:?}"
+        );
+        seen
+    }
+
+    pub fn has(&self, step: kintsugi_mobile::ProgressStep) -> bool {
+        self.seen.lock().unwrap().iter().any(|(s, _, _)| *s == step)
+    }
+}
