@@ -14,6 +14,7 @@ mod private;
 mod progress;
 mod space;
 mod storage;
+mod summary;
 mod views;
 
 pub use live::{CompanionObserver, Subscription};

@@ -15,6 +15,7 @@ mod exchanges;
 mod private;
 mod space;
 mod storage;
+mod summary;
 mod views;
 
 pub use agreements::*;
@@ -25,6 +26,7 @@ pub use exchanges::*;
 pub use private::*;
 pub use space::*;
 pub use storage::*;
+pub use summary::*;
 pub use views::*;
 
 /// A conversion from a core value that needs to know who "me" is.
