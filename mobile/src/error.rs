@@ -152,3 +152,18 @@ impl From<SyncError> for KintsugiError {
         }
     }
 }
+
+impl KintsugiError {
+    /// A restore's error: a recovery key that does not open the backup is
+    /// `WrongKey`, as a storage key that does not open a directory.
+    pub(crate) fn from_restore(e: SyncError) -> Self {
+        match e {
+            SyncError::SealedNotForUs { .. } => KintsugiError::WrongKey {
+                message: "this recovery key does not open this backup (it is another \
+                          device's, or the backup is someone else's); nothing was written"
+                    .into(),
+            },
+            other => other.into(),
+        }
+    }
+}

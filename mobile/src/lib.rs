@@ -51,7 +51,8 @@ mod records;
 
 pub use api::{
     CompanionObserver, LogLevel, LogSink, ProgressListener, ProgressStep, Subscription,
-    android_context_installed, generate_storage_key, init_logging, wipe_data_dir,
+    android_context_installed, generate_storage_key, init_logging, restore_from_backup,
+    wipe_data_dir,
 };
 pub use error::{CallbackError, KintsugiError};
 pub use records::*;
@@ -120,27 +121,7 @@ impl Companion {
         // Our copy of the key text goes now; `Unlock` keeps its own, zeroed on drop.
         config.storage_key.zeroize();
         let device = Device::init(&config.data_dir, &config.display_name, &unlock?)?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("kintsugi")
-            .enable_all()
-            .build()
-            .map_err(|e| KintsugiError::Internal {
-                message: format!("cannot start the async runtime: {e}"),
-            })?;
-        // Notices report what arrives from now on, not what was already here.
-        let seen = Arc::new(Mutex::new(device.snapshot().ok()));
-        Ok(Arc::new(Companion {
-            device: Arc::new(Mutex::new(device)),
-            network,
-            node: NodeSlot::default(),
-            seen,
-            wiped: Arc::new(watch::Sender::new(false)),
-            in_flight: Arc::default(),
-            pending: Arc::default(),
-            hub: Arc::default(),
-            runtime: Some(runtime),
-        }))
+        Ok(Companion::assemble(device, network, new_runtime()?))
     }
 
     /// This partner's member id in the shared space.
@@ -275,6 +256,27 @@ impl Companion {
 }
 
 impl Companion {
+    /// A companion on an open device.
+    pub(crate) fn assemble(
+        device: Device,
+        network: NetworkConfig,
+        runtime: tokio::runtime::Runtime,
+    ) -> Arc<Self> {
+        // Notices report what arrives from now on, not what was already here.
+        let seen = Arc::new(Mutex::new(device.snapshot().ok()));
+        Arc::new(Companion {
+            device: Arc::new(Mutex::new(device)),
+            network,
+            node: NodeSlot::default(),
+            seen,
+            wiped: Arc::new(watch::Sender::new(false)),
+            in_flight: Arc::default(),
+            pending: Arc::default(),
+            hub: Arc::default(),
+            runtime: Some(runtime),
+        })
+    }
+
     fn take_pending(&self) -> Result<kintsugi_sync::PairingRequest> {
         let request = lock(&self.pending).take();
         self.hub.pending.send_replace(None);
@@ -339,6 +341,19 @@ impl Companion {
     ) -> Result<T> {
         let (device, wiped) = (self.device.clone(), self.wiped.clone());
         self.on_runtime(blocking(move || f(&mut *open_device(&device, &wiped)?)))
+            .await
+    }
+
+    /// After changes from elsewhere (a bundle, a backup) were merged:
+    /// observers look again, and the notices of what came are taken (none
+    /// when nothing was merged).
+    async fn merged(&self, merged: bool) -> Result<Vec<Notice>> {
+        if !merged {
+            return Ok(Vec::new());
+        }
+        self.hub.touch();
+        let (device, wiped, seen) = (self.device.clone(), self.wiped.clone(), self.seen.clone());
+        self.on_runtime(blocking(move || take_notices(&device, &wiped, &seen)))
             .await
     }
 
@@ -418,6 +433,19 @@ impl Companion {
             message: format!("wiping failed: {e}"),
         })?
     }
+}
+
+/// A companion's own runtime: two workers, so the app's threads are never
+/// borrowed for the core's work.
+pub(crate) fn new_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("kintsugi")
+        .enable_all()
+        .build()
+        .map_err(|e| KintsugiError::Internal {
+            message: format!("cannot start the async runtime: {e}"),
+        })
 }
 
 /// Keeps `request` as the pairing waiting for the user, and tells the

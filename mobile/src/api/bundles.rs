@@ -9,7 +9,7 @@ use std::sync::Arc;
 use kintsugi_sync::bundle;
 
 use super::progress::{Forward, ProgressListener};
-use crate::{Bundle, BundleDirReport, BundleOpened, Companion, Result, blocking, take_notices};
+use crate::{Bundle, BundleDirReport, BundleOpened, Companion, Result};
 
 #[uniffi::export]
 impl Companion {
@@ -53,7 +53,7 @@ impl Companion {
         let opened = self
             .with_device_blocking(move |device| Ok(bundle::open(device, &bundle, &progress)?))
             .await?;
-        let notices = self.bundle_merged(!opened.already_opened).await?;
+        let notices = self.merged(!opened.already_opened).await?;
         Ok(BundleOpened::new(opened, notices))
     }
 
@@ -79,21 +79,7 @@ impl Companion {
             })
             .await?;
         let merged = report.opened.as_ref().is_some_and(|o| !o.already_opened);
-        let notices = self.bundle_merged(merged).await?;
+        let notices = self.merged(merged).await?;
         Ok(BundleDirReport::new(report, notices))
-    }
-}
-
-impl Companion {
-    /// After a bundle was opened: observers look again, and the notices of
-    /// what it brought are taken (none when nothing was merged).
-    async fn bundle_merged(&self, merged: bool) -> Result<Vec<crate::Notice>> {
-        if !merged {
-            return Ok(Vec::new());
-        }
-        self.hub.touch();
-        let (device, wiped, seen) = (self.device.clone(), self.wiped.clone(), self.seen.clone());
-        self.on_runtime(blocking(move || take_notices(&device, &wiped, &seen)))
-            .await
     }
 }

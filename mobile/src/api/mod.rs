@@ -4,6 +4,7 @@
 //! converts the result; every rule lives in `kintsugi-core`.
 
 mod agreements;
+mod backups;
 mod bundles;
 mod checkins;
 mod exchanges;
@@ -17,6 +18,7 @@ mod storage;
 mod summary;
 mod views;
 
+pub use backups::restore_from_backup;
 pub use live::{CompanionObserver, Subscription};
 pub use logging::{LogLevel, LogSink, init_logging};
 pub use platform::android_context_installed;

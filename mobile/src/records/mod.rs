@@ -8,6 +8,7 @@
 //! [`FromCore`], which also gets this device's member id.
 
 mod agreements;
+mod backups;
 mod bundles;
 mod checkins;
 mod events;
@@ -19,6 +20,7 @@ mod summary;
 mod views;
 
 pub use agreements::*;
+pub use backups::*;
 pub use bundles::*;
 pub use checkins::*;
 pub use events::{CompanionEvent, CompanionState};

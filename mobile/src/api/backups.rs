@@ -1,0 +1,133 @@
+//! Encrypted backups: make one, show the recovery key that opens it,
+//! restore a lost phone from it, and, on the partner's phone, take in the
+//! shared history of a backup its owner made partner-readable.
+//!
+//! Like bundles, none of this needs networking or starts it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use age::secrecy::zeroize::Zeroize;
+use kintsugi_core::Unlock;
+use kintsugi_sync::{Identity, backup};
+
+use super::progress::{Forward, ProgressListener};
+use crate::{
+    Backup, BackupAbsorbed, BackupOptions, Companion, CompanionConfig, KintsugiError,
+    RestoredBackup, Result, new_runtime,
+};
+
+#[uniffi::export]
+impl Companion {
+    /// Seals a backup of this device: the shared history, the device's keys
+    /// (so the partner's phone still admits it once restored) and the
+    /// pairing, plus what `options` adds. Only this device's recovery key
+    /// (`recovery_key`) opens it, and the partner's device too with
+    /// `options.partner_can_open`. `NotPaired` without a shared space.
+    /// Cancelling stops the wait, not the sealing.
+    #[uniffi::method(default(listener = None))]
+    pub async fn create_backup(
+        &self,
+        options: BackupOptions,
+        listener: Option<Arc<dyn ProgressListener>>,
+    ) -> Result<Backup> {
+        let progress = Forward::new(listener);
+        let options = options.into();
+        self.with_device_blocking(move |device| {
+            Ok(backup::create(device, &options, &progress)?.into())
+        })
+        .await
+    }
+
+    /// The secret that opens this device's backups (`AGE-SECRET-KEY-1…`).
+    /// Show it once for the user to keep where losing the phone cannot take
+    /// it (a password manager, the platform's synced keychain, paper). Never
+    /// log it or store it beside the backups: whoever holds both reads them.
+    pub fn recovery_key(&self) -> Result<String> {
+        Ok(Identity::load_or_create(self.device()?.store())?.recovery_key())
+    }
+
+    /// On the partner's phone: takes in the shared history of a backup the
+    /// partner made with `partner_can_open` (say their phone and recovery
+    /// key are both gone, and the backup holds what never synced). Merges
+    /// like `import_automerge`, durably; nothing else of the backup is read.
+    /// A backup not sealed for this device is `InvalidInput`; this device's
+    /// own backup is `NotAllowed` (restore it instead). Cancelling stops the
+    /// wait: the history is merged entirely or not at all.
+    #[uniffi::method(default(listener = None))]
+    pub async fn absorb_backup(
+        &self,
+        backup: Vec<u8>,
+        listener: Option<Arc<dyn ProgressListener>>,
+    ) -> Result<BackupAbsorbed> {
+        let progress = Forward::new(listener);
+        let absorbed = self
+            .with_device_blocking(move |device| Ok(backup::absorb(device, &backup, &progress)?))
+            .await?;
+        let notices = self.merged(absorbed.new_changes > 0).await?;
+        Ok(BackupAbsorbed::new(absorbed, notices))
+    }
+}
+
+/// Brings a lost phone back from its backup into `config.data_dir`, which
+/// must hold no device, locked with `config.storage_key` (a new key from
+/// `generate_storage_key` is fine). `recovery_key` is the lost device's.
+/// The restored device is the same partner, with its pairing; the first
+/// sync brings back from the partner what was written after the backup.
+/// `config.display_name` is not used: the name comes from the backup.
+///
+/// A recovery key that does not open the backup is `WrongKey`, one that is
+/// not a recovery key `InvalidInput`, and neither writes anything; the
+/// partner's backup is `NotAllowed` (absorb it instead); a directory that
+/// already holds a device is `NotAllowed`. Once started, the restore runs
+/// to its end even if the caller stops waiting: then open the directory
+/// with `Companion(config)`.
+#[uniffi::export(default(listener = None))]
+pub async fn restore_from_backup(
+    mut config: CompanionConfig,
+    backup: Vec<u8>,
+    mut recovery_key: String,
+    listener: Option<Arc<dyn ProgressListener>>,
+) -> Result<RestoredBackup> {
+    let network = config.network_config();
+    let unlock = Unlock::host_key(&config.storage_key);
+    // Our copies of the secrets go now; `Unlock` keeps its own.
+    config.storage_key.zeroize();
+    let (network, unlock) = (network?, unlock?);
+    let runtime = RuntimeOnDrop(Some(new_runtime()?));
+    let dir = PathBuf::from(&config.data_dir);
+    let progress = Forward::new(listener);
+    let work = runtime.handle().spawn_blocking(move || {
+        let restored = backup::restore(&dir, &unlock, &backup, &recovery_key, &progress);
+        recovery_key.zeroize();
+        restored.map_err(KintsugiError::from_restore)
+    });
+    let (device, restored) = work.await.map_err(|e| KintsugiError::Internal {
+        message: format!("restoring failed: {e}"),
+    })??;
+    let companion = Companion::assemble(device, network, runtime.take());
+    Ok(RestoredBackup::new(companion, restored))
+}
+
+/// The runtime a restore runs on until the companion takes it. If the
+/// caller stops waiting, it is let go without blocking the caller's thread;
+/// a restore already under way still runs to its end.
+struct RuntimeOnDrop(Option<tokio::runtime::Runtime>);
+
+impl RuntimeOnDrop {
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.0.as_ref().expect("held until taken").handle()
+    }
+
+    fn take(mut self) -> tokio::runtime::Runtime {
+        self.0.take().expect("held until taken")
+    }
+}
+
+impl Drop for RuntimeOnDrop {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
