@@ -17,8 +17,8 @@ fn days_ago(n: i64) -> String {
 
 fn choice(kinds: Vec<RecordKind>, private_entries: Vec<String>) -> SummaryChoice {
     SummaryChoice {
-        from: days_ago(7),
-        to: days_ago(0),
+        first_day: days_ago(7),
+        last_day: days_ago(0),
         kinds,
         therapist_questions_only: false,
         private_entries,
@@ -146,9 +146,9 @@ async fn a_bad_choice_is_refused_with_the_kind_to_act_on() {
     bounded(alex.create_invite()).await.unwrap();
 
     let mut backwards = choice(vec![RecordKind::CheckIn], Vec::new());
-    std::mem::swap(&mut backwards.from, &mut backwards.to);
+    std::mem::swap(&mut backwards.first_day, &mut backwards.last_day);
     let mut bad_day = choice(vec![], Vec::new());
-    bad_day.from = "1 September".into();
+    bad_day.first_day = "1 September".into();
     let mut bad_zone = choice(vec![], Vec::new());
     bad_zone.time_zone = Some("Atlantis/Capital".into());
     for bad in [backwards, bad_day, bad_zone] {

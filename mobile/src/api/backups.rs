@@ -13,8 +13,8 @@ use kintsugi_sync::{Identity, backup};
 
 use super::progress::{Forward, ProgressListener};
 use crate::{
-    Backup, BackupAbsorbed, BackupOptions, Companion, CompanionConfig, KintsugiError,
-    RestoredBackup, Result, new_runtime,
+    Backup, BackupAbsorbed, BackupOptions, Companion, CompanionConfig, KintsugiError, Result,
+    new_runtime,
 };
 
 #[uniffi::export]
@@ -25,7 +25,7 @@ impl Companion {
     /// (`recovery_key`) opens it, and the partner's device too with
     /// `options.partner_can_open`. `NotPaired` without a shared space.
     /// Cancelling stops the wait, not the sealing.
-    #[uniffi::method(default(listener = None))]
+    #[uniffi::method(default(listener = None, options))]
     pub async fn create_backup(
         &self,
         options: BackupOptions,
@@ -70,16 +70,18 @@ impl Companion {
 }
 
 /// Brings a lost phone back from its backup into `config.data_dir`, which
-/// must hold no device, locked with `config.storage_key` (a new key from
-/// `generate_storage_key` is fine). `recovery_key` is the lost device's.
-/// The restored device is the same partner, with its pairing; the first
-/// sync brings back from the partner what was written after the backup.
-/// `config.display_name` is not used: the name comes from the backup.
+/// must hold no device, and returns it open, as `Companion(config)` would:
+/// the same partner, with its pairing and, if the backup holds them, its
+/// private journal and notes. The first sync brings back from the partner
+/// what was written after the backup. The directory is locked with
+/// `config.storage_key` (a new key from `generate_storage_key` is fine);
+/// `recovery_key` is the lost device's; `config.display_name` is not used,
+/// the name comes from the backup.
 ///
 /// A recovery key that does not open the backup is `WrongKey`, one that is
 /// not a recovery key `InvalidInput`, and neither writes anything; the
-/// partner's backup is `NotAllowed` (absorb it instead); a directory that
-/// already holds a device is `NotAllowed`. Once started, the restore runs
+/// partner's backup is `NotAllowed` (absorb it instead), and so is a
+/// directory that already holds a device. Once started, the restore runs
 /// to its end even if the caller stops waiting: then open the directory
 /// with `Companion(config)`.
 #[uniffi::export(default(listener = None))]
@@ -88,7 +90,7 @@ pub async fn restore_from_backup(
     backup: Vec<u8>,
     mut recovery_key: String,
     listener: Option<Arc<dyn ProgressListener>>,
-) -> Result<RestoredBackup> {
+) -> Result<Arc<Companion>> {
     let network = config.network_config();
     let unlock = Unlock::host_key(&config.storage_key);
     // Our copies of the secrets go now; `Unlock` keeps its own.
@@ -102,11 +104,10 @@ pub async fn restore_from_backup(
         recovery_key.zeroize();
         restored.map_err(KintsugiError::from_restore)
     });
-    let (device, restored) = work.await.map_err(|e| KintsugiError::Internal {
+    let (device, _) = work.await.map_err(|e| KintsugiError::Internal {
         message: format!("restoring failed: {e}"),
     })??;
-    let companion = Companion::assemble(device, network, runtime.take());
-    Ok(RestoredBackup::new(companion, restored))
+    Ok(Companion::assemble(device, network, runtime.take()))
 }
 
 /// The runtime a restore runs on until the companion takes it. If the

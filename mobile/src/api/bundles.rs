@@ -9,7 +9,7 @@ use std::sync::Arc;
 use kintsugi_sync::bundle;
 
 use super::progress::{Forward, ProgressListener};
-use crate::{Bundle, BundleDirReport, BundleOpened, Companion, Result};
+use crate::{BundleDirReport, BundleOpened, Companion, Result, SealedBundle};
 
 #[uniffi::export]
 impl Companion {
@@ -26,7 +26,7 @@ impl Companion {
         &self,
         full: bool,
         listener: Option<Arc<dyn ProgressListener>>,
-    ) -> Result<Bundle> {
+    ) -> Result<SealedBundle> {
         let progress = Forward::new(listener);
         self.with_device_blocking(move |device| Ok(bundle::create(device, full, &progress)?.into()))
             .await

@@ -1,11 +1,9 @@
 //! Encrypted backups: bringing a lost phone back as the same device, and
 //! the partner's copy of the shared history.
 
-use std::sync::Arc;
-
 use kintsugi_sync::backup;
 
-use crate::{Companion, Notice};
+use crate::Notice;
 
 /// What goes into a backup and who may open it. `BackupOptions()` is the
 /// usual choice: the shared history, openable with the recovery key alone.
@@ -34,23 +32,6 @@ pub struct Backup {
     pub includes_private: bool,
     /// Whether the partner's device can open it too.
     pub partner_can_open: bool,
-}
-
-/// A device brought back from its backup.
-#[derive(uniffi::Record)]
-pub struct RestoredBackup {
-    /// The restored device, open and ready (networking starts on the first
-    /// call that needs it). The first sync with the partner brings back
-    /// what was written after the backup.
-    pub companion: Arc<Companion>,
-    /// The name the device had.
-    pub name: String,
-    /// The partner it was paired with, if it was.
-    pub partner_name: Option<String>,
-    /// When the backup was made (ms since the Unix epoch).
-    pub made_at_ms: i64,
-    /// Whether the private journal and notes came back.
-    pub includes_private: bool,
 }
 
 /// What `absorb_backup` took in from the partner's backup.
@@ -82,18 +63,6 @@ impl From<backup::Backup> for Backup {
             bytes: b.bytes,
             includes_private: b.private,
             partner_can_open: b.partner_can_open,
-        }
-    }
-}
-
-impl RestoredBackup {
-    pub(crate) fn new(companion: Arc<Companion>, r: backup::Restored) -> Self {
-        RestoredBackup {
-            companion,
-            name: r.name,
-            partner_name: r.partner_name,
-            made_at_ms: r.made_at,
-            includes_private: r.private,
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::Notice;
 /// A bundle made for the partner: hand `bytes` to the share sheet, save them
 /// as a file, or put them anywhere the partner's phone can read them.
 #[derive(Debug, Clone, uniffi::Record)]
-pub struct Bundle {
+pub struct SealedBundle {
     /// The sealed bundle. Only the partner's device opens it, and only this
     /// device could have made it; anyone carrying it learns only its size.
     pub bytes: Vec<u8>,
@@ -61,9 +61,9 @@ pub struct BundleDirReport {
     pub removed: bool,
 }
 
-impl From<bundle::Sealed> for Bundle {
+impl From<bundle::Sealed> for SealedBundle {
     fn from(s: bundle::Sealed) -> Self {
-        Bundle {
+        SealedBundle {
             bytes: s.bytes,
             seq: s.seq,
             changes: s.changes as u64,

@@ -13,10 +13,10 @@ use crate::{RecordKind, RequestFlow, Role, WeeklyBand};
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct SummaryChoice {
     /// First day of the period (`YYYY-MM-DD`), inclusive.
-    pub from: String,
+    pub first_day: String,
     /// Last day of the period (`YYYY-MM-DD`), inclusive. Nothing that
     /// happened after it appears.
-    pub to: String,
+    pub last_day: String,
     /// The kinds of shared records to bring; empty brings none (the header
     /// alone, plus any private entries).
     pub kinds: Vec<RecordKind>,
@@ -63,9 +63,9 @@ pub struct TherapistSummary {
     /// That day in the couple's time zone ("Mon 30 Nov 2026").
     pub prepared_on: String,
     /// First day of the period (`YYYY-MM-DD`).
-    pub from: String,
+    pub first_day: String,
     /// Last day of the period (`YYYY-MM-DD`), inclusive.
-    pub to: String,
+    pub last_day: String,
     /// The period in words ("Tue 1 Sep 2026 to Mon 30 Nov 2026").
     pub period: String,
     /// The IANA name of the time zone the dates are shown in.
@@ -219,8 +219,8 @@ impl SummaryChoice {
             .or_else(|| jiff::tz::TimeZone::system().iana_name().map(str::to_owned));
         core::SummaryChoice {
             prepared_by: me.to_owned(),
-            from: self.from,
-            to: self.to,
+            from: self.first_day,
+            to: self.last_day,
             kinds: self.kinds.into_iter().map(Into::into).collect(),
             therapist_questions_only: self.therapist_questions_only,
             private_entries: self.private_entries,
@@ -251,8 +251,8 @@ impl FromCore<core::TherapistSummary> for TherapistSummary {
             partner: s.partner.map(|p| SummaryPerson::from_core(p, me)),
             prepared_at_ms: s.prepared_at,
             prepared_on: s.prepared_on,
-            from: s.from,
-            to: s.to,
+            first_day: s.from,
+            last_day: s.to,
             period: s.period,
             time_zone: s.time_zone,
             included: kinds(s.included),
