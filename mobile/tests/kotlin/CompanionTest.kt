@@ -9,6 +9,7 @@
 // Built and run by mobile/scripts/run-binding-tests.sh.
 
 import app.kintsugi.AgreementStatus
+import app.kintsugi.BackupOptions
 import app.kintsugi.CheckInInput
 import app.kintsugi.CommitmentKind
 import app.kintsugi.Companion
@@ -24,10 +25,13 @@ import app.kintsugi.NetworkMode
 import app.kintsugi.NoticeKind
 import app.kintsugi.PartnerInfo
 import app.kintsugi.Phase
+import app.kintsugi.ProgressListener
+import app.kintsugi.ProgressStep
 import app.kintsugi.QuestionResponse
 import app.kintsugi.QuestionStatus
 import app.kintsugi.RecordKind
 import app.kintsugi.Role
+import app.kintsugi.SummaryChoice
 import app.kintsugi.SyncStateKind
 import app.kintsugi.SyncStatusInfo
 import app.kintsugi.SyncSummary
@@ -37,6 +41,7 @@ import app.kintsugi.androidContextInstalled
 import app.kintsugi.generateStorageKey
 import app.kintsugi.initLogging
 import app.kintsugi.moodVocabulary
+import app.kintsugi.restoreFromBackup
 import app.kintsugi.wipeDataDir
 import java.io.File
 import java.nio.file.Files
@@ -112,6 +117,12 @@ class Devices : AutoCloseable {
     /** A companion on [dir] unlocked with [key] (new ones by default), as an app opens it on launch. */
     fun open(name: String, dir: File = newDataDir(name), key: String = generateStorageKey()): Companion {
         val companion = Companion(CompanionConfig(dir.path, name, NetworkMode.LOOPBACK, key))
+        companions += companion
+        return companion
+    }
+
+    /** Takes [companion] (one restored from a backup) into the scenario's clean-up. */
+    fun adopt(companion: Companion): Companion {
         companions += companion
         return companion
     }
@@ -703,6 +714,154 @@ suspend fun initLoggingRoutesRecordsToASink(devices: Devices) {
     check(!androidContextInstalled()) { "no Android context on the JVM" }
 }
 
+/** Keeps every progress report; throws on each one with [throws]. */
+class Steps(private val throws: Boolean = false) : ProgressListener {
+    val seen = java.util.concurrent.CopyOnWriteArrayList<Triple<ProgressStep, ULong, ULong>>()
+
+    override fun onProgress(step: ProgressStep, done: ULong, total: ULong) {
+        seen += Triple(step, done, total)
+        if (throws) throw IllegalStateException("the app's progress bar threw")
+    }
+
+    fun steps(): Set<ProgressStep> = seen.map { it.first }.toSet()
+
+    /** Within a run of one step, `done` never goes back nor passes `total`. */
+    fun checkMonotonic() {
+        seen.zipWithNext().forEach { (a, b) ->
+            check(a.first != b.first || b.second >= a.second) { "progress went back: $seen" }
+        }
+        check(seen.all { it.second <= it.third }) { "done past total: $seen" }
+    }
+}
+
+/** The check-in notes and appreciations a companion holds, sorted. */
+fun notes(companion: Companion): List<String> =
+    (companion.checkins().mapNotNull { it.note } + companion.appreciations().map { it.text }).sorted()
+
+/** Alex and Sam paired, then with networking off on both phones: only bundles carry anything now. */
+suspend fun apart(devices: Devices): Pair<Companion, Companion> {
+    val (alex, sam) = paired(devices)
+    bounded { alex.shutdown() }
+    bounded { sam.shutdown() }
+    return alex to sam
+}
+
+suspend fun bundlesCarryCheckinsWithNetworkingOff(devices: Devices) {
+    val (alex, sam) = apart(devices)
+    alex.recordCheckin(checkin(4, "written on the plane"))
+    sam.recordCheckin(checkin(6, "night shift again"))
+
+    val steps = Steps()
+    val bundle = bounded { alex.createBundle(listener = steps) }
+    assertEquals(1uL, bundle.seq, "the first bundle's number")
+    check(bundle.changes >= 1uL) { "the bundle carries the check-in: $bundle" }
+    val opened = bounded { sam.openBundle(bundle.bytes, steps) }
+    check(opened.newChanges >= 1uL && !opened.alreadyOpened) { "opened: $opened" }
+    assertEquals("Alex", opened.partnerName, "who made it")
+    assertEquals(listOf(NoticeKind.CHECKED_IN), opened.notices.map { it.kind }, "notices")
+    check(steps.steps().containsAll(listOf(ProgressStep.SEALING, ProgressStep.OPENING, ProgressStep.APPLYING))) {
+        "progress steps: ${steps.seen}"
+    }
+    steps.checkMonotonic()
+
+    val back = bounded { sam.createBundle() }
+    bounded { alex.openBundle(back.bytes) }
+    val both = listOf("night shift again", "written on the plane")
+    assertEquals(both, notes(alex), "Alex holds both")
+    assertEquals(both, notes(sam), "Sam holds both")
+    val again = bounded { sam.openBundle(bundle.bytes) }
+    check(again.alreadyOpened && again.newChanges == 0uL) { "opened twice: $again" }
+    assertEquals(0uL, bounded { alex.createBundle() }.changes, "nothing new for Sam")
+}
+
+suspend fun strangerOrTamperedBundleIsInvalidInput(devices: Devices) {
+    val (alex, sam) = apart(devices)
+    val kim = devices.open("Kim")
+    val lee = devices.open("Lee")
+    pair(kim, lee)
+    sync(lee)
+    kim.recordCheckin(checkin(3, "not yours"))
+    val strangers = bounded { kim.createBundle() }
+    alex.recordCheckin(checkin(5, "a quiet day"))
+    val bundle = bounded { alex.createBundle() }
+    val tampered = bundle.bytes.copyOf().also { it[it.size / 2] = (it[it.size / 2].toInt() xor 1).toByte() }
+    val before = sam.exportAutomerge()
+    for ((what, bytes) in listOf("a stranger's" to strangers.bytes, "a tampered" to tampered)) {
+        assertThrows<KintsugiException.InvalidInput>("$what bundle") { bounded { sam.openBundle(bytes) } }
+        check(sam.exportAutomerge().contentEquals(before)) { "$what bundle changed Sam's space" }
+    }
+    check(notes(sam).isEmpty()) { "nothing arrived" }
+    bounded { sam.openBundle(bundle.bytes) }
+    assertEquals(listOf("a quiet day"), notes(sam), "the real bundle still opens")
+}
+
+suspend fun backupRestoresWithTheRecoveryKeyOnly(devices: Devices) {
+    val (alex, sam) = paired(devices)
+    alex.recordCheckin(checkin(4, "before the backup"))
+    alex.writeJournal("only mine")
+    val steps = Steps(throws = true) // a listener that throws: the work goes on
+    val backup = bounded { alex.createBackup(BackupOptions(includePrivate = true), steps) }
+    check(backup.includesPrivate) { "the journal is inside" }
+    check(ProgressStep.SEALING in steps.steps()) { "progress: ${steps.seen}" }
+    steps.checkMonotonic()
+    val key = alex.recoveryKey()
+    check(key.startsWith("AGE-SECRET-KEY-1")) { "a recovery key" }
+
+    val dir = devices.newDataDir("Restored")
+    fun config() = CompanionConfig(dir.path, "not used", NetworkMode.LOOPBACK, generateStorageKey())
+    assertThrows<KintsugiException.WrongKey>("Sam's recovery key") {
+        bounded { restoreFromBackup(config(), backup.bytes, sam.recoveryKey()) }
+    }
+    assertThrows<KintsugiException.InvalidInput>("not a recovery key") {
+        bounded { restoreFromBackup(config(), backup.bytes, "my dog's name") }
+    }
+    check(!dir.exists()) { "a refused restore wrote files" }
+
+    val restoring = Steps()
+    val back = devices.adopt(bounded { restoreFromBackup(config(), backup.bytes, key, restoring) })
+    assertEquals("Sam", back.partner()?.name, "partner")
+    assertEquals(listOf("Alex"), back.members().filter { it.isMe }.map { it.name }, "name")
+    check(ProgressStep.OPENING in restoring.steps()) { "progress: ${restoring.seen}" }
+    restoring.checkMonotonic()
+    assertEquals(alex.memberId(), back.memberId(), "the same member")
+    assertEquals(listOf("only mine"), back.journal().map { it.text }, "journal")
+    assertEquals(listOf("before the backup"), notes(back), "shared space")
+    back.appreciate("thank you for waiting")
+    sync(back)
+    check("thank you for waiting" in notes(sam)) { "the restored phone syncs with Sam" }
+    assertThrows<KintsugiException.NotAllowed>("a second restore into the same place") {
+        bounded { restoreFromBackup(config(), backup.bytes, key) }
+    }
+}
+
+suspend fun summaryHoldsTheChosenRecordsOnly(devices: Devices) {
+    val (alex, sam) = paired(devices)
+    alex.recordCheckin(checkin(3, "the drive home was hard"))
+    sam.appreciate("Thank you for staying")
+    sync(sam)
+    val chosen = alex.writeJournal("I keep replaying the phone call")
+    alex.writeJournal("Not for anyone else")
+    fun choice(private: List<String> = emptyList()) =
+        SummaryChoice(firstDay = inDays(-7), lastDay = inDays(0), kinds = listOf(RecordKind.CHECK_IN), privateEntries = private)
+
+    val rendered = alex.therapistSummary(choice(listOf(chosen)))
+    assertEquals("Alex", rendered.summary.preparedBy.name, "prepared by")
+    assertEquals(listOf(RecordKind.CHECK_IN), rendered.summary.sections.map { it.kind }, "sections")
+    assertEquals(listOf(chosen), rendered.summary.privateEntries.map { it.recordId }, "private entries")
+    for (text in listOf(rendered.markdown, rendered.html)) {
+        check("the drive home was hard" in text) { "the chosen check-in is there" }
+        check("replaying the phone call" in text) { "the chosen private entry is there" }
+        check("Not for anyone else" !in text) { "an unchosen private entry leaked" }
+        check("Thank you for staying" !in text) { "a kind left out leaked" }
+    }
+    val plain = alex.therapistSummary(choice())
+    check(plain.summary.privateEntries.isEmpty() && "replaying" !in plain.html) { "nothing private unless chosen" }
+    val sealed = alex.sealedTherapistSummary(choice(), "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p")
+    check(String(sealed.htmlSealed, Charsets.ISO_8859_1).startsWith("age-encryption.org/v1")) { "sealed with age" }
+    check("the drive home" !in String(sealed.markdownSealed, Charsets.ISO_8859_1)) { "nothing readable" }
+    assertThrows<KintsugiException.InvalidInput>("not a recipient") { alex.sealedTherapistSummary(choice(), "2026-09-01") }
+}
+
 val scenarios: List<Pair<String, suspend (Devices) -> Unit>> = listOf(
     "pair, check in, agree and sync" to ::pairCheckInAgreeAndSync,
     "live sync, observer and unpair" to ::liveSyncObserverAndUnpair,
@@ -731,6 +890,10 @@ val scenarios: List<Pair<String, suspend (Devices) -> Unit>> = listOf(
     "storage info and compact" to ::storageInfoAndCompact,
     "wipe removes the data, later calls fail" to ::wipeRemovesTheDataAndLaterCallsFail,
     "wipeDataDir when the key is lost" to ::wipeDataDirWhenTheKeyIsLost,
+    "bundles carry check-ins with networking off" to ::bundlesCarryCheckinsWithNetworkingOff,
+    "a stranger's or tampered bundle is InvalidInput" to ::strangerOrTamperedBundleIsInvalidInput,
+    "a backup restores with the recovery key only" to ::backupRestoresWithTheRecoveryKeyOnly,
+    "the summary holds the chosen records only" to ::summaryHoldsTheChosenRecordsOnly,
 )
 
 fun main() {

@@ -28,6 +28,7 @@ if BINDINGS not in sys.path:
 
 from kintsugi_mobile import (  # noqa: E402  (the path is set just above)
     AgreementStatus,
+    BackupOptions,
     CheckInInput,
     CommitmentKind,
     Companion,
@@ -41,11 +42,14 @@ from kintsugi_mobile import (  # noqa: E402  (the path is set just above)
     NetworkMode,
     NoticeKind,
     Phase,
+    ProgressListener,
+    ProgressStep,
     QuestionResponse,
     QuestionStatus,
     RecordKind,
     Role,
     SignName,
+    SummaryChoice,
     SyncStateKind,
     TimelineFilter,
     TogetherKind,
@@ -53,6 +57,7 @@ from kintsugi_mobile import (  # noqa: E402  (the path is set just above)
     generate_storage_key,
     init_logging,
     mood_vocabulary,
+    restore_from_backup,
     survey_items,
     wipe_data_dir,
 )
@@ -112,6 +117,36 @@ class Recorder(CompanionObserver):
             e.kinds == [kind] and e.from_partner == from_partner
             for e in self.of(CompanionEvent.DOCUMENT_CHANGED)
         )
+
+
+class Steps(ProgressListener):
+    """Keeps every progress report; throws on each one with `throws`."""
+
+    def __init__(self, throws=False):
+        self.seen = []
+        self.throws = throws
+
+    def on_progress(self, step, done, total):
+        self.seen.append((step, done, total))
+        if self.throws:
+            raise RuntimeError("the app's progress bar threw")
+
+    def steps(self):
+        return {step for step, _, _ in self.seen}
+
+    def assert_monotonic(self, test):
+        """Within a run of one step, `done` never goes back nor passes `total`."""
+        for (s1, d1, _), (s2, d2, _) in zip(self.seen, self.seen[1:]):
+            if s1 == s2:
+                test.assertGreaterEqual(d2, d1, self.seen)
+        for _, done, total in self.seen:
+            test.assertLessEqual(done, total, self.seen)
+
+
+def notes(companion):
+    """The check-in notes and appreciations a companion holds, sorted."""
+    said = [c.note for c in companion.checkins() if c.note] + [a.text for a in companion.appreciations()]
+    return sorted(said)
 
 
 class CompanionTest(unittest.IsolatedAsyncioTestCase):
@@ -907,6 +942,204 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(wipe_data_dir(data_dir).removed_files, 0)
         fresh = self.open("Alex", data_dir, generate_storage_key())
         self.assertEqual(fresh.journal(), [])
+
+    async def apart(self):
+        """Alex and Sam paired over loopback, then with networking off on both
+        phones: from here only bundles carry anything between them."""
+        alex, sam = await self.paired()
+        await bounded(alex.shutdown())
+        await bounded(sam.shutdown())
+        return alex, sam
+
+    async def test_bundles_carry_checkins_both_ways_with_networking_off(self):
+        alex, sam = await self.apart()
+        alex.record_checkin(checkin_input(4, note="written on the plane"))
+        sam.record_checkin(checkin_input(6, note="night shift again"))
+
+        steps = Steps()
+        bundle = await bounded(alex.create_bundle(False, steps))
+        self.assertIsInstance(bundle.bytes, bytes)
+        self.assertEqual(bundle.seq, 1)
+        self.assertGreaterEqual(bundle.changes, 1)
+        opened = await bounded(sam.open_bundle(bundle.bytes, steps))
+        self.assertGreaterEqual(opened.new_changes, 1)
+        self.assertFalse(opened.already_opened)
+        self.assertEqual(opened.partner_name, "Alex")
+        self.assertEqual([n.kind for n in opened.notices], [NoticeKind.CHECKED_IN])
+        self.assertTrue({ProgressStep.SEALING, ProgressStep.OPENING, ProgressStep.APPLYING} <= steps.steps(), steps.seen)
+        steps.assert_monotonic(self)
+
+        back = await bounded(sam.create_bundle())
+        await bounded(alex.open_bundle(back.bytes))
+        both = ["night shift again", "written on the plane"]
+        self.assertEqual(notes(alex), both)
+        self.assertEqual(notes(sam), both)
+        again = await bounded(sam.open_bundle(bundle.bytes))
+        self.assertTrue(again.already_opened)
+        self.assertEqual(again.new_changes, 0)
+        self.assertEqual((await bounded(alex.create_bundle())).changes, 0)
+
+    async def test_a_cancelled_bundle_call_leaves_the_companion_usable(self):
+        alex, sam = await self.apart()
+        alex.record_checkin(checkin_input(4, note="sent twice"))
+        for call in (lambda: alex.create_bundle(), lambda: alex.create_bundle(True)):
+            pending = asyncio.ensure_future(call())
+            await asyncio.sleep(0)
+            pending.cancel()
+            with self.assertRaises(asyncio.CancelledError):
+                await pending
+        bundle = await bounded(alex.create_bundle())
+        pending = asyncio.ensure_future(sam.open_bundle(bundle.bytes))
+        await asyncio.sleep(0)
+        pending.cancel()
+        with self.assertRaises(asyncio.CancelledError):
+            await pending
+        # Merged entirely or not at all: opening it again settles it either way.
+        await bounded(sam.open_bundle(bundle.bytes))
+        self.assertEqual(notes(sam), ["sent twice"])
+
+    async def test_a_strangers_or_tampered_bundle_is_invalid_input_and_changes_nothing(self):
+        alex, sam = await self.apart()
+        kim, lee = self.open("Kim"), self.open("Lee")
+        await self.pair(kim, lee)
+        await self.sync(lee)
+        kim.record_checkin(checkin_input(3, note="not yours"))
+        strangers = await bounded(kim.create_bundle())
+        alex.record_checkin(checkin_input(5, note="a quiet day"))
+        bundle = await bounded(alex.create_bundle())
+        tampered = bytearray(bundle.bytes)
+        tampered[len(tampered) // 2] ^= 1
+        before = sam.export_automerge()
+        for what, data in (("a stranger's", strangers.bytes), ("a tampered", bytes(tampered)), ("no", b"hello")):
+            with self.assertRaises(KintsugiError.InvalidInput, msg=f"{what} bundle"):
+                await bounded(sam.open_bundle(data))
+            self.assertEqual(sam.export_automerge(), before, f"{what} bundle changed Sam's space")
+        self.assertEqual(notes(sam), [])
+        # The real one still opens afterwards.
+        await bounded(sam.open_bundle(bundle.bytes))
+        self.assertEqual(notes(sam), ["a quiet day"])
+
+    async def test_a_shared_folder_converges_and_empties(self):
+        alex, sam = await self.apart()
+        alex.record_checkin(checkin_input(7, note="from Alex"))
+        sam.record_checkin(checkin_input(5, note="from Sam"))
+        folder = tempfile.mkdtemp(prefix="kintsugi-py-folder-")
+        self._dirs.append(folder)
+        first = await bounded(alex.sync_bundle_dir(folder))
+        self.assertIsNone(first.opened)
+        self.assertIsNotNone(first.written)
+        for _ in range(4):
+            await bounded(sam.sync_bundle_dir(folder))
+            await bounded(alex.sync_bundle_dir(folder))
+            if not os.listdir(folder):
+                break
+        self.assertEqual(os.listdir(folder), [])
+        self.assertEqual(notes(alex), ["from Alex", "from Sam"])
+        self.assertEqual(notes(sam), ["from Alex", "from Sam"])
+
+    async def test_backup_restores_with_the_recovery_key_and_not_without(self):
+        alex, sam = await self.paired()
+        alex.record_checkin(checkin_input(4, note="before the backup"))
+        alex.write_journal("only mine")
+        steps = Steps(throws=True)  # a listener that throws: the work goes on
+        backup = await bounded(alex.create_backup(BackupOptions(include_private=True), steps))
+        self.assertTrue(backup.includes_private)
+        self.assertIn(ProgressStep.SEALING, steps.steps())
+        steps.assert_monotonic(self)
+        key = alex.recovery_key()
+        self.assertTrue(key.startswith("AGE-SECRET-KEY-1"))
+        member = alex.member_id()
+
+        def config(data_dir):
+            return CompanionConfig(
+                data_dir=data_dir,
+                display_name="not used",
+                network=NetworkMode.LOOPBACK,
+                storage_key=generate_storage_key(),
+            )
+
+        data_dir = self.new_data_dir("Restored")
+        for wrong, error in ((sam.recovery_key(), KintsugiError.WrongKey), ("my dog's name", KintsugiError.InvalidInput)):
+            with self.assertRaises(error):
+                await bounded(restore_from_backup(config(data_dir), backup.bytes, wrong))
+            self.assertFalse(os.path.exists(data_dir), "a refused restore wrote files")
+
+        steps = Steps()
+        back = await bounded(restore_from_backup(config(data_dir), backup.bytes, key, steps))
+        self._companions.append(back)
+        self.assertIn(ProgressStep.OPENING, steps.steps())
+        steps.assert_monotonic(self)
+        self.assertEqual(back.member_id(), member)
+        self.assertEqual(back.partner().name, "Sam")
+        self.assertEqual([m.name for m in back.members() if m.is_me], ["Alex"])
+        self.assertEqual([e.text for e in back.journal()], ["only mine"])
+        self.assertEqual(notes(back), ["before the backup"])
+        # The restored phone syncs with Sam again.
+        back.appreciate("thank you for waiting")
+        await self.sync(back)
+        self.assertIn("thank you for waiting", notes(sam))
+        # A second restore into the same place is refused.
+        with self.assertRaises(KintsugiError.NotAllowed):
+            await bounded(restore_from_backup(config(data_dir), backup.bytes, key))
+
+    async def test_the_partner_absorbs_a_backup_made_for_it(self):
+        alex, sam = await self.apart()
+        alex.record_checkin(checkin_input(3, note="never synced"))
+        with self.assertRaises(KintsugiError.InvalidInput):
+            await bounded(alex.create_backup(BackupOptions(include_private=True, partner_can_open=True)))
+        backup = await bounded(alex.create_backup(BackupOptions(partner_can_open=True)))
+        absorbed = await bounded(sam.absorb_backup(backup.bytes))
+        self.assertEqual(absorbed.from_name, "Alex")
+        self.assertGreaterEqual(absorbed.new_changes, 1)
+        self.assertEqual(notes(sam), ["never synced"])
+        with self.assertRaises(KintsugiError.InvalidInput):
+            await bounded(sam.absorb_backup((await bounded(alex.create_backup())).bytes))
+
+    async def test_summary_holds_the_chosen_records_and_private_entries_only_when_chosen(self):
+        alex, sam = await self.paired()
+        alex.record_checkin(checkin_input(3, note="the drive home was hard"))
+        sam.appreciate("Thank you for staying")
+        await self.sync(sam)
+        chosen = alex.write_journal("I keep replaying the phone call")
+        alex.write_journal("Not for anyone else")
+
+        def choice(private_entries=()):
+            return SummaryChoice(
+                first_day=in_days(-7),
+                last_day=in_days(0),
+                kinds=[RecordKind.CHECK_IN],
+                private_entries=list(private_entries),
+            )
+
+        rendered = alex.therapist_summary(choice([chosen]))
+        summary = rendered.summary
+        self.assertEqual(summary.prepared_by.name, "Alex")
+        self.assertEqual(summary.partner.name, "Sam")
+        self.assertEqual(summary.included, [RecordKind.CHECK_IN])
+        self.assertIn(RecordKind.APPRECIATION, summary.left_out)
+        self.assertEqual([s.kind for s in summary.sections], [RecordKind.CHECK_IN])
+        self.assertEqual([e.record_id for e in summary.private_entries], [chosen])
+        for text in (rendered.markdown, rendered.html):
+            self.assertIn("the drive home was hard", text)
+            self.assertIn("replaying the phone call", text)
+            self.assertNotIn("Not for anyone else", text)
+            self.assertNotIn("Thank you for staying", text)
+        self.assertIn("<svg", rendered.html)
+        plain = alex.therapist_summary(choice())
+        self.assertEqual(plain.summary.private_entries, [])
+        for text in (plain.markdown, plain.html):
+            self.assertNotIn("replaying the phone call", text)
+
+        with self.assertRaises(KintsugiError.InvalidInput):
+            alex.sealed_therapist_summary(choice(), "not a recipient")
+        # Sealed to a therapist: nothing readable in the bytes.
+        recipient = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+        sealed = alex.sealed_therapist_summary(choice([chosen]), recipient)
+        self.assertTrue(sealed.html_sealed.startswith(b"age-encryption.org/v1"))
+        self.assertNotIn(b"the drive home", sealed.html_sealed)
+        self.assertNotIn(b"the drive home", sealed.markdown_sealed)
+        with self.assertRaises(KintsugiError.NotFound):
+            alex.therapist_summary(choice(["no-such-entry"]))
 
 
 if __name__ == "__main__":
