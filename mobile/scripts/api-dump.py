@@ -151,7 +151,8 @@ def kotlin_member(line):
         return False
     return bool(
         re.match(r"^(public )?(open |data |sealed |abstract |suspend )*(fun|val|var|class|object|constructor)\b", line)
-        or re.match(r"^[A-Z][A-Z0-9_]*,?$", line)
+        # Enum cases; the last one ends with `;` when the enum has a body.
+        or re.match(r"^[A-Z][A-Z0-9_]*[,;]?$", line)
     )
 
 
@@ -215,7 +216,7 @@ def dump(text, language):
         elif depth == 1 and block is not None:
             keep = kotlin_member(line) if language == "kotlin" else swift_member(line, block[0])
             if keep:
-                member = clean(head(line), language).rstrip(",")
+                member = clean(head(line), language).rstrip(",;")
                 m = re.match(r"^(?:suspend )?fun (\w+)\(", member)
                 if m and block[0].startswith("interface ") and block[0].endswith("Interface"):
                     found = throws.get(m.group(1), set())
