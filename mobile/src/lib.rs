@@ -22,9 +22,12 @@
 //! `Companion::subscribe`. Logging goes to the platform's log (logcat, os_log,
 //! stderr) or to an app's [`LogSink`] after [`init_logging`].
 //!
-//! The methods other than networking are synchronous: each reads or writes
-//! the data directory (a write is durable on disk before it returns), so call
-//! them off the UI thread. Before pairing, those about the shared space fail
+//! The methods other than networking, sealed bundles and backups are
+//! synchronous: each reads or writes the data directory (a write is durable
+//! on disk before it returns), so call them off the UI thread. Bundles and
+//! backups are async (sealing years of data takes a moment), run on a
+//! blocking thread of the companion's runtime, work with networking off,
+//! and report progress to an optional [`ProgressListener`]. Before pairing, those about the shared space fail
 //! with `NotPaired`; the private journal and notes work from the start. They
 //! are grouped by family in `api/`; the records they take and return are in
 //! `records/`.
