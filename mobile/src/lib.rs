@@ -37,6 +37,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use age::secrecy::zeroize::Zeroize;
 use kintsugi_core::{CoreError, CoupleDoc, Device, Millis, Snapshot, Unlock, notify};
+use kintsugi_sync::progress::Progress;
 use kintsugi_sync::{NetworkConfig, Node};
 use tokio::sync::{RwLock, watch};
 type NodeSlot = Arc<tokio::sync::Mutex<Option<Arc<Node>>>>;
@@ -336,15 +337,25 @@ impl Companion {
         })?
     }
 
-    /// Runs `f` with the device on a blocking thread of the companion's
-    /// runtime (see [`blocking`]); an error once `wipe` has started.
+    /// Runs long work `f` with the device on a blocking thread of the
+    /// companion's runtime (see [`blocking`]), its progress going to
+    /// `listener`; an error once `wipe` has started. Every report reaches
+    /// the listener before this returns.
     async fn with_device_blocking<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Device) -> Result<T> + Send + 'static,
+        listener: Option<Arc<dyn ProgressListener>>,
+        f: impl FnOnce(&mut Device, &dyn Progress) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let (device, wiped) = (self.device.clone(), self.wiped.clone());
-        self.on_runtime(blocking(move || f(&mut *open_device(&device, &wiped)?)))
-            .await
+        self.on_runtime(async move {
+            let (progress, delivery) =
+                api::deliver_progress(listener, &tokio::runtime::Handle::current());
+            // The reporter goes with the work, so the delivery ends with it.
+            let out = blocking(move || f(&mut *open_device(&device, &wiped)?, &progress)).await;
+            delivery.finish().await;
+            out
+        })
+        .await
     }
 
     /// After changes from elsewhere (a bundle, a backup) were merged:

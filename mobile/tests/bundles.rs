@@ -226,3 +226,48 @@ async fn bundles_need_a_partner_and_a_wiped_companion_refuses_them() {
     let err = bounded(alex.create_bundle(false, None)).await.unwrap_err();
     assert!(matches!(err, KintsugiError::NotAllowed { .. }), "{err:?}");
 }
+
+/// A progress bar that reads the companion on each report, as a screen
+/// refreshing itself might.
+struct ReadsBack {
+    companion: Arc<Companion>,
+    reads: std::sync::Mutex<usize>,
+}
+
+impl ProgressListener for ReadsBack {
+    fn on_progress(
+        &self,
+        _: ProgressStep,
+        _: u64,
+        _: u64,
+    ) -> Result<(), kintsugi_mobile::CallbackError> {
+        self.companion.checkins().unwrap();
+        *self.reads.lock().unwrap() += 1;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listener_that_calls_the_companion_does_not_deadlock() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (alex, sam) = apart(&a, &b).await;
+    alex.record_checkin(checkin(5, None)).unwrap();
+    let listener = Arc::new(ReadsBack {
+        companion: alex.clone(),
+        reads: Default::default(),
+    });
+    let bundle = bounded(alex.create_bundle(false, Some(listener.clone())))
+        .await
+        .unwrap();
+    // Every report was delivered before the call returned.
+    let reads = *listener.reads.lock().unwrap();
+    assert!(reads >= 2, "{reads}");
+    let reader = Arc::new(ReadsBack {
+        companion: sam.clone(),
+        reads: Default::default(),
+    });
+    bounded(sam.open_bundle(bundle.bytes, Some(reader.clone())))
+        .await
+        .unwrap();
+    assert!(*reader.reads.lock().unwrap() >= 2);
+}

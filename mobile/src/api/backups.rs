@@ -11,7 +11,8 @@ use age::secrecy::zeroize::Zeroize;
 use kintsugi_core::Unlock;
 use kintsugi_sync::{Identity, backup};
 
-use super::progress::{Forward, ProgressListener};
+use super::deliver_progress;
+use super::progress::ProgressListener;
 use crate::{
     Backup, BackupAbsorbed, BackupOptions, Companion, CompanionConfig, KintsugiError, Result,
     new_runtime,
@@ -31,10 +32,9 @@ impl Companion {
         options: BackupOptions,
         listener: Option<Arc<dyn ProgressListener>>,
     ) -> Result<Backup> {
-        let progress = Forward::new(listener);
         let options = options.into();
-        self.with_device_blocking(move |device| {
-            Ok(backup::create(device, &options, &progress)?.into())
+        self.with_device_blocking(listener, move |device, progress| {
+            Ok(backup::create(device, &options, progress)?.into())
         })
         .await
     }
@@ -60,9 +60,10 @@ impl Companion {
         backup: Vec<u8>,
         listener: Option<Arc<dyn ProgressListener>>,
     ) -> Result<BackupAbsorbed> {
-        let progress = Forward::new(listener);
         let absorbed = self
-            .with_device_blocking(move |device| Ok(backup::absorb(device, &backup, &progress)?))
+            .with_device_blocking(listener, move |device, progress| {
+                Ok(backup::absorb(device, &backup, progress)?)
+            })
             .await?;
         let notices = self.merged(absorbed.new_changes > 0).await?;
         Ok(BackupAbsorbed::new(absorbed, notices))
@@ -98,15 +99,17 @@ pub async fn restore_from_backup(
     let (network, unlock) = (network?, unlock?);
     let runtime = RuntimeOnDrop(Some(new_runtime()?));
     let dir = PathBuf::from(&config.data_dir);
-    let progress = Forward::new(listener);
+    let (progress, delivery) = deliver_progress(listener, runtime.handle());
     let work = runtime.handle().spawn_blocking(move || {
         let restored = backup::restore(&dir, &unlock, &backup, &recovery_key, &progress);
         recovery_key.zeroize();
         restored.map_err(KintsugiError::from_restore)
     });
-    let (device, _) = work.await.map_err(|e| KintsugiError::Internal {
+    let restored = work.await.map_err(|e| KintsugiError::Internal {
         message: format!("restoring failed: {e}"),
-    })??;
+    });
+    delivery.finish().await;
+    let (device, _) = restored??;
     Ok(Companion::assemble(device, network, runtime.take()))
 }
 

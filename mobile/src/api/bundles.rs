@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use kintsugi_sync::bundle;
 
-use super::progress::{Forward, ProgressListener};
+use super::progress::ProgressListener;
 use crate::{BundleDirReport, BundleOpened, Companion, Result, SealedBundle};
 
 #[uniffi::export]
@@ -27,9 +27,10 @@ impl Companion {
         full: bool,
         listener: Option<Arc<dyn ProgressListener>>,
     ) -> Result<SealedBundle> {
-        let progress = Forward::new(listener);
-        self.with_device_blocking(move |device| Ok(bundle::create(device, full, &progress)?.into()))
-            .await
+        self.with_device_blocking(listener, move |device, progress| {
+            Ok(bundle::create(device, full, progress)?.into())
+        })
+        .await
     }
 
     /// Checks a bundle from the partner and merges its changes, durably.
@@ -49,9 +50,10 @@ impl Companion {
         bundle: Vec<u8>,
         listener: Option<Arc<dyn ProgressListener>>,
     ) -> Result<BundleOpened> {
-        let progress = Forward::new(listener);
         let opened = self
-            .with_device_blocking(move |device| Ok(bundle::open(device, &bundle, &progress)?))
+            .with_device_blocking(listener, move |device, progress| {
+                Ok(bundle::open(device, &bundle, progress)?)
+            })
             .await?;
         let notices = self.merged(!opened.already_opened).await?;
         Ok(BundleOpened::new(opened, notices))
@@ -72,10 +74,9 @@ impl Companion {
         dir: String,
         listener: Option<Arc<dyn ProgressListener>>,
     ) -> Result<BundleDirReport> {
-        let progress = Forward::new(listener);
         let report = self
-            .with_device_blocking(move |device| {
-                Ok(bundle::sync_dir(device, dir.as_ref(), &progress)?)
+            .with_device_blocking(listener, move |device, progress| {
+                Ok(bundle::sync_dir(device, dir.as_ref(), progress)?)
             })
             .await?;
         let merged = report.opened.as_ref().is_some_and(|o| !o.already_opened);

@@ -22,6 +22,7 @@ pub use backups::restore_from_backup;
 pub use live::{CompanionObserver, Subscription};
 pub use logging::{LogLevel, LogSink, init_logging};
 pub use platform::android_context_installed;
+pub(crate) use progress::deliver as deliver_progress;
 pub use progress::{ProgressListener, ProgressStep};
 pub use storage::{generate_storage_key, wipe_data_dir};
 
