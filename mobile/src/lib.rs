@@ -358,14 +358,13 @@ impl Companion {
         .await
     }
 
-    /// After changes from elsewhere (a bundle, a backup) were merged:
-    /// observers look again, and the notices of what came are taken (none
-    /// when nothing was merged).
-    async fn merged(&self, merged: bool) -> Result<Vec<Notice>> {
+    /// The notices of what a bundle or backup just merged brought (none
+    /// when nothing was merged). A call cancelled before this leaves them
+    /// for `notices_since_last_call`.
+    async fn notices_after_merge(&self, merged: bool) -> Result<Vec<Notice>> {
         if !merged {
             return Ok(Vec::new());
         }
-        self.hub.touch();
         let (device, wiped, seen) = (self.device.clone(), self.wiped.clone(), self.seen.clone());
         self.on_runtime(blocking(move || take_notices(&device, &wiped, &seen)))
             .await

@@ -271,3 +271,41 @@ async fn a_listener_that_calls_the_companion_does_not_deadlock() {
         .unwrap();
     assert!(*reader.reads.lock().unwrap() >= 2);
 }
+
+#[derive(Default)]
+struct Heard(std::sync::Mutex<Vec<kintsugi_mobile::CompanionEvent>>);
+
+impl kintsugi_mobile::CompanionObserver for Heard {
+    fn on_event(
+        &self,
+        event: kintsugi_mobile::CompanionEvent,
+    ) -> Result<(), kintsugi_mobile::CallbackError> {
+        self.0.lock().unwrap().push(event);
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn observers_hear_what_a_bundle_brought_from_the_partner() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (alex, sam) = apart(&a, &b).await;
+    let heard = Arc::new(Heard::default());
+    let subscription = sam.subscribe(heard.clone()).unwrap();
+    alex.record_checkin(checkin(6, None)).unwrap();
+    let bundle = bounded(alex.create_bundle(false, None)).await.unwrap();
+    bounded(sam.open_bundle(bundle.bytes, None)).await.unwrap();
+    bounded(async {
+        loop {
+            let found = heard.0.lock().unwrap().iter().any(|e| {
+                matches!(e, kintsugi_mobile::CompanionEvent::DocumentChanged { kinds, from_partner: true, .. }
+                    if kinds.contains(&kintsugi_mobile::RecordKind::CheckIn))
+            });
+            if found {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    subscription.cancel();
+}

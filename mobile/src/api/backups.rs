@@ -60,12 +60,19 @@ impl Companion {
         backup: Vec<u8>,
         listener: Option<Arc<dyn ProgressListener>>,
     ) -> Result<BackupAbsorbed> {
+        let hub = self.hub.clone();
         let absorbed = self
             .with_device_blocking(listener, move |device, progress| {
-                Ok(backup::absorb(device, &backup, progress)?)
+                let absorbed = backup::absorb(device, &backup, progress)?;
+                // Here, not after the wait: observers hear it even if the
+                // caller stopped waiting.
+                if absorbed.new_changes > 0 {
+                    hub.touch();
+                }
+                Ok(absorbed)
             })
             .await?;
-        let notices = self.merged(absorbed.new_changes > 0).await?;
+        let notices = self.notices_after_merge(absorbed.new_changes > 0).await?;
         Ok(BackupAbsorbed::new(absorbed, notices))
     }
 }

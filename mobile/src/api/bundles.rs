@@ -50,12 +50,19 @@ impl Companion {
         bundle: Vec<u8>,
         listener: Option<Arc<dyn ProgressListener>>,
     ) -> Result<BundleOpened> {
+        let hub = self.hub.clone();
         let opened = self
             .with_device_blocking(listener, move |device, progress| {
-                Ok(bundle::open(device, &bundle, progress)?)
+                let opened = bundle::open(device, &bundle, progress)?;
+                // Here, not after the wait: observers hear it even if the
+                // caller stopped waiting.
+                if !opened.already_opened {
+                    hub.touch();
+                }
+                Ok(opened)
             })
             .await?;
-        let notices = self.merged(!opened.already_opened).await?;
+        let notices = self.notices_after_merge(!opened.already_opened).await?;
         Ok(BundleOpened::new(opened, notices))
     }
 
@@ -74,13 +81,22 @@ impl Companion {
         dir: String,
         listener: Option<Arc<dyn ProgressListener>>,
     ) -> Result<BundleDirReport> {
+        let hub = self.hub.clone();
         let report = self
             .with_device_blocking(listener, move |device, progress| {
-                Ok(bundle::sync_dir(device, dir.as_ref(), progress)?)
+                let report = bundle::sync_dir(device, dir.as_ref(), progress)?;
+                if merged(&report) {
+                    hub.touch();
+                }
+                Ok(report)
             })
             .await?;
-        let merged = report.opened.as_ref().is_some_and(|o| !o.already_opened);
-        let notices = self.merged(merged).await?;
+        let notices = self.notices_after_merge(merged(&report)).await?;
         Ok(BundleDirReport::new(report, notices))
     }
+}
+
+/// Whether a folder exchange merged a bundle from the partner.
+fn merged(report: &bundle::DirReport) -> bool {
+    report.opened.as_ref().is_some_and(|o| !o.already_opened)
 }
