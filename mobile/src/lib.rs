@@ -108,6 +108,8 @@ pub struct Companion {
     /// The pairing shown to the user, until they confirm or reject it.
     pending: PendingSlot,
     hub: Arc<Hub>,
+    /// Where sealed files wait for the share sheet (`api/cache.rs`).
+    cache_dir: Option<std::path::PathBuf>,
     /// Taken only in `Drop`.
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -125,7 +127,13 @@ impl Companion {
         // Our copy of the key text goes now; `Unlock` keeps its own, zeroed on drop.
         config.storage_key.zeroize();
         let device = Device::init(&config.data_dir, &config.display_name, &unlock?)?;
-        Ok(Companion::assemble(device, network, new_runtime()?))
+        let cache_dir = config.cache_dir.take().map(Into::into);
+        Ok(Companion::assemble(
+            device,
+            network,
+            cache_dir,
+            new_runtime()?,
+        ))
     }
 
     /// This partner's member id in the shared space.
@@ -264,6 +272,7 @@ impl Companion {
     pub(crate) fn assemble(
         device: Device,
         network: NetworkConfig,
+        cache_dir: Option<std::path::PathBuf>,
         runtime: tokio::runtime::Runtime,
     ) -> Arc<Self> {
         // Notices report what arrives from now on, not what was already here.
@@ -277,6 +286,7 @@ impl Companion {
             in_flight: Arc::default(),
             pending: Arc::default(),
             hub: Arc::default(),
+            cache_dir,
             runtime: Some(runtime),
         })
     }
@@ -421,6 +431,7 @@ impl Companion {
     async fn wipe_now(&self) -> Result<kintsugi_core::WipeReport> {
         let (slot, device, hub) = (self.node.clone(), self.device.clone(), self.hub.clone());
         let (wiped, in_flight) = (self.wiped.clone(), self.in_flight.clone());
+        let cache_dir = self.cache_dir.clone();
         let task = self.runtime().spawn(async move {
             // From here every call fails and every network call is cancelled.
             wiped.send_replace(true);
@@ -435,7 +446,11 @@ impl Companion {
             tokio::task::spawn_blocking(move || {
                 // Waits for any call that got the device before the flag was set.
                 let device = lock(&device);
-                Ok(Device::wipe(device.store().dir())?)
+                let report = Device::wipe(device.store().dir())?;
+                if let Some(cache) = &cache_dir {
+                    api::clear_staged(cache)?;
+                }
+                Ok(report)
             })
             .await
             .map_err(|e| KintsugiError::Internal {

@@ -309,3 +309,65 @@ async fn observers_hear_what_a_bundle_brought_from_the_partner() {
     .await;
     subscription.cancel();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bundle_is_staged_in_the_cache_for_the_share_sheet_and_wipe_clears_it() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let cache = tempfile::tempdir().unwrap();
+    let mut with_cache = config(a.path(), "Alex", &generate_storage_key());
+    with_cache.cache_dir = Some(cache.path().to_string_lossy().into_owned());
+    let alex = Companion::new(with_cache).unwrap();
+    let sam = open(b.path(), "Sam", &generate_storage_key()).unwrap();
+    pair(&alex, &sam).await;
+    bounded(sam.sync_now()).await.unwrap();
+    bounded(alex.shutdown()).await.unwrap();
+    bounded(sam.shutdown()).await.unwrap();
+
+    alex.record_checkin(checkin(5, Some("shared from the sheet")))
+        .unwrap();
+    let bundle = bounded(alex.create_bundle(false, None)).await.unwrap();
+    let path = alex
+        .stage_for_sharing(bundle.bytes.clone(), "for-sam.bundle".into())
+        .unwrap();
+    let staged = std::path::PathBuf::from(&path);
+    assert!(
+        staged.starts_with(cache.path().join("kintsugi-share")),
+        "{path}"
+    );
+    // What the share sheet hands over opens on the partner's phone.
+    let carried = std::fs::read(&staged).unwrap();
+    assert_eq!(carried, bundle.bytes);
+    bounded(sam.open_bundle(carried, None)).await.unwrap();
+    assert!(notes(&sam).contains(&"shared from the sheet".to_owned()));
+
+    // Plaintext never lands in the cache, nor anything outside its folder.
+    let plain = alex.export_automerge().unwrap();
+    invalid(
+        alex.stage_for_sharing(plain, "export.automerge".into())
+            .unwrap_err(),
+    );
+    for name in ["../escape.bundle", "", ".hidden", "a/b"] {
+        invalid(
+            alex.stage_for_sharing(bundle.bytes.clone(), name.into())
+                .unwrap_err(),
+        );
+    }
+    let files: Vec<_> = std::fs::read_dir(cache.path().join("kintsugi-share"))
+        .unwrap()
+        .collect();
+    assert_eq!(files.len(), 1);
+    assert!(!cache.path().join("escape.bundle").exists());
+
+    // Without a cache directory nothing can be staged.
+    match sam.stage_for_sharing(bundle.bytes.clone(), "x.bundle".into()) {
+        Err(KintsugiError::NotAllowed { .. }) => {}
+        other => panic!("expected NotAllowed, got {other:?}"),
+    }
+    // Wiping the device takes its staged files too.
+    bounded(alex.wipe()).await.unwrap();
+    assert!(!cache.path().join("kintsugi-share").exists());
+    assert!(
+        cache.path().exists(),
+        "the app's cache directory itself stays"
+    );
+}

@@ -106,6 +106,7 @@ pub async fn restore_from_backup(
     let (network, unlock) = (network?, unlock?);
     let runtime = RuntimeOnDrop(Some(new_runtime()?));
     let dir = PathBuf::from(&config.data_dir);
+    let cache_dir = config.cache_dir.take().map(PathBuf::from);
     let (progress, delivery) = deliver_progress(listener, runtime.handle());
     let work = runtime.handle().spawn_blocking(move || {
         let restored = backup::restore(&dir, &unlock, &backup, &recovery_key, &progress);
@@ -117,7 +118,12 @@ pub async fn restore_from_backup(
     });
     delivery.finish().await;
     let (device, _) = restored??;
-    Ok(Companion::assemble(device, network, runtime.take()))
+    Ok(Companion::assemble(
+        device,
+        network,
+        cache_dir,
+        runtime.take(),
+    ))
 }
 
 /// The runtime a restore runs on until the companion takes it. If the

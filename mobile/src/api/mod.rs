@@ -6,6 +6,7 @@
 mod agreements;
 mod backups;
 mod bundles;
+mod cache;
 mod checkins;
 mod exchanges;
 mod live;
@@ -19,6 +20,7 @@ mod summary;
 mod views;
 
 pub use backups::restore_from_backup;
+pub(crate) use cache::clear_staged;
 pub use live::{CompanionObserver, Subscription};
 pub use logging::{LogLevel, LogSink, init_logging};
 pub use platform::android_context_installed;

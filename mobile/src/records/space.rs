@@ -41,6 +41,12 @@ pub struct CompanionConfig {
     /// is not one is `InvalidInput`.
     #[uniffi(default)]
     pub relay_urls: Vec<String>,
+    /// The app's cache directory (Android `Context.cacheDir`, iOS
+    /// `Library/Caches`): where `stage_for_sharing` puts sealed files for the
+    /// share sheet, which shares files rather than bytes. Only sealed
+    /// (age-encrypted) files are ever written there. `None`: no staging.
+    #[uniffi(default)]
+    pub cache_dir: Option<String>,
 }
 
 impl CompanionConfig {
@@ -64,6 +70,7 @@ impl std::fmt::Debug for CompanionConfig {
             .field("display_name", &self.display_name)
             .field("network", &self.network)
             .field("storage_key", &"(hidden)")
+            .field("cache_dir", &self.cache_dir)
             .field("relay_urls", &self.relay_urls)
             .finish()
     }

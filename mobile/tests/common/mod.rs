@@ -19,6 +19,7 @@ pub fn config(dir: &Path, name: &str, key: &str) -> CompanionConfig {
         network: NetworkMode::Loopback,
         storage_key: key.into(),
         relay_urls: Vec::new(),
+        cache_dir: None,
     }
 }
 
