@@ -609,6 +609,8 @@ suspend fun observersHearThePairingAndAThrowingOneGoesOn(devices: Devices) = kot
     }
     // A closed subscription hears nothing more.
     samSubscription.close()
+    // No call starts after close(); one already running may still finish.
+    kotlinx.coroutines.delay(200)
     val heard = samHears.events.size
     alex.recordCheckin(checkin(6))
     sync(alex)

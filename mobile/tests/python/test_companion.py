@@ -400,6 +400,8 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(alex_hears.of(CompanionEvent.PAIRED)[0].partner.name, "Sam")
         # A cancelled subscription hears nothing more.
         sam_sub.cancel()
+        # No call starts after cancel(); one already running may still finish.
+        await asyncio.sleep(0.2)
         heard = len(sam_hears.events)
         alex.record_checkin(checkin_input(6))
         await self.sync(alex)
