@@ -22,23 +22,6 @@ async fn paired(a: &tempfile::TempDir, b: &tempfile::TempDir) -> (Arc<Companion>
     (alex, sam)
 }
 
-/// The check-in notes and appreciations the companion holds, sorted.
-fn notes(companion: &Companion) -> Vec<String> {
-    let checkins = companion
-        .checkins()
-        .unwrap()
-        .into_iter()
-        .filter_map(|c| c.note);
-    let thanks = companion
-        .appreciations()
-        .unwrap()
-        .into_iter()
-        .map(|a| a.text);
-    let mut notes: Vec<String> = checkins.chain(thanks).collect();
-    notes.sort();
-    notes
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lost_phone_comes_back_from_its_backup_and_syncs_again() {
     let (a, b, fresh) = (

@@ -25,23 +25,6 @@ async fn apart(a: &tempfile::TempDir, b: &tempfile::TempDir) -> (Arc<Companion>,
     (alex, sam)
 }
 
-/// The check-in notes and appreciations the companion holds, sorted.
-fn notes(companion: &Companion) -> Vec<String> {
-    let checkins = companion
-        .checkins()
-        .unwrap()
-        .into_iter()
-        .filter_map(|c| c.note);
-    let thanks = companion
-        .appreciations()
-        .unwrap()
-        .into_iter()
-        .map(|a| a.text);
-    let mut notes: Vec<String> = checkins.chain(thanks).collect();
-    notes.sort();
-    notes
-}
-
 fn invalid(err: KintsugiError) -> String {
     match err {
         KintsugiError::InvalidInput { message } => message,

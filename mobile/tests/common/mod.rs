@@ -145,3 +145,20 @@ impl Steps {
         self.seen.lock().unwrap().iter().any(|(s, _, _)| *s == step)
     }
 }
+
+/// The check-in notes and appreciations the companion holds, sorted.
+pub fn notes(companion: &Companion) -> Vec<String> {
+    let checkins = companion
+        .checkins()
+        .unwrap()
+        .into_iter()
+        .filter_map(|c| c.note);
+    let thanks = companion
+        .appreciations()
+        .unwrap()
+        .into_iter()
+        .map(|a| a.text);
+    let mut notes: Vec<String> = checkins.chain(thanks).collect();
+    notes.sort();
+    notes
+}
