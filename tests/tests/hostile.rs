@@ -825,7 +825,7 @@ async fn a_deflate_bomb_from_the_partner_is_refused_in_bounded_memory() -> Resul
     scene.real_ben_still_syncs().await
 }
 
-/// 2016-01-04, a Monday: the fixture's first day (as in `sync-report`).
+/// 2016-01-04, a Monday: the fixture's first day (as in `kintsugi-bench`).
 const FIXTURE_START: i64 = 1_451_865_600_000;
 
 /// Ana's and Ben's replicas after `years` of the fixture, synced weekly and
@@ -911,7 +911,7 @@ fn fixture_syncs(years: u32) -> Result<FixtureSyncs> {
     shared.shared_heads = ana.heads();
     shared.shared_heads.sort();
     {
-        let mut fx = CoupleFixture::new(&mut ana, &mut ben, u64::from(days));
+        let mut fx = CoupleFixture::new(&mut ana, &mut ben, u64::from(days)).after_days(days);
         fx.live(FIXTURE_START + i64::from(days) * DAY_MS, 30, 0);
     }
     let persisted = |s: &State| State::decode(&s.encode());
