@@ -1,6 +1,7 @@
 //! Helpers for Kintsugi's end-to-end tests: real devices in temporary data
 //! directories, real iroh endpoints on 127.0.0.1 with relays disabled.
 
+pub mod bench;
 pub mod fixture;
 
 use std::future::Future;
@@ -57,7 +58,17 @@ impl Phone {
     }
 
     pub async fn open_with(dir: &Path, config: &NetworkConfig) -> Result<Phone> {
-        let device = Arc::new(Mutex::new(Device::open(dir, &unlock())?));
+        Phone::open_unlocked(dir, config, &unlock()).await
+    }
+
+    /// Opens a phone whose files are sealed to `unlock` rather than to this
+    /// process's test key (e.g. a data directory kept from an earlier run).
+    pub async fn open_unlocked(
+        dir: &Path,
+        config: &NetworkConfig,
+        unlock: &Unlock,
+    ) -> Result<Phone> {
+        let device = Arc::new(Mutex::new(Device::open(dir, unlock)?));
         let node = Node::spawn(device.clone(), config).await?;
         Ok(Phone {
             dir: dir.to_owned(),
