@@ -20,6 +20,11 @@ export KINTSUGI_AUTOMERGE_JS
 cargo build --workspace --locked
 cargo test --workspace --locked 2>&1 | tee target/rust-tests.log
 
+echo "== cargo bench --no-run (the criterion benches build; CI never times them)"
+# An optimised build (the bench profile is release's: fat LTO); about 4.5
+# minutes when only the tests crate changed, 9 from a cold target dir.
+cargo bench --no-run -p kintsugi-tests --locked
+
 echo "== public Kotlin/Swift API against mobile/api/ (update: bash mobile/scripts/check-api.sh --update)"
 KINTSUGI_SKIP_BUILD=1 bash mobile/scripts/check-api.sh
 
