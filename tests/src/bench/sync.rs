@@ -13,13 +13,14 @@
 //!   propagation (`start_live`, nobody calls sync) until the partner holds
 //!   the check-in durably, beside an echo on an open iroh stream.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use automerge::sync::{State, SyncDoc};
+use automerge::sync::{Message, State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 use kintsugi_core::CoupleDoc;
-use kintsugi_sync::SyncState;
+use kintsugi_sync::{Direction, SyncState};
 
 use super::START;
 use super::couple::{Couple, fork_of, scratch};
@@ -73,10 +74,27 @@ pub async fn run(couple: &Couple, report: &mut Report) -> Result<()> {
     for _ in 0..DAILY_SYNCS {
         daily.push(apart_then_sync(&ana, &ben, &mut day, 1).await?);
     }
+    report.note(format!(
+        "The {DAILY_SYNCS} daily syncs, day by day (bytes both ways, raw change bytes): {}.",
+        daily
+            .iter()
+            .map(|s| format!(
+                "{} {} ({})",
+                super::views::day_of(START + i64::from(s.first_day) * DAY_MS),
+                bytes(s.ours),
+                bytes(s.raw)
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
     daily.sort_by_key(|s| s.ours);
     let median = &daily[daily.len() / 2];
     let worst = &daily[daily.len() - 1];
     let most_trips = daily.iter().map(|s| s.trips).max().unwrap_or(0);
+    report.note(format!(
+        "Sync bytes are the sync messages' bytes both ways, as `SyncReport` counts them; each frame adds a 4-byte length, and QUIC and TLS their own framing. The median daily sync, message by message (Ana dials): {}.",
+        describe_frames(&median.frames)
+    ));
     report.row(
         format!(
             "daily sync, 1 day apart: bytes both ways (median of {DAILY_SYNCS} days; largest), round trips"
@@ -250,6 +268,10 @@ struct Apart {
     raw: u64,
     plain: u64,
     plain_trips: u32,
+    /// The first day lived apart (days since the fixture's start).
+    first_day: u32,
+    /// Every frame Ana sent and received, in order.
+    frames: Vec<(Direction, Vec<u8>)>,
 }
 
 /// Both phones live `days` days without syncing (each writing what needs
@@ -259,6 +281,7 @@ async fn apart_then_sync(ana: &Phone, ben: &Phone, day: &mut u32, days: u32) -> 
     let mut ben_fx = fork_of(ben)?;
     let heads_a = ana_fx.heads();
     let heads_b = ben_fx.heads();
+    let first_day = *day;
     {
         let mut fx = CoupleFixture::new(&mut ana_fx, &mut ben_fx, u64::from(*day)).after_days(*day);
         fx.live(START + i64::from(*day) * DAY_MS, days, 0);
@@ -269,14 +292,61 @@ async fn apart_then_sync(ana: &Phone, ben: &Phone, day: &mut u32, days: u32) -> 
     let (plain, plain_trips) = plain_sync(ana_fx.automerge_mut(), ben_fx.automerge_mut());
     install_since(ana, &mut ana_fx, &heads_a)?;
     install_since(ben, &mut ben_fx, &heads_b)?;
-    let report = ana.node.sync_now().await?;
+    let frames = Arc::new(Mutex::new(Vec::new()));
+    let tap = frames.clone();
+    ana.node.set_wire_tap(Some(Arc::new(move |d, f: &[u8]| {
+        tap.lock().unwrap().push((d, f.to_vec()))
+    })));
+    let report = ana.node.sync_now().await;
+    ana.node.set_wire_tap(None);
+    let report = report?;
+    let frames = std::mem::take(&mut *frames.lock().unwrap());
     Ok(Apart {
         ours: report.bytes_sent + report.bytes_received,
         trips: report.frames_sent,
         raw,
         plain,
         plain_trips,
+        first_day,
+        frames,
     })
+}
+
+/// What each sync message of a session carried: "Ana→Ben 74 B (heads 1,
+/// need 0, have 1 with a 5 B bloom filter, changes 0 B)".
+fn describe_frames(frames: &[(Direction, Vec<u8>)]) -> String {
+    frames
+        .iter()
+        .map(|(direction, frame)| {
+            let who = match direction {
+                Direction::Sent => "Ana→Ben",
+                Direction::Received => "Ben→Ana",
+            };
+            if frame.is_empty() {
+                return format!("{who} empty frame");
+            }
+            match Message::decode(frame) {
+                Ok(m) => {
+                    let changes: usize = m.changes.iter().map(<[u8]>::len).sum();
+                    let bloom: usize = m.have.iter().map(|h| h.bloom.to_bytes().len()).sum();
+                    let last_sync: usize = m.have.iter().map(|h| h.last_sync.len()).sum();
+                    format!(
+                        "{who} {} B (v{}; {} heads, {} needs, {} last-sync hashes, bloom filter {} B, changes {} B: {} B besides them)",
+                        frame.len(),
+                        if frame[0] == 0x43 { 2 } else { 1 },
+                        m.heads.len(),
+                        m.need.len(),
+                        last_sync,
+                        bloom,
+                        changes,
+                        frame.len() - changes
+                    )
+                }
+                Err(_) => format!("{who} {} B (undecodable)", frame.len()),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Gives a phone what its replica wrote since `since`, in one durable
@@ -313,10 +383,7 @@ pub fn plain_sync(a: &mut AutoCommit, b: &mut AutoCommit) -> (u64, u32) {
             let enc = m.encode();
             total += enc.len() as u64;
             b.sync()
-                .receive_sync_message(
-                    &mut sb,
-                    automerge::sync::Message::decode(&enc).expect("decodes"),
-                )
+                .receive_sync_message(&mut sb, Message::decode(&enc).expect("decodes"))
                 .expect("applies");
             quiet = false;
         }
@@ -324,10 +391,7 @@ pub fn plain_sync(a: &mut AutoCommit, b: &mut AutoCommit) -> (u64, u32) {
             let enc = m.encode();
             total += enc.len() as u64;
             a.sync()
-                .receive_sync_message(
-                    &mut sa,
-                    automerge::sync::Message::decode(&enc).expect("decodes"),
-                )
+                .receive_sync_message(&mut sa, Message::decode(&enc).expect("decodes"))
                 .expect("applies");
             quiet = false;
         }

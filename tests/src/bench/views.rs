@@ -20,7 +20,8 @@ pub fn last_day(years: u32) -> String {
     day_of(START + i64::from(days_in(years) - 1) * DAY_MS)
 }
 
-fn day_of(at: Millis) -> String {
+/// The UTC day of `at`, `YYYY-MM-DD`.
+pub fn day_of(at: Millis) -> String {
     jiff::Timestamp::from_millisecond(at)
         .expect("a valid time")
         .to_zoned(jiff::tz::TimeZone::UTC)
