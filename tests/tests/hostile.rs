@@ -26,6 +26,7 @@ use kintsugi_core::{CoupleDoc, Device, sync_budget};
 use kintsugi_sync::framing::{FrameReader, FrameWriter, MAX_FRAME, decode_frames};
 use kintsugi_sync::pairing::PAIR_ALPN;
 use kintsugi_sync::protocol::{SYNC_ALPN, TURN_TIMEOUT};
+use kintsugi_tests::bench::storage::memory_kib;
 use kintsugi_tests::fixture::{CoupleFixture, DAY_MS};
 use kintsugi_tests::{Phone, bounded, checkin_on, join_confirmed, pair, unlock};
 use tempfile::TempDir;
@@ -745,29 +746,15 @@ fn message_of(chunks: Vec<Vec<u8>>) -> Vec<u8> {
     .encode()
 }
 
-/// Peak resident memory since the last reset, and resident memory now, in
-/// kB (Linux).
-fn memory_kb() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
-}
-
 /// How far `f` raises the process's peak resident memory above what was
 /// resident when it started, in MB; `None` where the peak cannot be reset
 /// (`/proc/self/clear_refs`, Linux 4.0+). The whole process's: other tests
 /// running at the same time add to it.
 fn peak_growth_mb<T>(f: impl FnOnce() -> T) -> (T, Option<u64>) {
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
-    let (_, before) = memory_kb();
+    let (_, before) = memory_kib();
     let out = f();
-    let (peak, _) = memory_kb();
+    let (peak, _) = memory_kib();
     (out, reset.then(|| peak.saturating_sub(before) / 1000))
 }
 
@@ -794,7 +781,7 @@ async fn a_deflate_bomb_from_the_partner_is_refused_in_bounded_memory() -> Resul
     let (attempt, growth) = {
         let hostile = scene.as_ben().await?;
         let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
-        let (_, before) = memory_kb();
+        let (_, before) = memory_kib();
         let outcome = attempt(
             &hostile,
             scene.ana.node.addr(),
@@ -803,7 +790,7 @@ async fn a_deflate_bomb_from_the_partner_is_refused_in_bounded_memory() -> Resul
             Then::Stall,
         )
         .await;
-        let (peak, _) = memory_kb();
+        let (peak, _) = memory_kib();
         hostile.close().await;
         (outcome?, reset.then(|| peak.saturating_sub(before) / 1000))
     };
