@@ -28,24 +28,24 @@
 //! [`crate::CoupleDoc::receive_sync_message`] still run after it.
 //!
 //! The budgets come from the ten-year fixture (`kintsugi_tests::fixture`:
-//! two partners syncing weekly, ~14,900 changes), measured in a release
+//! two partners syncing weekly, 15,333 changes), measured in a release
 //! build with
 //! `cargo test --release -p kintsugi-tests --test hostile -- --ignored --nocapture sync_budget_figures`:
 //!
 //! | message (ten years)                  | bytes   | chunks | changes | operations | inflated  | text      |
 //! |--------------------------------------|---------|--------|---------|------------|-----------|-----------|
-//! | first sync: one V2 document chunk    | 633,128 | 1      | 18,377  | 124,726    | 3,214,057 | 1,317,480 |
-//! | 30 days apart: the larger direction  | 17,478  | 50     | 50      | 457        | 0         | 3,944     |
+//! | first sync: one V2 document chunk    | 661,679 | 1      | 17,863  | 126,376    | 3,264,562 | 1,341,067 |
+//! | 30 days apart: the larger direction  | 18,937  | 57     | 57      | 493        | 0         | 4,236     |
 //! | budget                               | 16 MiB (frame) | 65,536 | 65,536 | 500,000 | 16 MiB | 16 MiB |
 //!
 //! (A document's "changes" are its longest change column: the dependencies,
-//! 18,377, outnumber its changes.) The check took 7.4 ms on the first sync.
-//! Receiving that first sync raised the receiver's peak memory by 83 MB.
+//! 17,863, outnumber its 15,333 changes.) The check took 5.9 ms on the first
+//! sync. Receiving that first sync raised the receiver's peak memory by 86 MB.
 //!
 //! Worst case per frame: valid messages spending the change and operation
 //! budgets, received through `CoupleDoc::receive_sync_message`, raised the
-//! peak by 201 MB (one change of 500,000 operations), 234 MB (65,472
-//! changes holding 458,000 operations, as one document chunk) and 318 MB
+//! peak by 213 MB (one change of 500,000 operations), 251 MB (65,472
+//! changes holding 458,000 operations, as one document chunk) and 277 MB
 //! (the same as one chunk per change, an 8.5 MB frame). On top of that a
 //! frame can make Automerge hold the 16 MiB it inflates about three times
 //! over and a full 16 MiB frame about four times (the frame, its decoded
@@ -71,8 +71,8 @@ pub const MAX_HASHES: u64 = 1_024;
 /// and changes) in all of them. Automerge 0.12 sends one entry (a V2
 /// message: one document chunk, or the changes concatenated) once both
 /// sides know each other's capabilities, and one entry per change in a V1
-/// message. A 30-day catch-up of the ten-year fixture sent 50 chunks; the
-/// whole document is ~14,900 changes, if ever sent one per entry.
+/// message. A 30-day catch-up of the ten-year fixture sent 57 chunks; the
+/// whole document is 15,333 changes, if ever sent one per entry.
 /// 65,536 entries cost at most ~4 MB of `Vec` headers.
 pub const MAX_CHUNKS: u64 = 65_536;
 
@@ -92,28 +92,28 @@ pub const MAX_COLUMNS: u64 = 64;
 
 /// Bytes inflated from compressed change chunks and deflated document
 /// columns, in all of one message: as much as a frame may carry
-/// uncompressed. The ten-year document inflates to 3,214,057 bytes (from a
-/// 633,128-byte message): 16 MiB is 5.2× that.
+/// uncompressed. The ten-year document inflates to 3,264,562 bytes (from a
+/// 661,679-byte message): 16 MiB is 5.1× that.
 pub const MAX_INFLATED_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Changes in one message: one per change chunk, and the rows of a
 /// document chunk's change columns (the longest; the dependencies group
-/// counts the sum of its values). The ten-year document declares 18,377:
-/// 65,536 is 3.6× that. Each change costs Automerge ~2 KB to take in,
-/// besides its operations (65,472 changes of 7 operations: +318 MB).
+/// counts the sum of its values). The ten-year document declares 17,863:
+/// 65,536 is 3.7× that. Each change costs Automerge ~2 KB to take in,
+/// besides its operations (65,472 changes of 7 operations: +277 MB).
 pub const MAX_CHANGES: u64 = 65_536;
 
 /// Operations in one message: the rows of each chunk's operation columns
 /// (the longest; a group column counts the sum of its values, the rows of
 /// the successor or predecessor columns it groups). The ten-year document
-/// declares 124,726: 500,000 is 4.0× that. Each operation costs Automerge
-/// ~400 bytes to take in (one change of 500,000: +201 MB).
+/// declares 126,376: 500,000 is 4.0× that. Each operation costs Automerge
+/// ~400 bytes to take in (one change of 500,000: +213 MB).
 pub const MAX_OPS: u64 = 500_000;
 
 /// Bytes of string values (map keys, mark names, change messages) once
 /// every run-length run is expanded: Automerge gives each change its own
-/// copy of its message. The ten-year document holds 1,317,480: 16 MiB is
-/// 12.7× that.
+/// copy of its message. The ten-year document holds 1,341,067: 16 MiB is
+/// 12.5× that.
 pub const MAX_TEXT_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The first bytes of every Automerge chunk.
