@@ -684,55 +684,6 @@ impl Node {
         Ok(told)
     }
 
-    /// A sealed bundle of what the partner lacks (everything with `full`):
-    /// see [`crate::bundle`]. Runs on a blocking thread: a first bundle of
-    /// years of data takes a moment.
-    pub async fn create_bundle(
-        &self,
-        full: bool,
-        progress: Arc<dyn crate::progress::Progress>,
-    ) -> Result<crate::bundle::Sealed> {
-        self.with_device_blocking(move |device| {
-            crate::bundle::create(device, full, progress.as_ref())
-        })
-        .await
-    }
-
-    /// Checks and merges a bundle from the partner; a live conversation
-    /// then passes nothing back that the partner already has.
-    pub async fn open_bundle(
-        &self,
-        sealed: Vec<u8>,
-        progress: Arc<dyn crate::progress::Progress>,
-    ) -> Result<crate::bundle::Opened> {
-        self.with_device_blocking(move |device| {
-            crate::bundle::open(device, &sealed, progress.as_ref())
-        })
-        .await
-    }
-
-    /// Exchanges bundles through a folder both phones reach.
-    pub async fn sync_bundle_dir(
-        &self,
-        dir: std::path::PathBuf,
-        progress: Arc<dyn crate::progress::Progress>,
-    ) -> Result<crate::bundle::DirReport> {
-        self.with_device_blocking(move |device| {
-            crate::bundle::sync_dir(device, &dir, progress.as_ref())
-        })
-        .await
-    }
-
-    async fn with_device_blocking<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Device) -> Result<T> + Send + 'static,
-    ) -> Result<T> {
-        let shared = self.shared.clone();
-        tokio::task::spawn_blocking(move || f(&mut shared.device()))
-            .await
-            .map_err(|e| SyncError::Endpoint(format!("background work failed: {e}")))?
-    }
-
     /// Try to reach the partner now rather than at the next backoff step:
     /// call on app foreground, on discovery of the partner nearby.
     pub fn kick(&self) {

@@ -123,15 +123,7 @@ pub(super) fn trend_chart(s: &TherapistSummary, member: &str, colour: &str) -> S
             y(5.0) + 4.0
         );
         for v in [0.0, 5.0, 10.0] {
-            let yv = y(v);
-            let _ = write!(
-                out,
-                "<line x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{yv:.1}\" y2=\"{yv:.1}\" stroke=\"{GRID}\"/>\
-                 <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#777\" font-size=\"10\">{v}</text>",
-                WIDTH - RIGHT,
-                LEFT - 6.0,
-                yv + 3.5,
-            );
+            gridline(&mut out, y(v), &v.to_string());
         }
         // Runs of consecutive weeks with data: one band each.
         let mut runs: Vec<Vec<(usize, &Band)>> = Vec::new();
@@ -209,16 +201,7 @@ pub(super) fn frequency_chart(s: &TherapistSummary, members: &[(String, &str)]) 
             .collect::<Vec<_>>(),
     );
     for v in [0.0, 7.0] {
-        let yv = y(v);
-        let _ = write!(
-            out,
-            "<line x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{yv:.1}\" y2=\"{yv:.1}\" stroke=\"{GRID}\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#777\" font-size=\"10\">{}</text>",
-            WIDTH - RIGHT,
-            LEFT - 6.0,
-            yv + 3.5,
-            if v == 0.0 { "0" } else { "7 days" },
-        );
+        gridline(&mut out, y(v), if v == 0.0 { "0" } else { "7 days" });
     }
     let n = members.len().max(1) as f64;
     let bar = (step * 0.8 / n).min(18.0);
@@ -292,15 +275,7 @@ pub(super) fn request_chart(s: &TherapistSummary, doer: &str, asker: &str) -> St
     let (x, step) = slots(windows.len());
     let y = |v: f64| TOP + (f64::from(max) - v) / f64::from(max) * PLOT;
     for v in [0, max] {
-        let yv = y(f64::from(v));
-        let _ = write!(
-            out,
-            "<line x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{yv:.1}\" y2=\"{yv:.1}\" stroke=\"{GRID}\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#777\" font-size=\"10\">{v}</text>",
-            WIDTH - RIGHT,
-            LEFT - 6.0,
-            yv + 3.5,
-        );
+        gridline(&mut out, y(f64::from(v)), &v.to_string());
     }
     let bar = (step * 0.6).min(40.0);
     for (i, (landed, not_landed, unanswered)) in counts.iter().enumerate() {
@@ -337,6 +312,18 @@ pub(super) fn request_chart(s: &TherapistSummary, doer: &str, asker: &str) -> St
     x_labels(&mut out, &labels, height - 14.0);
     out.push_str("</svg>");
     out
+}
+
+/// A horizontal grid line across the plot at `y`, labelled on the left.
+fn gridline(out: &mut String, y: f64, label: &str) {
+    let _ = write!(
+        out,
+        "<line x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"{GRID}\"/>\
+         <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#777\" font-size=\"10\">{label}</text>",
+        WIDTH - RIGHT,
+        LEFT - 6.0,
+        y + 3.5,
+    );
 }
 
 fn legend(out: &mut String, entries: &[(String, &str)]) {
