@@ -104,8 +104,12 @@ fn remove_stale(dir: &Path, age: Duration) -> Result<u32> {
     Ok(removed)
 }
 
-fn io_error(path: &Path, e: std::io::Error) -> KintsugiError {
-    KintsugiError::Storage {
-        message: format!("{}: {e}", path.display()),
+/// Through core's I/O error, so that it maps like every other (`error.rs`).
+fn io_error(path: &Path, source: std::io::Error) -> KintsugiError {
+    kintsugi_core::CoreError::Io {
+        action: "staging for sharing in",
+        path: path.to_owned(),
+        source,
     }
+    .into()
 }
