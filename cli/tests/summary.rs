@@ -46,7 +46,10 @@ fn setup() -> Setup {
     a.start_couple().unwrap();
     let ben_dir = root.path().join("ben");
     let mut b = Device::init(&ben_dir, "Ben", &unlock(&ben_dir)).unwrap();
-    b.join_couple(&a.export_automerge().unwrap()).unwrap();
+    let roster = kintsugi_core::Roster::new(kintsugi_core::RosterMember::new(b.member_id()))
+        .with_partner(kintsugi_core::RosterMember::new(a.member_id()));
+    b.join_couple(&a.export_automerge().unwrap(), &roster)
+        .unwrap();
     let bytes = b.export_automerge().unwrap();
     a.update(|doc, _| doc.merge_bytes(&bytes)).unwrap();
     for (day, note) in [

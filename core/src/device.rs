@@ -9,6 +9,7 @@ use automerge::ActorId;
 use serde::{Deserialize, Serialize};
 
 use crate::doc::CoupleDoc;
+use crate::door::{Door, Roster};
 use crate::error::{CoreError, Result};
 use crate::model::{Agreement, CheckIn, CheckInInput, Member, Millis, Snapshot};
 use crate::ops::AgreementDraft;
@@ -30,6 +31,11 @@ pub struct DeviceProfile {
     /// id (so changes it lost can come back without colliding with new ones).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_id: Option<String>,
+    /// Restored from a backup and not yet in sync with the partner: what
+    /// the lost device wrote after its backup may still come back from the
+    /// partner under its earlier actor (see `Roster::recovering`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recovering: bool,
 }
 
 impl DeviceProfile {
@@ -111,6 +117,7 @@ impl Device {
                 name,
                 created_at: now_millis(),
                 member_id: None,
+                recovering: false,
             },
         };
         write_profile(&store, &profile)?;
@@ -147,6 +154,7 @@ impl Device {
             name,
             created_at: now_millis(),
             member_id: Some(member_id.to_owned()),
+            recovering: true,
         };
         let actor = profile.actor()?;
         // Both documents must load before anything is written.
@@ -266,10 +274,12 @@ impl Device {
     }
 
     /// Adopts the document the inviter sent during pairing and adds this
-    /// partner's own member entry to it.
-    pub fn join_couple(&mut self, document: &[u8]) -> Result<()> {
+    /// partner's own member entry to it. Every change in it goes through the
+    /// door as the partner's (`roster` names the inviter as partner).
+    pub fn join_couple(&mut self, document: &[u8], roster: &Roster) -> Result<()> {
+        let door = Door::partner(roster.clone());
         self.write(|device| {
-            let received = CoupleDoc::load_received(document, &device.actor)?
+            let received = CoupleDoc::load_received(document, &device.actor, &door)?
                 .as_member(device.profile.member());
             let unshared_skeleton = device.can_join();
             match device.doc.as_mut() {
@@ -284,12 +294,59 @@ impl Device {
                     device.doc = Some(received);
                 }
                 Some(existing) => {
-                    existing.merge_received(document)?;
+                    existing.merge_received(document, &door)?;
                 }
                 None => device.doc = Some(received),
             }
             let name = device.profile.name.clone();
             device.doc_mut()?.set_my_name(&name, now_millis())
+        })
+    }
+
+    /// Binds this device's actor to its member in the shared space, if it
+    /// writes under an actor other than its member id (a device restored
+    /// from a backup) and has not done so: `sign` signs with the device key
+    /// `device_key` learnt by the partner at pairing. Returns whether it wrote.
+    pub fn bind_actor(
+        &mut self,
+        device_key: &[u8; 32],
+        sign: impl FnOnce(&[u8]) -> [u8; 64],
+    ) -> Result<bool> {
+        if self.doc.as_ref().is_none_or(CoupleDoc::actor_is_bound) {
+            return Ok(false);
+        }
+        self.update(|doc, now| {
+            let sig = sign(&doc.actor_binding_message(device_key)?);
+            doc.bind_actor(device_key, &sig, now)
+        })?;
+        Ok(true)
+    }
+
+    /// The first sync after a restore is done: from now on the partner's
+    /// device never brings changes in this member's name (see
+    /// `Roster::recovering`).
+    pub fn finish_recovery(&mut self) -> Result<()> {
+        if !self.profile.recovering {
+            return Ok(());
+        }
+        let mut profile = self.profile.clone();
+        profile.recovering = false;
+        write_profile(&self.store, &profile)?;
+        self.profile = profile;
+        Ok(())
+    }
+
+    /// Gives a device without a shared space one its caller built itself
+    /// (benchmark fixtures): no door, so never for bytes from outside.
+    #[doc(hidden)]
+    pub fn adopt_trusted(&mut self, document: &[u8]) -> Result<()> {
+        self.write(|device| {
+            if device.doc.is_some() {
+                return Err(CoreError::AlreadyInCouple);
+            }
+            let doc = CoupleDoc::load(document, &device.actor)?.as_member(device.profile.member());
+            device.doc = Some(doc);
+            Ok(())
         })
     }
 
@@ -447,14 +504,34 @@ impl Device {
     /// into this device's, durably. A document of another couple is refused.
     /// A device without a shared space (say, its snapshot was damaged)
     /// takes the document back whole, if this device is a member of it.
-    pub fn import_automerge(&mut self, bytes: &[u8]) -> Result<ImportReport> {
-        let mut incoming = CoupleDoc::load_received(bytes, &self.actor)
+    /// Every change goes through the door: only members of `roster` write,
+    /// each only what is theirs, so an edited export cannot erase or retype
+    /// anything.
+    pub fn import_automerge(&mut self, bytes: &[u8], roster: &Roster) -> Result<ImportReport> {
+        self.merge_from_outside(bytes, &Door::import(roster.clone()))
+    }
+
+    /// Takes in a document the partner's device made (the shared history of
+    /// a backup the partner made readable to this device): like an import,
+    /// but only the partner's changes are admitted, as over sync.
+    pub fn absorb_automerge(&mut self, bytes: &[u8], roster: &Roster) -> Result<ImportReport> {
+        if roster.partner().is_none() {
+            return Err(CoreError::NotPermitted(
+                "only a paired device takes in its partner's history",
+            ));
+        }
+        self.merge_from_outside(bytes, &Door::partner(roster.clone()))
+    }
+
+    fn merge_from_outside(&mut self, bytes: &[u8], door: &Door) -> Result<ImportReport> {
+        let mut incoming = CoupleDoc::load_received(bytes, &self.actor, door)
             .map(|d| d.as_member(self.profile.member()))
             .map_err(|e| CoreError::InvalidValue {
                 field: "imported document",
                 reason: match e {
                     // The budget's reason, without "your partner's device sent".
                     CoreError::InvalidSyncMessage(why) => format!("refused: {why}"),
+                    CoreError::Refused(refusal) => format!("refused: {refusal}"),
                     e => format!("not a Kintsugi shared space: {e}"),
                 },
             })?;
@@ -485,7 +562,16 @@ impl Device {
                 });
             }
             let before = doc.heads();
-            doc.merge_received(bytes)?;
+            doc.merge_received(bytes, door)
+                .map_err(|e| match (e, door.source) {
+                    (CoreError::Refused(refusal), crate::door::Source::Import) => {
+                        CoreError::InvalidValue {
+                            field: "imported document",
+                            reason: format!("refused: {refusal}"),
+                        }
+                    }
+                    (e, _) => e,
+                })?;
             let new_changes = doc.automerge_mut().get_changes(&before).len();
             doc.heal(now_millis())?;
             Ok(ImportReport { new_changes })
@@ -652,6 +738,12 @@ mod tests {
         let mut device = Device::init(dir, "Ana", &key()).unwrap();
         device.start_couple().unwrap();
         device
+    }
+
+    /// What pairing tells each device: who the partner is.
+    fn roster(me: &Device, partner: &Device) -> Roster {
+        Roster::new(crate::door::RosterMember::new(me.member_id()))
+            .with_partner(crate::door::RosterMember::new(partner.member_id()))
     }
 
     fn notes(device: &Device) -> Vec<String> {
@@ -922,11 +1014,12 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let mut ana = couple(&tmp.path().join("ana"));
         let mut ben = Device::init(tmp.path().join("ben"), "Ben", &key()).unwrap();
-        ben.join_couple(&ana.export_automerge().unwrap()).unwrap();
-        ana.import_automerge(&ben.export_automerge().unwrap())
+        ben.join_couple(&ana.export_automerge().unwrap(), &roster(&ben, &ana))
+            .unwrap();
+        ana.import_automerge(&ben.export_automerge().unwrap(), &roster(&ana, &ben))
             .unwrap();
         ana.propose_agreement("Sunday walks").unwrap();
-        ben.import_automerge(&ana.export_automerge().unwrap())
+        ben.import_automerge(&ana.export_automerge().unwrap(), &roster(&ben, &ana))
             .unwrap();
         // Ana's later chunk depends on the snapshot that gets damaged.
         ana.compact().unwrap();
@@ -939,11 +1032,15 @@ mod tests {
         assert_eq!(ana.damage().len(), 1);
         assert!(!ana.has_couple());
         // A stranger's space is still refused...
-        let stranger = couple(&tmp.path().join("stranger")).export_automerge();
-        assert!(ana.import_automerge(&stranger.unwrap()).is_err());
+        let mut stranger = couple(&tmp.path().join("stranger"));
+        let theirs = stranger.export_automerge().unwrap();
+        assert!(
+            ana.import_automerge(&theirs, &roster(&ana, &stranger))
+                .is_err()
+        );
         // ...but Ben's copy, which holds Ana as a member, restores hers, and
         // her own change that waited for the lost snapshot comes back too.
-        ana.import_automerge(&ben.export_automerge().unwrap())
+        ana.import_automerge(&ben.export_automerge().unwrap(), &roster(&ana, &ben))
             .unwrap();
         assert_eq!(notes(&ana).len(), 2);
         let reopened = Device::open(tmp.path().join("ana"), &key()).unwrap();
@@ -974,10 +1071,10 @@ mod tests {
         // gets what it lacked.
         let copy_dir = tmp.path().join("copy");
         let mut copy = Device::init(&copy_dir, "Ana", &key()).unwrap();
-        copy.join_couple(&exported).unwrap();
+        copy.join_couple(&exported, &roster(&copy, &ana)).unwrap();
         ana.propose_agreement("Phones away at dinner").unwrap();
         let report = copy
-            .import_automerge(&ana.export_automerge().unwrap())
+            .import_automerge(&ana.export_automerge().unwrap(), &roster(&copy, &ana))
             .unwrap();
         assert!(report.new_changes >= 1);
         assert_eq!(notes(&Device::open(&copy_dir, &key()).unwrap()).len(), 2);
@@ -988,11 +1085,12 @@ mod tests {
         assert!(json.get("private").is_none());
 
         let mut stranger = couple(&tmp.path().join("stranger"));
+        let door = roster(&stranger, &ana);
         assert!(matches!(
-            stranger.import_automerge(&exported),
+            stranger.import_automerge(&exported, &door),
             Err(CoreError::InvalidValue { .. })
         ));
-        assert!(stranger.import_automerge(b"not automerge").is_err());
+        assert!(stranger.import_automerge(b"not automerge", &door).is_err());
         assert!(notes(&stranger).is_empty());
     }
 

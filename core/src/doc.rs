@@ -24,6 +24,7 @@ use automerge::{
 };
 
 use crate::am::{Obj, deep_copy};
+use crate::door::{Door, Source};
 use crate::error::{CoreError, Result};
 use crate::model::{Millis, Revision, Role, Snapshot};
 use crate::validate;
@@ -44,6 +45,10 @@ pub(crate) const TOGETHER: &str = "together";
 pub(crate) const PHASE_CHANGES: &str = "phase_changes";
 pub(crate) const SURVEYS: &str = "surveys";
 pub(crate) const COMMITMENTS: &str = "commitments";
+/// Actors bound to members after pairing (a restored device's new actor),
+/// see `door::binding`. Created with the space; older spaces get it from
+/// whoever first needs it.
+pub(crate) const DEVICES: &str = "devices";
 
 /// Every root map, in the order the inviter creates them.
 pub(crate) const ROOT_MAPS: &[&str] = &[
@@ -100,6 +105,7 @@ impl CoupleDoc {
         for map in ROOT_MAPS {
             doc.put_object(ROOT, *map, ObjType::Map)?;
         }
+        doc.put_object(ROOT, DEVICES, ObjType::Map)?;
         let mut this = CoupleDoc {
             doc,
             me,
@@ -117,28 +123,34 @@ impl CoupleDoc {
 
     /// Loads a document that came from outside this device (the inviter's at
     /// pairing, a file to import): within the sync message budget
-    /// ([`crate::precheck_document`]) before Automerge reads it, and with
-    /// Automerge's panics on hostile input refused, not raised.
-    pub fn load_received(bytes: &[u8], actor: &ActorId) -> Result<Self> {
+    /// ([`crate::precheck_document`]) before Automerge reads it, with
+    /// Automerge's panics on hostile input refused, not raised, and every
+    /// change in it through `door` (as new to an empty document).
+    pub fn load_received(bytes: &[u8], actor: &ActorId, door: &Door) -> Result<Self> {
         crate::sync_budget::precheck_document(bytes)?;
-        let loaded = std::panic::catch_unwind(|| AutoCommit::load(bytes))
+        let mut loaded = std::panic::catch_unwind(|| AutoCommit::load(bytes))
             .map_err(|_| CoreError::InvalidSyncMessage("Automerge failed loading it".into()))??;
+        let changes = loaded.get_changes(&[]);
+        admit(&AutoCommit::new(), &changes, door, actor)?;
         Self::from_automerge(loaded, actor)
     }
 
     /// Merges a document that came from outside, checked as in
-    /// [`Self::load_received`]. Applied to a copy first, so a panic inside
-    /// Automerge leaves this document as it was. Returns how many changes
-    /// were applied.
-    pub fn merge_received(&mut self, bytes: &[u8]) -> Result<usize> {
+    /// [`Self::load_received`]. Applied to a copy first: a panic inside
+    /// Automerge or a change the door refuses leaves this document as it
+    /// was. Returns how many changes were applied.
+    pub fn merge_received(&mut self, bytes: &[u8], door: &Door) -> Result<usize> {
         crate::sync_budget::precheck_document(bytes)?;
+        let before = self.doc.get_heads();
         let mut trial = self.doc.clone();
-        let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             trial.load_incremental(bytes)
         }))
         .map_err(|_| CoreError::InvalidSyncMessage("Automerge failed merging it".into()))??;
+        let new = trial.get_changes(&before);
+        admit(&self.doc, &new, door, self.doc.get_actor())?;
         self.doc = trial;
-        Ok(applied)
+        Ok(new.len())
     }
 
     /// Wraps a loaded Automerge document, checking it is one this app can read.
@@ -175,6 +187,12 @@ impl CoupleDoc {
     /// app; readers never need it.
     pub fn migrate(&mut self, now: Millis) -> Result<bool> {
         if self.schema_version()? >= SCHEMA_VERSION {
+            return Ok(false);
+        }
+        // Only the space's creator migrates: two devices migrating apart
+        // would each create the new root maps, and every device's door
+        // refuses a root map from anyone but the creator (see `door`).
+        if Obj::new(&self.doc, ROOT).str("created_by").as_deref() != Some(self.me.as_str()) {
             return Ok(false);
         }
         for map in ROOT_MAPS {
@@ -225,7 +243,10 @@ impl CoupleDoc {
     /// Refused, with the document and `state` left exactly as they were: a
     /// message bringing a new change under this device's own actor id
     /// ([`CoreError::ForgedActor`]; a change of ours that we already hold is
-    /// a harmless duplicate and passes), one whose summary Automerge would
+    /// a harmless duplicate and passes), one `door` refuses
+    /// ([`CoreError::Refused`]: an actor not bound to the partner, a change
+    /// to the root, a record deleted or replaced, another member's record
+    /// edited, a field of the wrong type), one whose summary Automerge would
     /// fail on when answering ([`CoreError::InvalidSyncMessage`]), and one
     /// Automerge cannot read or apply (its error; the panics fuzzing found it
     /// raising on such changes are caught where that is safe, and refused as
@@ -235,6 +256,7 @@ impl CoupleDoc {
         state: &mut automerge::sync::State,
         message: automerge::sync::Message,
         now: Millis,
+        door: &Door,
     ) -> Result<usize> {
         use automerge::sync::SyncDoc;
         check_sync_message(&message)?;
@@ -247,28 +269,30 @@ impl CoupleDoc {
             return Ok(0);
         }
         let before = self.doc.get_heads();
-        let mine = self.doc.get_actor().clone();
         let mut log = automerge::PatchLog::active();
         // Changes waiting in Automerge's queue (for a missing dependency)
         // could be released by this message unseen: then only the trial
-        // copy tells whose changes apply.
+        // copy tells which changes apply.
         let nothing_waiting = self.doc.get_missing_deps(&[]).is_empty();
-        let single = single_changes(&message)?.filter(|_| nothing_waiting);
-        let new = if let Some(changes) = single {
-            // The usual message: each chunk one change, whose actor can be
-            // read before anything is applied. A change of ours that we
-            // already hold is a harmless duplicate.
-            let forged = changes
-                .iter()
-                .filter(|c| *c.actor_id() == mine)
+        let single = single_changes(&message)?.map(|changes| {
+            // What we already hold is a harmless duplicate.
+            changes
+                .into_iter()
                 .filter(|c| self.doc.get_change_by_hash(&c.hash()).is_none())
-                .count();
-            if forged > 0 {
-                return Err(CoreError::ForgedActor {
-                    actor: mine.to_hex_string(),
-                    changes: forged,
-                });
-            }
+                .collect::<Vec<_>>()
+        });
+        if let Some(changes) = &single {
+            // Readable actors: a change in this device's name is refused at
+            // once, even one that would wait for a dependency.
+            refuse_own_actor(changes, door, self.doc.get_actor())?;
+        }
+        let single = single
+            .filter(|_| nothing_waiting)
+            .filter(|new| self.complete(new));
+        let new = if let Some(changes) = single {
+            // The usual message: each chunk one change whose dependencies
+            // are all here, so the door reads it before anything is applied.
+            admit(&self.doc, &changes, door, self.doc.get_actor())?;
             let mut next = state.clone();
             self.doc
                 .sync()
@@ -276,12 +300,12 @@ impl CoupleDoc {
             *state = next;
             self.doc.get_changes_meta(&before).len()
         } else {
-            // Anything else (a whole compressed document, a bundle) reveals
-            // its actors only once parsed the way Automerge parses it. So
-            // apply to a copy and keep it only if every new change is the
-            // partner's. The copy costs 10-16 ms on the ten-year fixture
-            // (15,000 changes, release build), which is why the usual
-            // message above avoids it.
+            // Anything else (a whole compressed document, a bundle, changes
+            // waiting for others) reveals what applies only once Automerge
+            // has applied it. So apply to a copy and keep it only if the door
+            // admits every new change. The copy costs 10-16 ms on the
+            // ten-year fixture (15,000 changes, release build), which is why
+            // the usual message above avoids it.
             let mut trial = self.doc.clone();
             let mut trial_state = state.clone();
             // A panic inside Automerge on hostile input leaves only the copy
@@ -299,20 +323,11 @@ impl CoupleDoc {
                     ));
                 }
             }
-            let (new, forged) = {
-                let new = trial.get_changes_meta(&before);
-                let forged = new.iter().filter(|c| *c.actor == mine).count();
-                (new.len(), forged)
-            };
-            if forged > 0 {
-                return Err(CoreError::ForgedActor {
-                    actor: mine.to_hex_string(),
-                    changes: forged,
-                });
-            }
+            let new = trial.get_changes(&before);
+            admit(&self.doc, &new, door, self.doc.get_actor())?;
             self.doc = trial;
             *state = trial_state;
-            new
+            new.len()
         };
         if new == 0 {
             return Ok(0);
@@ -339,6 +354,17 @@ impl CoupleDoc {
             self.commit("merge concurrently created containers", now);
         }
         Ok(new)
+    }
+
+    /// Whether every dependency of `changes` is held here or among them.
+    fn complete(&mut self, changes: &[automerge::Change]) -> bool {
+        let batch: std::collections::HashSet<ChangeHash> =
+            changes.iter().map(|c| c.hash()).collect();
+        changes.iter().all(|c| {
+            c.deps()
+                .iter()
+                .all(|d| batch.contains(d) || self.doc.get_change_by_hash(d).is_some())
+        })
     }
 
     fn heal_key(&mut self, parent: &ObjId, key: &str) -> Result<usize> {
@@ -385,6 +411,54 @@ impl CoupleDoc {
         self
     }
 
+    /// What this device's signing key signs to bind its actor to its member
+    /// in this space (see [`crate::door::binding`]).
+    pub fn actor_binding_message(&self, device_key: &[u8; 32]) -> Result<Vec<u8>> {
+        Ok(crate::door::binding_message(
+            &self.couple_id()?,
+            &self.me,
+            &self.doc.get_actor().to_hex_string(),
+            device_key,
+        ))
+    }
+
+    /// Whether this document holds a binding for its own actor, or needs
+    /// none (the actor is the member id itself, bound at pairing).
+    pub fn actor_is_bound(&self) -> bool {
+        let actor = self.doc.get_actor().to_hex_string();
+        actor == self.me
+            || self
+                .root_id(DEVICES)
+                .is_some_and(|d| self.doc.get(&d, actor.as_str()).ok().flatten().is_some())
+    }
+
+    /// Binds this document's actor to its member, signed by a device key of
+    /// the member's (`sig` over [`Self::actor_binding_message`]). Written
+    /// once, by the actor itself: the partner's door then admits its changes.
+    pub fn bind_actor(&mut self, device_key: &[u8; 32], sig: &[u8; 64], now: Millis) -> Result<()> {
+        if self.actor_is_bound() {
+            return Ok(());
+        }
+        let message = self.actor_binding_message(device_key)?;
+        if !crate::door::binding::verify(device_key, &message, sig) {
+            return Err(CoreError::InvalidValue {
+                field: "actor binding",
+                reason: "the signature does not match the device key".into(),
+            });
+        }
+        let devices = self.root_for_write(DEVICES, now)?;
+        let actor = self.doc.get_actor().to_hex_string();
+        let entry = self
+            .doc
+            .put_object(&devices, actor.as_str(), ObjType::Map)?;
+        self.doc.put(&entry, "member", self.me.as_str())?;
+        self.doc.put(&entry, "device", hex::encode(device_key))?;
+        self.doc.put(&entry, "sig", hex::encode(sig))?;
+        self.doc.put(&entry, "at", now)?;
+        self.commit("bind device", now);
+        Ok(())
+    }
+
     pub fn couple_id(&self) -> Result<String> {
         Obj::new(&self.doc, ROOT)
             .str("couple_id")
@@ -428,7 +502,8 @@ impl CoupleDoc {
         &mut self.doc
     }
 
-    /// Merges changes from a partner's document (full or partial save data).
+    /// Merges save data this device already trusts (fixtures, tests): no
+    /// door. Anything from outside goes through [`Self::merge_received`].
     pub fn merge_bytes(&mut self, bytes: &[u8]) -> Result<usize> {
         Ok(self.doc.load_incremental(bytes)?)
     }
@@ -461,8 +536,15 @@ impl CoupleDoc {
     /// A root map to write into, migrating an older document first.
     pub(crate) fn root_for_write(&mut self, map: &str, now: Millis) -> Result<ObjId> {
         self.migrate(now)?;
-        self.root_id(map)
-            .ok_or_else(|| CoreError::Malformed(format!("no {map} map")))
+        if let Some(id) = self.root_id(map) {
+            return Ok(id);
+        }
+        if map == DEVICES {
+            // Spaces made before actor bindings lack the map; whoever first
+            // binds an actor makes it.
+            return Ok(self.doc.put_object(ROOT, DEVICES, ObjType::Map)?);
+        }
+        Err(CoreError::SpaceNeedsUpdate)
     }
 
     /// Creates a record with a fresh id in `map`; the author field is this device.
@@ -697,6 +779,40 @@ fn scalar_text(v: &ScalarValue) -> String {
 /// Sorts records oldest first, ties by id, so every device lists them alike.
 pub(crate) fn by_time<T>(items: &mut [T], key: impl Fn(&T) -> (Millis, &str)) {
     items.sort_by(|a, b| key(a).cmp(&key(b)));
+}
+
+/// Runs `changes` through `door` (see [`crate::door`]) against `before`.
+/// Changes under `receiver`'s own actor from the partner are reported as
+/// [`CoreError::ForgedActor`]; a change Automerge panics decoding is refused.
+fn admit(
+    before: &AutoCommit,
+    changes: &[automerge::Change],
+    door: &Door,
+    receiver: &ActorId,
+) -> Result<()> {
+    refuse_own_actor(changes, door, receiver)?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::door::check(before, changes, door, receiver)
+    }))
+    .map_err(|_| CoreError::InvalidSyncMessage("a change Automerge cannot read".into()))?
+    .map_err(|refusal| {
+        tracing::warn!(%refusal, "refused changes from outside");
+        CoreError::Refused(refusal)
+    })
+}
+
+/// From the partner, a change under this device's own actor is a forgery.
+fn refuse_own_actor(changes: &[automerge::Change], door: &Door, receiver: &ActorId) -> Result<()> {
+    if door.source == Source::Partner {
+        let forged = changes.iter().filter(|c| c.actor_id() == receiver).count();
+        if forged > 0 {
+            return Err(CoreError::ForgedActor {
+                actor: receiver.to_hex_string(),
+                changes: forged,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The message's changes, if every chunk is exactly one (possibly

@@ -66,6 +66,13 @@ pub enum CoreError {
     )]
     SchemaTooNew { found: u64, supported: u64 },
 
+    /// An older space that only its creator's device brings up to date.
+    #[error(
+        "the shared space was made by an older version of the app; your partner's app brings \
+         it up to date the next time they open it, and then this works after a sync"
+    )]
+    SpaceNeedsUpdate,
+
     #[error("the shared document is malformed: {0}")]
     Malformed(String),
 
@@ -78,6 +85,13 @@ pub enum CoreError {
          partner's export brings its own changes back"
     )]
     ForgedActor { actor: String, changes: usize },
+
+    /// Changes from outside that the door refused: the whole message or
+    /// file, and nothing of it was kept (see [`crate::door`]).
+    #[error(
+        "your partner's device sent changes this app cannot accept ({0}); nothing of them was kept"
+    )]
+    Refused(#[from] crate::door::Refusal),
 
     /// A received sync message that Automerge would accept and then fail on
     /// when answering it.

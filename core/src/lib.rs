@@ -4,6 +4,7 @@
 mod am;
 pub mod device;
 pub mod doc;
+pub mod door;
 pub mod error;
 pub mod model;
 pub mod notify;
@@ -17,6 +18,7 @@ pub mod views;
 pub use automerge;
 pub use device::{Device, DeviceProfile, ImportReport, StorageStats, now_millis};
 pub use doc::{CoupleDoc, SCHEMA_VERSION};
+pub use door::{ActorBinding, Door, Reason, Refusal, Roster, RosterMember, Source};
 pub use error::{CoreError, Result};
 pub use model::*;
 pub use ops::{AgreementDraft, Respond};

@@ -1297,10 +1297,11 @@ mod tests {
             Err(CoreError::InvalidSyncMessage(why)) => assert!(why.contains("inflating past")),
             other => panic!("expected a refusal, got {other:?}"),
         }
-        let loaded = CoupleDoc::load_received(&bomb, &ActorId::random());
+        let door = crate::Door::partner(crate::Roster::new(crate::RosterMember::new(ana.me())));
+        let loaded = CoupleDoc::load_received(&bomb, &ActorId::random(), &door);
         assert!(matches!(loaded, Err(CoreError::InvalidSyncMessage(_))));
         let before = ana.heads();
-        assert!(ana.merge_received(&bomb).is_err());
+        assert!(ana.merge_received(&bomb, &door).is_err());
         assert_eq!(ana.heads(), before);
         // Nothing, a cut document and trailing garbage are refused too.
         assert!(precheck_document(&[]).is_err());

@@ -71,9 +71,12 @@ fn a_change_in_the_receivers_name_is_refused_and_changes_nothing() {
         };
         let carries_changes = !message.changes.is_empty();
         let before = fingerprint(&mut couple.ana, &to_ana);
-        let result = couple
-            .ana
-            .receive_sync_message(&mut to_ana, message.clone(), T0 + DAY);
+        let result = couple.ana.receive_sync_message(
+            &mut to_ana,
+            message.clone(),
+            T0 + DAY,
+            &common::ana_door(),
+        );
         if carries_changes {
             assert_forged(result, &mut couple.ana);
             assert_eq!(fingerprint(&mut couple.ana, &to_ana), before);
@@ -119,7 +122,7 @@ fn a_change_in_the_receivers_name_is_refused_and_changes_nothing() {
     assert_eq!(
         couple
             .ana
-            .receive_sync_message(&mut State::new(), message, T0 + DAY)
+            .receive_sync_message(&mut State::new(), message, T0 + DAY, &common::ana_door())
             .unwrap(),
         1
     );
@@ -141,9 +144,10 @@ fn a_forged_change_inside_a_whole_document_is_refused() {
     let message = message_with(forger.heads(), vec![forger.save()], MessageVersion::V2);
     let mut state = State::new();
     let before = fingerprint(&mut couple.ana, &state);
-    let result = couple
-        .ana
-        .receive_sync_message(&mut state, message, T0 + DAY);
+    let result =
+        couple
+            .ana
+            .receive_sync_message(&mut state, message, T0 + DAY, &common::ana_door());
     assert_forged(result, &mut couple.ana);
     assert_eq!(fingerprint(&mut couple.ana, &state), before);
 }
@@ -172,9 +176,10 @@ fn a_forged_change_hidden_among_honest_ones_is_refused_whole() {
     let message = message_with(Vec::new(), chunks, MessageVersion::V1);
     let mut state = State::new();
     let before = fingerprint(&mut couple.ana, &state);
-    let result = couple
-        .ana
-        .receive_sync_message(&mut state, message, T0 + DAY);
+    let result =
+        couple
+            .ana
+            .receive_sync_message(&mut state, message, T0 + DAY, &common::ana_door());
     assert_forged(result, &mut couple.ana);
     // All or nothing: the honest change did not slip in either.
     assert_eq!(fingerprint(&mut couple.ana, &state), before);
@@ -209,9 +214,10 @@ fn a_forged_change_waiting_for_a_dependency_is_refused_when_it_would_apply() {
         vec![f[0].raw_bytes().to_vec()],
         MessageVersion::V1,
     );
-    let result = couple
-        .ana
-        .receive_sync_message(&mut state, single_f, T0 + DAY);
+    let result =
+        couple
+            .ana
+            .receive_sync_message(&mut state, single_f, T0 + DAY, &common::ana_door());
     assert_forged(result, &mut couple.ana);
     // Packed twice into one chunk, F takes the trial path, where it cannot
     // apply yet: Automerge holds it back, nothing is new.
@@ -223,7 +229,7 @@ fn a_forged_change_waiting_for_a_dependency_is_refused_when_it_would_apply() {
     assert_eq!(
         couple
             .ana
-            .receive_sync_message(&mut state, only_f, T0 + DAY)
+            .receive_sync_message(&mut state, only_f, T0 + DAY, &common::ana_door())
             .unwrap(),
         0
     );
@@ -237,7 +243,7 @@ fn a_forged_change_waiting_for_a_dependency_is_refused_when_it_would_apply() {
     );
     let result = couple
         .ana
-        .receive_sync_message(&mut state, only_d, T0 + DAY);
+        .receive_sync_message(&mut state, only_d, T0 + DAY, &common::ana_door());
     assert_forged(result, &mut couple.ana);
     assert_eq!(fingerprint(&mut couple.ana, &state), before);
 }
@@ -265,7 +271,7 @@ fn a_change_of_the_receivers_own_sent_back_is_a_harmless_duplicate() {
     let message = message_with(heads.clone(), own, MessageVersion::V1);
     let new = couple
         .ana
-        .receive_sync_message(&mut State::new(), message, T0 + DAY)
+        .receive_sync_message(&mut State::new(), message, T0 + DAY, &common::ana_door())
         .unwrap();
     assert_eq!(new, 0);
     assert_eq!(couple.ana.heads(), heads);
@@ -310,7 +316,9 @@ fn a_bloom_filter_without_bits_is_refused_before_automerge_divides_by_zero() {
 
     let mut state = State::new();
     let before = fingerprint(&mut couple.ana, &state);
-    let result = couple.ana.receive_sync_message(&mut state, message, T0);
+    let result = couple
+        .ana
+        .receive_sync_message(&mut state, message, T0, &common::ana_door());
     assert_invalid(result, "Bloom filter of 0 bytes");
     assert_eq!(fingerprint(&mut couple.ana, &state), before);
     // Ana can still answer.
@@ -332,7 +340,9 @@ fn a_bloom_filter_with_billions_of_probes_is_refused() {
     let message = message_with_bloom(&[1, 10, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0]);
     let mut state = State::new();
     let before = fingerprint(&mut couple.ana, &state);
-    let result = couple.ana.receive_sync_message(&mut state, message, T0);
+    let result = couple
+        .ana
+        .receive_sync_message(&mut state, message, T0, &common::ana_door());
     assert_invalid(result, "4294967295 probes");
     assert_eq!(fingerprint(&mut couple.ana, &state), before);
 }
@@ -342,9 +352,10 @@ fn more_summaries_than_automerge_sends_are_refused() {
     let mut couple = Couple::new();
     let mut message = message_with_bloom(&[]);
     message.have.push(message.have[0].clone());
-    let result = couple
-        .ana
-        .receive_sync_message(&mut State::new(), message, T0);
+    let result =
+        couple
+            .ana
+            .receive_sync_message(&mut State::new(), message, T0, &common::ana_door());
     assert_invalid(result, "2 summaries");
 }
 
@@ -377,13 +388,13 @@ fn honest_sessions_pass_the_checks() {
         if let Some(m) = to_ben {
             couple
                 .ben
-                .receive_sync_message(&mut ben_side, m, T0)
+                .receive_sync_message(&mut ben_side, m, T0, &common::ben_door())
                 .unwrap();
         }
         if let Some(m) = to_ana {
             couple
                 .ana
-                .receive_sync_message(&mut ana_side, m, T0)
+                .receive_sync_message(&mut ana_side, m, T0, &common::ana_door())
                 .unwrap();
         }
     }
@@ -408,7 +419,8 @@ fn lost_changes_of_ones_own_come_back_by_import_not_by_sync() {
     let mut restored = CoupleDoc::load(&older, &ana_actor).unwrap();
 
     let message = ben_to_ana_after(&mut couple.ben, &mut restored);
-    let result = restored.receive_sync_message(&mut State::new(), message, T0 + DAY);
+    let result =
+        restored.receive_sync_message(&mut State::new(), message, T0 + DAY, &common::ana_door());
     assert_forged(result, &mut restored);
 
     restored.merge_bytes(&couple.ben.save()).unwrap();
@@ -419,7 +431,12 @@ fn lost_changes_of_ones_own_come_back_by_import_not_by_sync() {
         .unwrap();
     let message = ben_to_ana_after(&mut couple.ben, &mut restored);
     let new = restored
-        .receive_sync_message(&mut State::new(), message, T0 + 2 * DAY)
+        .receive_sync_message(
+            &mut State::new(),
+            message,
+            T0 + 2 * DAY,
+            &common::ana_door(),
+        )
         .unwrap();
     assert_eq!(new, 1);
 }
@@ -458,7 +475,9 @@ fn a_change_asked_for_twice_is_refused_before_automerge_panics() {
 
     let mut state = State::new();
     let before = fingerprint(&mut couple.ana, &state);
-    let result = couple.ana.receive_sync_message(&mut state, message, T0);
+    let result = couple
+        .ana
+        .receive_sync_message(&mut state, message, T0, &common::ana_door());
     assert_invalid(result, "needs out of order or repeated");
     assert_eq!(fingerprint(&mut couple.ana, &state), before);
 }
@@ -473,9 +492,10 @@ fn hashes_out_of_order_are_refused() {
     assert_eq!(heads.len(), 2);
     heads.reverse();
     let message = message_with(heads, Vec::new(), MessageVersion::V1);
-    let result = couple
-        .ana
-        .receive_sync_message(&mut State::new(), message, T0);
+    let result =
+        couple
+            .ana
+            .receive_sync_message(&mut State::new(), message, T0, &common::ana_door());
     assert_invalid(result, "heads out of order or repeated");
 }
 
@@ -502,7 +522,9 @@ fn a_change_whose_counters_overflow_is_refused_without_a_panic() {
     );
     let mut state = State::new();
     let before = fingerprint(&mut couple.ana, &state);
-    let result = couple.ana.receive_sync_message(&mut state, message, T0);
+    let result = couple
+        .ana
+        .receive_sync_message(&mut state, message, T0, &common::ana_door());
     assert_invalid(result, "Automerge failed applying it");
     assert_eq!(fingerprint(&mut couple.ana, &state), before);
     // The honest change still applies afterwards.
@@ -513,7 +535,7 @@ fn a_change_whose_counters_overflow_is_refused_without_a_panic() {
     );
     let new = couple
         .ana
-        .receive_sync_message(&mut state, message, T0)
+        .receive_sync_message(&mut state, message, T0, &common::ana_door())
         .unwrap();
     assert_eq!(new, 1);
 }
@@ -537,7 +559,9 @@ fn a_change_automerge_panics_reading_is_refused() {
     let message = message_with(Vec::new(), vec![unreadable], MessageVersion::V1);
     let mut state = State::new();
     let before = fingerprint(&mut couple.ana, &state);
-    let result = couple.ana.receive_sync_message(&mut state, message, T0);
+    let result = couple
+        .ana
+        .receive_sync_message(&mut state, message, T0, &common::ana_door());
     assert_invalid(result, "a change Automerge cannot read");
     assert_eq!(fingerprint(&mut couple.ana, &state), before);
 }
@@ -552,7 +576,7 @@ fn receive_bytes(
     bytes: &[u8],
 ) -> kintsugi_core::Result<usize> {
     let message = kintsugi_core::decode_sync_message(bytes)?;
-    doc.receive_sync_message(state, message, T0 + DAY)
+    doc.receive_sync_message(state, message, T0 + DAY, &common::ana_door())
 }
 
 fn uleb(out: &mut Vec<u8>, mut value: u64) {

@@ -1,5 +1,6 @@
 //! Documents written by the walking skeleton (schema 1) open, read and
-//! migrate, also when both phones migrate while apart.
+//! migrate; only the space's creator migrates, and the partner's writes
+//! that need the new maps wait for it.
 
 mod common;
 
@@ -76,19 +77,11 @@ fn the_first_write_migrates_and_old_records_keep_working() {
     assert_eq!(ana.checkins().len(), 1);
 }
 
-/// Two phones that each migrated the same schema 1 document while apart:
-/// each created the new root maps (requests, disclosures, appreciations) on
-/// its own.
-fn migrated_apart() -> (CoupleDoc, CoupleDoc) {
+/// Both phones on a schema 1 document: Ana made the space, Ben joined it.
+fn skeleton_couple() -> (CoupleDoc, CoupleDoc) {
     let v1 = schema1_document();
-    let mut ana = CoupleDoc::load(&v1, &ActorId::from(vec![0xa; 16])).unwrap();
-    let mut ben = CoupleDoc::load(&v1, &ActorId::from(vec![0xb; 16])).unwrap();
-    ana.make_request("Call me at lunch", T0 + DAY).unwrap();
-    ana.appreciate("Thank you for the flowers", T0 + DAY)
-        .unwrap();
-    ben.disclose("She emailed; I did not reply", None, T0 + DAY)
-        .unwrap();
-    ben.appreciate("Thank you for listening", T0 + DAY).unwrap();
+    let ana = CoupleDoc::load(&v1, &ActorId::from(vec![0xa; 16])).unwrap();
+    let ben = CoupleDoc::load(&v1, &ActorId::from(vec![0xb; 16])).unwrap();
     (ana, ben)
 }
 
@@ -101,25 +94,12 @@ fn both_see_every_record(ana: &CoupleDoc, ben: &CoupleDoc) {
     assert_eq!(ana.snapshot(), ben.snapshot());
 }
 
-#[test]
-fn two_phones_migrating_while_apart_lose_nothing() {
-    let (mut ana, mut ben) = migrated_apart();
-
-    let (a, b) = (ana.save(), ben.save());
-    ana.merge_bytes(&b).unwrap();
-    ben.merge_bytes(&a).unwrap();
-    let healed = ana.heal(T0 + 2 * DAY).unwrap() + ben.heal(T0 + 2 * DAY).unwrap();
-    assert!(healed > 0, "the concurrent root maps were folded together");
-    let (a, b) = (ana.save(), ben.save());
-    ana.merge_bytes(&b).unwrap();
-    ben.merge_bytes(&a).unwrap();
-    both_see_every_record(&ana, &ben);
-}
-
 /// Runs Automerge's sync protocol between two documents until both are
-/// quiet, the way kintsugi-sync does (receiving heals as it goes).
+/// quiet, the way kintsugi-sync does: every received message through the
+/// receiver's door.
 fn sync_until_quiet(a: &mut CoupleDoc, b: &mut CoupleDoc, now: i64) {
     use kintsugi_core::automerge::sync::{State, SyncDoc};
+    let (door_a, door_b) = (common::door(a, b), common::door(b, a));
     let (mut sa, mut sb) = (State::new(), State::new());
     for _ in 0..20 {
         let to_b = a.automerge_mut().sync().generate_sync_message(&mut sa);
@@ -128,40 +108,74 @@ fn sync_until_quiet(a: &mut CoupleDoc, b: &mut CoupleDoc, now: i64) {
             return;
         }
         if let Some(m) = to_b {
-            b.receive_sync_message(&mut sb, m, now).unwrap();
+            b.receive_sync_message(&mut sb, m, now, &door_b).unwrap();
         }
         if let Some(m) = to_a {
-            a.receive_sync_message(&mut sa, m, now).unwrap();
+            a.receive_sync_message(&mut sa, m, now, &door_a).unwrap();
         }
     }
     panic!("sync did not settle");
 }
 
 #[test]
-fn two_phones_migrating_while_apart_lose_nothing_over_sync() {
-    let (mut ana, mut ben) = migrated_apart();
+fn only_the_creator_migrates_and_the_partner_writes_once_it_arrives() {
+    let (mut ana, mut ben) = skeleton_couple();
+    // Ben's app cannot add the new root maps itself: every door refuses a
+    // root map from anyone but the space's creator, so two phones never
+    // both create one while apart.
+    assert!(matches!(
+        ben.disclose("She emailed; I did not reply", None, T0 + DAY),
+        Err(CoreError::SpaceNeedsUpdate)
+    ));
+    assert!(!ben.migrate(T0 + DAY).unwrap());
+    assert_eq!(ben.schema_version().unwrap(), 1);
+    // What fits the old layout still works on Ben's phone meanwhile.
+    ben.propose_agreement(&AgreementDraft::new("Phones away at dinner"), T0 + DAY)
+        .unwrap();
+
+    ana.make_request("Call me at lunch", T0 + DAY).unwrap();
+    ana.appreciate("Thank you for the flowers", T0 + DAY)
+        .unwrap();
     sync_until_quiet(&mut ana, &mut ben, T0 + 2 * DAY);
-    both_see_every_record(&ana, &ben);
-    // Healing is only where sync met a conflict: a later quiet exchange
-    // heals nothing and changes nothing.
-    let heads = ana.heads();
+    ben.disclose("She emailed; I did not reply", None, T0 + 2 * DAY)
+        .unwrap();
+    ben.appreciate("Thank you for listening", T0 + 2 * DAY)
+        .unwrap();
     sync_until_quiet(&mut ana, &mut ben, T0 + 3 * DAY);
-    assert_eq!(ana.heads(), heads);
+    both_see_every_record(&ana, &ben);
+    assert_eq!(ana.agreements().len(), 3);
 }
 
 #[test]
 fn writing_into_an_old_record_migrates_the_document_first() {
-    let mut ben = CoupleDoc::load(&schema1_document(), &ActorId::from(vec![0xb; 16])).unwrap();
-    // Ana accepts nothing new; Ben revises the skeleton-era agreement he proposed.
-    ben.revise_agreement(
+    let (mut ana, mut ben) = skeleton_couple();
+    // Ana (the creator) revises the skeleton-era agreement Ben proposed and
+    // she accepted: the space migrates, and its wording becomes version 1.
+    ana.revise_agreement(
         "agr2",
         &AgreementDraft::new("Walks on Sunday and Wednesday"),
         T0 + DAY,
     )
     .unwrap();
-    assert_eq!(ben.schema_version().unwrap(), SCHEMA_VERSION);
-    let a = ben.agreement("agr2").unwrap();
+    assert_eq!(ana.schema_version().unwrap(), SCHEMA_VERSION);
+    let a = ana.agreement("agr2").unwrap();
     assert_eq!(a.versions.len(), 2);
     assert_eq!(a.versions[0].text, "Walks on Sunday");
+    assert_eq!(a.versions[0].by, "0b".repeat(16));
     assert_eq!(a.status(), AgreementStatus::RevisionPending);
+    // Ben's door takes the rebuilt version 1 in Ben's name: it is what the
+    // skeleton's fields said, written by either partner.
+    sync_until_quiet(&mut ana, &mut ben, T0 + 2 * DAY);
+    assert_eq!(ben.agreement("agr2").unwrap(), a);
+    // Ben writing into the old record himself leaves the version alone.
+    let mut later = CoupleDoc::load(&schema1_document(), &ActorId::from(vec![0xb; 16])).unwrap();
+    later
+        .revise_agreement("agr1", &AgreementDraft::new("No contact at all"), T0 + DAY)
+        .unwrap();
+    assert_eq!(
+        later.schema_version().unwrap(),
+        1,
+        "only the creator migrates"
+    );
+    assert_eq!(later.agreement("agr1").unwrap().versions.len(), 2);
 }

@@ -56,6 +56,7 @@ impl From<CoreError> for KintsugiError {
             | CoreError::AmbiguousId { .. } => KintsugiError::InvalidInput { message },
             CoreError::UnknownId { .. } => KintsugiError::NotFound { message },
             CoreError::NotPermitted(_)
+            | CoreError::SpaceNeedsUpdate
             | CoreError::AlreadyInCouple
             | CoreError::AlreadySetUp { .. }
             | CoreError::SchemaTooNew { .. } => KintsugiError::NotAllowed { message },
@@ -68,9 +69,9 @@ impl From<CoreError> for KintsugiError {
             | CoreError::Encrypt(_) => KintsugiError::Storage { message },
             CoreError::Automerge(_) => KintsugiError::Internal { message },
             // Only a sync message from the partner can carry it.
-            CoreError::ForgedActor { .. } | CoreError::InvalidSyncMessage(_) => {
-                KintsugiError::Network { message }
-            }
+            CoreError::ForgedActor { .. }
+            | CoreError::InvalidSyncMessage(_)
+            | CoreError::Refused(_) => KintsugiError::Network { message },
         }
     }
 }

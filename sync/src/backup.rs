@@ -262,9 +262,14 @@ pub fn restore(
         &opened.shared,
         (!private.is_empty()).then_some(private.as_slice()),
     )?;
-    let store = device.store();
-    Identity::restore(store, &keys.identity_age, &keys.identity_signing)?;
+    let mut device = device;
+    let store = device.store().clone();
+    let identity = Identity::restore(&store, &keys.identity_age, &keys.identity_signing)?;
     store.write(kintsugi_core::storage::files::ENDPOINT_KEY, &endpoint)?;
+    // The restored device writes under a new actor: bind it to the member
+    // with the device key the partner knows, or the partner's door refuses it.
+    device.bind_actor(&identity.signing_public(), |m| identity.sign(m).to_bytes())?;
+    let store = device.store();
     if let Some(partner) = &manifest.partner {
         partner.save(store)?;
     }
@@ -294,7 +299,9 @@ pub fn absorb(device: &mut Device, sealed: &[u8], progress: &dyn Progress) -> Re
         return Err(SyncError::OwnBackup);
     }
     progress.report(Step::Applying, 0, 1);
-    let ImportReport { new_changes } = device.import_automerge(&opened.shared)?;
+    let partner = crate::partner::Partner::load(device.store())?.ok_or(SyncError::NotPaired)?;
+    let roster = crate::roster::roster(device, &identity, Some(&partner));
+    let ImportReport { new_changes } = device.absorb_automerge(&opened.shared, &roster)?;
     progress.report(Step::Applying, 1, 1);
     Ok(Absorbed {
         from_name: manifest.name,

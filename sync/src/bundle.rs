@@ -448,7 +448,9 @@ pub fn open(device: &mut Device, sealed: &[u8], progress: &dyn Progress) -> Resu
             partner_name: parties.partner.name.clone(),
         });
     }
-    let new_changes = merge(device, body.changes, progress)?;
+    let new_changes = merge(device, &parties, body.changes, progress)?;
+    // After a restore, the partner's first bundle brought back what it held.
+    device.finish_recovery()?;
     book.opened_seq = body.seq;
     book.opened_changes = changes > 0;
     book.partner_heads = heads_text(&body.heads);
@@ -466,7 +468,12 @@ pub fn open(device: &mut Device, sealed: &[u8], progress: &dyn Progress) -> Resu
 
 /// Checks and merges a bundle's changes through the same door as a sync
 /// message (budget, actor and panic checks), durably.
-fn merge(device: &mut Device, changes: Vec<Vec<u8>>, progress: &dyn Progress) -> Result<usize> {
+fn merge(
+    device: &mut Device,
+    parties: &Parties,
+    changes: Vec<Vec<u8>>,
+    progress: &dyn Progress,
+) -> Result<usize> {
     let total = changes.len() as u64;
     if changes.is_empty() {
         return Ok(0);
@@ -506,8 +513,13 @@ fn merge(device: &mut Device, changes: Vec<Vec<u8>>, progress: &dyn Progress) ->
         return Err(SyncError::BundleGap { missing });
     }
     progress.report(Step::Applying, 0, total);
-    let new =
-        device.update(|doc, now| doc.receive_sync_message(&mut State::new(), message, now))?;
+    let door = kintsugi_core::Door::partner(crate::roster::roster(
+        device,
+        &parties.identity,
+        Some(&parties.partner),
+    ));
+    let new = device
+        .update(|doc, now| doc.receive_sync_message(&mut State::new(), message, now, &door))?;
     progress.report(Step::Applying, total, total);
     Ok(new)
 }

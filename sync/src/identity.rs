@@ -84,6 +84,11 @@ impl Identity {
         self.signing.public().to_string()
     }
 
+    /// The public signing key's bytes.
+    pub fn signing_public(&self) -> [u8; 32] {
+        *self.signing.public().as_bytes()
+    }
+
     /// The secret that opens this device's backups (`AGE-SECRET-KEY-1…`):
     /// keep it somewhere that survives losing the phone (a password
     /// manager, the platform's synced keychain, paper).

@@ -16,6 +16,7 @@ pub mod pairing;
 pub mod partner;
 pub mod progress;
 pub mod protocol;
+pub mod roster;
 pub mod seal;
 pub mod status;
 pub mod unpair;

@@ -230,9 +230,13 @@ impl Shared {
             && let Ok(mut partner) = self.partner()
         {
             partner.last_synced_at = Some(now);
-            let device = self.device();
+            let mut device = self.device();
             if let Err(e) = partner.save(device.store()) {
                 tracing::warn!("could not note the sync time: {e}");
+            }
+            // What a lost device wrote after its backup has come back now.
+            if let Err(e) = device.finish_recovery() {
+                tracing::warn!("could not note the end of a restore: {e}");
             }
         }
     }
@@ -274,11 +278,16 @@ impl Shared {
     /// before the caller answers. Returns how many changes were new.
     pub(crate) fn apply_sync_message(&self, state: &mut State, message: Message) -> Result<usize> {
         let mut device = self.device();
+        let door = kintsugi_core::Door::partner(crate::roster::roster(
+            &device,
+            &self.identity,
+            self.partner.borrow().as_ref(),
+        ));
         let doc = device.doc_mut()?;
         // Containers both phones created while apart are folded together
         // so no record hides behind a concurrent one.
         let new = doc
-            .receive_sync_message(state, message, kintsugi_core::now_millis())
+            .receive_sync_message(state, message, kintsugi_core::now_millis(), &door)
             .map_err(|e| match e {
                 CoreError::Automerge(e) => {
                     SyncError::Protocol(format!("sync message rejected: {e}"))
@@ -393,7 +402,8 @@ impl Shared {
     /// Joiner side: adopts the inviter's document and records the inviter as partner.
     pub(crate) fn adopt_partner(&self, partner: Partner, document: &[u8]) -> Result<()> {
         let mut device = self.device();
-        device.join_couple(document)?;
+        let roster = crate::roster::roster(&device, &self.identity, Some(&partner));
+        device.join_couple(document, &roster)?;
         partner.save(device.store())?;
         drop(device);
         self.partner.send_replace(Some(partner.clone()));
@@ -463,7 +473,11 @@ impl Node {
     /// accepting the pairing and sync protocols.
     pub async fn spawn(device: Arc<Mutex<Device>>, config: &NetworkConfig) -> Result<Node> {
         let (secret_key, port, partner, identity, ended) = {
-            let device = device.lock().unwrap_or_else(|p| p.into_inner());
+            let mut device = device.lock().unwrap_or_else(|p| p.into_inner());
+            // A device restored by an earlier version writes under an actor
+            // nothing binds yet: bind it before the partner hears from it.
+            let identity = Identity::load_or_create(device.store())?;
+            device.bind_actor(&identity.signing_public(), |m| identity.sign(m).to_bytes())?;
             let store = device.store();
             let key = crate::identity::endpoint_key_or_create(store)?;
             let port = store

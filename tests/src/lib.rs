@@ -31,6 +31,26 @@ pub fn unlock() -> Unlock {
         .clone()
 }
 
+/// What pairing tells the device of member `me` about its partner `partner`:
+/// the door its partner's changes go through (no device keys: the members'
+/// first actors are their member ids).
+pub fn door_between(me: &str, partner: &str) -> kintsugi_core::Door {
+    kintsugi_core::Door::partner(
+        kintsugi_core::Roster::new(kintsugi_core::RosterMember::new(me))
+            .with_partner(kintsugi_core::RosterMember::new(partner)),
+    )
+}
+
+/// A door for a fixture's whole history on a third device: every member of
+/// `doc` may write (an import), each only what is theirs.
+pub fn fixture_door(doc: &kintsugi_core::CoupleDoc) -> kintsugi_core::Door {
+    let mut roster = kintsugi_core::Roster::new(kintsugi_core::RosterMember::new(doc.me()));
+    for member in doc.members() {
+        roster = roster.with_partner(kintsugi_core::RosterMember::new(member.id));
+    }
+    kintsugi_core::Door::import(roster)
+}
+
 /// One phone: a data directory, the core device and its network node.
 pub struct Phone {
     pub dir: PathBuf,

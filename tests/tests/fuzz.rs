@@ -258,6 +258,14 @@ struct SyncCorpus {
     hashes: Vec<ChangeHash>,
 }
 
+fn ana_door() -> kintsugi_core::Door {
+    kintsugi_tests::door_between(&"0a".repeat(16), &"0b".repeat(16))
+}
+
+fn ben_door() -> kintsugi_core::Door {
+    kintsugi_tests::door_between(&"0b".repeat(16), &"0a".repeat(16))
+}
+
 fn sync_corpus() -> SyncCorpus {
     let ana_actor = ActorId::from(vec![0xa; 16]);
     let mut ana = CoupleDoc::create(&ana_actor, "Ana", T0).unwrap();
@@ -298,11 +306,13 @@ fn sync_corpus() -> SyncCorpus {
         }
         if let Some(m) = to_ana {
             messages.push(m.clone().encode());
-            ana.receive_sync_message(&mut ana_side, m, T0).unwrap();
+            ana.receive_sync_message(&mut ana_side, m, T0, &ana_door())
+                .unwrap();
         }
         if let Some(m) = to_ben {
             messages.push(m.clone().encode());
-            ben.receive_sync_message(&mut ben_side, m, T0).unwrap();
+            ben.receive_sync_message(&mut ben_side, m, T0, &ben_door())
+                .unwrap();
         }
     }
     // Ben's whole document as one chunk (a V2 "send everything"), and the
@@ -438,7 +448,7 @@ fn fuzz_sync_message_handling() {
             let before = ana.heads();
             let saved = ana.save();
             let mut state = State::new();
-            match ana.receive_sync_message(&mut state, message, T0) {
+            match ana.receive_sync_message(&mut state, message, T0, &ana_door()) {
                 Ok(_) => {
                     // Whatever came in is the partner's and reads back.
                     let am = ana.automerge_mut();

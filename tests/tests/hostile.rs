@@ -1004,9 +1004,10 @@ fn sync_budget_figures() -> Result<()> {
     let document = the_one_with_changes(&syncs.first)?.clone();
     let actor = ActorId::from(vec![0xd; 16]);
     let mut device = CoupleDoc::load(&syncs.paired, &actor)?;
+    let door = kintsugi_tests::fixture_door(&device);
     let (received, growth) = peak_growth_mb(|| {
         let message = kintsugi_core::decode_sync_message(&document)?;
-        device.receive_sync_message(&mut State::new(), message, FIXTURE_START)
+        device.receive_sync_message(&mut State::new(), message, FIXTURE_START, &door)
     });
     println!("first sync received: {received:?} new changes, peak +{growth:?} MB");
     drop(device);
@@ -1072,9 +1073,10 @@ fn sync_budget_figures() -> Result<()> {
         let bytes = make()?;
         let cost = kintsugi_core::precheck_sync_message(&bytes);
         let mut device = CoupleDoc::load(&syncs.paired, &actor)?;
+        let door = kintsugi_tests::fixture_door(&device);
         let (received, growth) = peak_growth_mb(|| {
             let message = kintsugi_core::decode_sync_message(&bytes)?;
-            device.receive_sync_message(&mut State::new(), message, FIXTURE_START)
+            device.receive_sync_message(&mut State::new(), message, FIXTURE_START, &door)
         });
         println!(
             "{what}: {} bytes, {cost:?}; received {received:?}, peak +{growth:?} MB",

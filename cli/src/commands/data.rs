@@ -72,8 +72,9 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
     let path = &args.automerge;
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let mut device = ctx.open()?;
+    let roster = kintsugi_sync::roster::load(&device)?;
     let report = device
-        .import_automerge(&bytes)
+        .import_automerge(&bytes, &roster)
         .with_context(|| format!("importing {}", path.display()))?;
     match report.new_changes {
         0 => println!(

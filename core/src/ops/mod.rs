@@ -17,4 +17,5 @@ mod together;
 mod triggers;
 
 pub use agreements::AgreementDraft;
+pub(crate) use offers::MAX_OFFER_DAYS;
 pub use questions::Respond;

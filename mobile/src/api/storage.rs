@@ -47,7 +47,10 @@ impl Companion {
     /// were new here (0 when this device had them all). A document of
     /// another couple, or bytes that are not one, are `InvalidInput`.
     pub fn import_automerge(&self, document: Vec<u8>) -> Result<u64> {
-        let report = self.device()?.import_automerge(&document)?;
+        let mut device = self.device()?;
+        let roster = kintsugi_sync::roster::load(&device)?;
+        let report = device.import_automerge(&document, &roster)?;
+        drop(device);
         self.hub.touch();
         Ok(u64::try_from(report.new_changes).unwrap_or(u64::MAX))
     }

@@ -180,7 +180,8 @@ pub fn run(couple: &Couple, report: &mut Report) -> Result<()> {
     let key_text = age::secrecy::ExposeSecret::expose_secret(&key).to_owned();
     let unlock = Unlock::host_key(&key_text)?;
     let mut device = Device::init(&dir, "Ana", &unlock)?;
-    device.join_couple(&bulk.save())?;
+    // The fixture's own history: trusted, no door.
+    device.adopt_trusted(&bulk.save())?;
 
     eprintln!("storage: {TAIL_DAYS} days arriving one by one");
     let mut peak_ratio: f64 = 0.0;

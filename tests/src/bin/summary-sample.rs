@@ -112,7 +112,9 @@ fn main() -> Result<()> {
     let mut ana_dev = Device::init(out.join("ana"), "Ana", &ana_unlock)?;
     ana_dev.start_couple()?;
     let mut ben_dev = Device::init(out.join("ben"), "Ben", &ben_unlock)?;
-    ben_dev.join_couple(&ana_dev.export_automerge()?)?;
+    let roster = kintsugi_core::Roster::new(kintsugi_core::RosterMember::new(ben_dev.member_id()))
+        .with_partner(kintsugi_core::RosterMember::new(ana_dev.member_id()));
+    ben_dev.join_couple(&ana_dev.export_automerge()?, &roster)?;
     let mut ana = CoupleDoc::load(&ben_dev.export_automerge()?, &ana_dev.profile().actor()?)?;
     let mut ben = CoupleDoc::load(&ben_dev.export_automerge()?, &ben_dev.profile().actor()?)?;
 
