@@ -64,6 +64,10 @@ pub struct Device {
     profile: DeviceProfile,
     actor: ActorId,
     doc: Option<CoupleDoc>,
+    /// Why the shared document on disk cannot be read, if it cannot (a
+    /// newer schema, a root that is not a map…). The device opens anyway:
+    /// the private space, unpairing, exports and wipe all keep working.
+    unreadable: Option<String>,
     couple_files: DocFiles,
     private: Option<PrivateDoc>,
     private_files: DocFiles,
@@ -99,6 +103,25 @@ pub struct StorageStats {
 pub struct ImportReport {
     /// Changes that were new to this device.
     pub new_changes: usize,
+}
+
+/// An earlier pairing's shared space, kept read-only on this device after
+/// unpairing (or after pairing with someone new): never synced, deleted by
+/// the user alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveInfo {
+    /// Opaque: names the archive on this device only.
+    pub id: String,
+    pub archived_at: Millis,
+    /// Who was in the space (empty when its document cannot be read).
+    pub members: Vec<Member>,
+    /// Why its document cannot be read, if it cannot.
+    pub unreadable: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Archived {
+    archived_at: Millis,
 }
 
 impl Device {
@@ -201,6 +224,7 @@ impl Device {
             store,
             profile,
             actor,
+            unreadable: read.unreadable,
             doc: read.doc,
             couple_files: read.couple_files,
             private: read.private,
@@ -209,6 +233,9 @@ impl Device {
             on_save: OnSave::default(),
         };
         device.note_damage(read.damage)?;
+        if device.unreadable.is_some() {
+            tracing::warn!("the shared space on disk cannot be read; the device opens without it");
+        }
         Ok(device)
     }
 
@@ -224,15 +251,31 @@ impl Device {
         self.profile.member()
     }
 
+    /// Whether this device holds a shared space (readable or not).
     pub fn has_couple(&self) -> bool {
         self.doc.is_some()
     }
 
+    /// Why the shared space on disk cannot be read, if it cannot.
+    pub fn shared_unreadable(&self) -> Option<&str> {
+        self.unreadable.as_deref()
+    }
+
     pub fn doc(&self) -> Result<&CoupleDoc> {
+        if let Some(reason) = &self.unreadable {
+            return Err(CoreError::SharedUnreadable {
+                reason: reason.clone(),
+            });
+        }
         self.doc.as_ref().ok_or(CoreError::NoCouple)
     }
 
     pub fn doc_mut(&mut self) -> Result<&mut CoupleDoc> {
+        if let Some(reason) = &self.unreadable {
+            return Err(CoreError::SharedUnreadable {
+                reason: reason.clone(),
+            });
+        }
         self.doc.as_mut().ok_or(CoreError::NoCouple)
     }
 
@@ -243,10 +286,17 @@ impl Device {
         &self.damage
     }
 
-    /// Creates the shared space if this device has none yet. Called by the
-    /// inviting device only; the joiner receives the document instead.
+    /// Makes sure this device has a shared space of its own to invite into.
+    /// Called by the inviting device only; the joiner receives the document
+    /// instead. One couple, one space: a space that ever held another
+    /// member (an earlier pairing), or that cannot be read, is archived
+    /// first and a new one starts. A space only this member ever wrote in
+    /// is kept.
     pub fn start_couple(&mut self) -> Result<()> {
         self.write(|device| {
+            if device.doc.is_some() && !device.space_is_solo() {
+                device.archive_now()?;
+            }
             if device.doc.is_none() {
                 let doc = CoupleDoc::create(&device.actor, &device.profile.name, now_millis())?
                     .as_member(device.profile.member());
@@ -256,12 +306,28 @@ impl Device {
         })
     }
 
-    /// Whether this device may adopt a partner's shared space: it has none,
-    /// or only a skeleton it never shared and never wrote in (left over from
-    /// showing an invite).
+    /// Whether the shared space here only ever held this member.
+    fn space_is_solo(&self) -> bool {
+        self.unreadable.is_none()
+            && self
+                .doc
+                .as_ref()
+                .is_some_and(|d| d.members().iter().all(|m| m.id == d.me()))
+    }
+
+    /// Whether this device may adopt a partner's shared space. Always, once
+    /// unpaired: whatever space it holds is archived (or, if it is an
+    /// untouched skeleton left from showing an invite, dropped) first.
     pub fn can_join(&self) -> bool {
+        true
+    }
+
+    /// An untouched skeleton: made for an invite, never shared, nothing in it
+    /// but this member's own entry.
+    fn holds_only_a_skeleton(&self) -> bool {
         match &self.doc {
             None => true,
+            Some(_) if self.unreadable.is_some() => false,
             Some(doc) => {
                 let s = doc.snapshot();
                 s.members.iter().all(|m| m.id == doc.me())
@@ -275,32 +341,155 @@ impl Device {
 
     /// Adopts the document the inviter sent during pairing and adds this
     /// partner's own member entry to it. Every change in it goes through the
-    /// door as the partner's (`roster` names the inviter as partner).
+    /// door as the partner's (`roster` names the inviter as partner). A
+    /// space held here before is archived (an untouched invite skeleton is
+    /// dropped), never merged with the new one: one couple, one space.
+    /// The same space again (both chose to resume it) merges.
     pub fn join_couple(&mut self, document: &[u8], roster: &Roster) -> Result<()> {
         let door = Door::partner(roster.clone());
         self.write(|device| {
-            let received = CoupleDoc::load_received(document, &device.actor, &door)?
-                .as_member(device.profile.member());
-            let unshared_skeleton = device.can_join();
-            match device.doc.as_mut() {
-                Some(existing) if existing.couple_id()? != received.couple_id()? => {
-                    if !unshared_skeleton {
-                        return Err(CoreError::AlreadyInCouple);
-                    }
+            let peeked = CoupleDoc::read_received(document, &device.actor)?;
+            let same_space = device.unreadable.is_none()
+                && device
+                    .doc
+                    .as_ref()
+                    .and_then(|d| d.couple_id().ok())
+                    .is_some_and(|id| peeked.couple_id().is_ok_and(|r| r == id));
+            drop(peeked);
+            if same_space {
+                // Only what is new here goes through the door.
+                device.doc_mut()?.merge_received(document, &door)?;
+            } else {
+                // A new space: every change in it is the inviter's.
+                let received = CoupleDoc::load_received(document, &device.actor, &door)?
+                    .as_member(device.profile.member());
+                if device.holds_only_a_skeleton() {
                     // The skeleton's files go first: a crash in between
                     // leaves no shared space (pairing is simply retried),
                     // never two spaces merged into one.
                     device.couple_files.remove_all()?;
-                    device.doc = Some(received);
+                } else {
+                    device.archive_now()?;
                 }
-                Some(existing) => {
-                    existing.merge_received(document, &door)?;
-                }
-                None => device.doc = Some(received),
+                device.doc = Some(received);
+                device.unreadable = None;
             }
             let name = device.profile.name.clone();
             device.doc_mut()?.set_my_name(&name, now_millis())
         })
+    }
+
+    /// Moves the shared space aside into `archive/`, read-only, and leaves
+    /// this device without one: after unpairing, nothing of it is ever sent
+    /// to anyone again. The private space is untouched. Returns the
+    /// archive's id, or `None` when there was no shared space.
+    pub fn archive_couple(&mut self) -> Result<Option<String>> {
+        let _lock = self.store.lock(files::DOCUMENT_LOCK)?;
+        // What other processes saved goes into the archive too; a space
+        // that cannot be read is archived as its files are.
+        let _ = self.refresh_couple();
+        self.archive_now()
+    }
+
+    /// [`Self::archive_couple`], with the document lock held.
+    fn archive_now(&mut self) -> Result<Option<String>> {
+        let couple_dir = self.store.path(files::COUPLE_DIR);
+        let has_files = std::fs::read_dir(&couple_dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false);
+        if self.doc.is_none() && !has_files {
+            return Ok(None);
+        }
+        let id = hex::encode(rand::random::<[u8; 16]>());
+        let archive = format!("{}/{id}", files::ARCHIVE_DIR);
+        // The marker first: a crash before the move leaves an empty archive
+        // (listed as unreadable), never a space in two places.
+        let marker = serde_json::to_vec(&Archived {
+            archived_at: now_millis(),
+        })
+        .expect("serialises");
+        crate::storage::create_private_dir(&self.store.path(&archive))?;
+        self.store
+            .write(&format!("{archive}/{}", files::ARCHIVED), &marker)?;
+        crate::storage::move_dir_durably(
+            &couple_dir,
+            &self.store.path(&format!("{archive}/{}", files::COUPLE_DIR)),
+        )?;
+        let (couple_files, _, _) =
+            DocFiles::open(couple_dir, self.store.key(), self.actor.clone())?;
+        let policy = self.couple_files.policy();
+        self.couple_files = couple_files;
+        self.couple_files.set_policy(policy);
+        self.doc = None;
+        self.unreadable = None;
+        Ok(Some(id))
+    }
+
+    /// The shared spaces of earlier pairings kept on this device, oldest first.
+    pub fn archives(&self) -> Result<Vec<ArchiveInfo>> {
+        let dir = self.store.path(files::ARCHIVE_DIR);
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok(out);
+        };
+        for entry in entries.flatten() {
+            let Some(id) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            if !is_archive_id(&id) {
+                continue;
+            }
+            let archived_at = self
+                .store
+                .read(&format!("{}/{id}/{}", files::ARCHIVE_DIR, files::ARCHIVED))
+                .ok()
+                .flatten()
+                .and_then(|b| serde_json::from_slice::<Archived>(&b).ok())
+                .map_or(0, |a| a.archived_at);
+            let (members, unreadable) = match self.open_archive(&id) {
+                Ok(doc) => (doc.members(), None),
+                Err(e) => (Vec::new(), Some(e.to_string())),
+            };
+            out.push(ArchiveInfo {
+                id,
+                archived_at,
+                members,
+                unreadable,
+            });
+        }
+        out.sort_by(|a, b| (a.archived_at, &a.id).cmp(&(b.archived_at, &b.id)));
+        Ok(out)
+    }
+
+    /// An archived space, read-only: every view and export reads it like the
+    /// live one. Nothing written to it is ever kept.
+    pub fn open_archive(&self, id: &str) -> Result<CoupleDoc> {
+        let dir = self.archive_dir(id)?.join(files::COUPLE_DIR);
+        let (_, doc, _) = DocFiles::open(dir, self.store.key(), self.actor.clone())?;
+        let doc = doc.ok_or_else(|| CoreError::UnknownId {
+            kind: "archived space",
+            id: id.to_owned(),
+        })?;
+        Ok(CoupleDoc::from_automerge(doc, &self.actor)?.as_member(self.profile.member()))
+    }
+
+    /// Deletes an archived space from this device, for good.
+    pub fn delete_archive(&mut self, id: &str) -> Result<()> {
+        let dir = self.archive_dir(id)?;
+        let _lock = self.store.lock(files::DOCUMENT_LOCK)?;
+        std::fs::remove_dir_all(&dir).map_err(|e| CoreError::io("remove", &dir, e))?;
+        crate::storage::sync_parent(&dir)
+    }
+
+    fn archive_dir(&self, id: &str) -> Result<PathBuf> {
+        let dir = self.store.path(&format!("{}/{id}", files::ARCHIVE_DIR));
+        if !is_archive_id(id) || !dir.is_dir() {
+            return Err(CoreError::UnknownId {
+                kind: "archived space",
+                id: id.to_owned(),
+            });
+        }
+        Ok(dir)
     }
 
     /// Binds this device's actor to its member in the shared space, if it
@@ -524,7 +713,15 @@ impl Device {
     }
 
     fn merge_from_outside(&mut self, bytes: &[u8], door: &Door) -> Result<ImportReport> {
-        let mut incoming = CoupleDoc::load_received(bytes, &self.actor, door)
+        // A device without a shared space takes the whole document, so all
+        // of it goes through the door; otherwise only what is new to this
+        // device does (in `merge_received`), and the document is only read.
+        let incoming = if self.doc.is_none() {
+            CoupleDoc::load_received(bytes, &self.actor, door)
+        } else {
+            CoupleDoc::read_received(bytes, &self.actor)
+        };
+        let mut incoming = incoming
             .map(|d| d.as_member(self.profile.member()))
             .map_err(|e| CoreError::InvalidValue {
                 field: "imported document",
@@ -611,12 +808,12 @@ impl Device {
         let index = self.doc.as_mut().and_then(|d| d.my_checkin_days.take());
         let mut am = self.doc.take().map(CoupleDoc::into_automerge);
         let damage = self.couple_files.refresh(&mut am);
-        self.doc = am
-            .map(|am| {
-                CoupleDoc::from_automerge(am, &self.actor)
-                    .map(|d| d.as_member(self.profile.member()))
-            })
-            .transpose()?;
+        self.doc = am.map(|am| CoupleDoc::wrap(am, &self.actor).as_member(self.profile.member()));
+        self.unreadable = self
+            .doc
+            .as_ref()
+            .and_then(|d| d.check_readable().err())
+            .map(|e| e.to_string());
         if let Some(doc) = self.doc.as_mut() {
             doc.my_checkin_days = index;
         }
@@ -648,6 +845,7 @@ impl Device {
         self.private_files = read.private_files;
         self.private_files.set_policy(policy);
         self.doc = read.doc;
+        self.unreadable = read.unreadable;
         self.private = read.private;
         if let Err(e) = self.note_damage(read.damage) {
             tracing::warn!(error = %e, "cannot reset the sync states after damage");
@@ -670,6 +868,7 @@ impl Device {
 struct OnDisk {
     couple_files: DocFiles,
     doc: Option<CoupleDoc>,
+    unreadable: Option<String>,
     private_files: DocFiles,
     private: Option<PrivateDoc>,
     damage: Vec<Damage>,
@@ -682,16 +881,25 @@ impl OnDisk {
         let (private_files, private, private_damage) =
             DocFiles::open(store.path(files::PRIVATE_DIR), store.key(), actor.clone())?;
         damage.extend(private_damage);
+        let doc = couple.map(|am| CoupleDoc::wrap(am, actor).as_member(member));
+        let unreadable = doc
+            .as_ref()
+            .and_then(|d| d.check_readable().err())
+            .map(|e| e.to_string());
         Ok(OnDisk {
             couple_files,
-            doc: couple
-                .map(|am| CoupleDoc::from_automerge(am, actor).map(|d| d.as_member(member)))
-                .transpose()?,
+            doc,
+            unreadable,
             private_files,
             private: private.map(|am| PrivateDoc::from_automerge(am, actor)),
             damage,
         })
     }
+}
+
+/// Archive ids are 32 lowercase hex digits (never a path).
+fn is_archive_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 fn read_profile(store: &Store) -> Result<Option<DeviceProfile>> {

@@ -135,6 +135,16 @@ impl CoupleDoc {
         Self::from_automerge(loaded, actor)
     }
 
+    /// Reads a document that came from outside, within the budget and with
+    /// Automerge's panics refused, but without the door: only to look at it
+    /// (its couple id) before merging what is new through the door.
+    pub(crate) fn read_received(bytes: &[u8], actor: &ActorId) -> Result<Self> {
+        crate::sync_budget::precheck_document(bytes)?;
+        let loaded = std::panic::catch_unwind(|| AutoCommit::load(bytes))
+            .map_err(|_| CoreError::InvalidSyncMessage("Automerge failed loading it".into()))??;
+        Self::from_automerge(loaded, actor)
+    }
+
     /// Merges a document that came from outside, checked as in
     /// [`Self::load_received`]. Applied to a copy first: a panic inside
     /// Automerge or a change the door refuses leaves this document as it
@@ -155,20 +165,32 @@ impl CoupleDoc {
 
     /// Wraps a loaded Automerge document, checking it is one this app can read.
     pub(crate) fn from_automerge(doc: AutoCommit, actor: &ActorId) -> Result<Self> {
-        let doc = doc.with_actor(actor.clone());
-        let this = CoupleDoc {
-            doc,
+        let this = Self::wrap(doc, actor);
+        this.check_readable()?;
+        Ok(this)
+    }
+
+    /// Wraps a loaded Automerge document without looking into it.
+    pub(crate) fn wrap(doc: AutoCommit, actor: &ActorId) -> Self {
+        CoupleDoc {
+            doc: doc.with_actor(actor.clone()),
             my_checkin_days: None,
             me: actor.to_hex_string(),
-        };
-        let found = this.schema_version()?;
+        }
+    }
+
+    /// Whether this app can read the document: a schema it knows, a root
+    /// it can find its way in.
+    pub(crate) fn check_readable(&self) -> Result<()> {
+        let found = self.schema_version()?;
         if found > SCHEMA_VERSION {
             return Err(CoreError::SchemaTooNew {
                 found,
                 supported: SCHEMA_VERSION,
             });
         }
-        Ok(this)
+        self.couple_id()?;
+        Ok(())
     }
 
     pub fn schema_version(&self) -> Result<u64> {

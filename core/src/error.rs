@@ -55,6 +55,12 @@ pub enum CoreError {
     #[error("there is no shared space yet: create an invite or join your partner first")]
     NoCouple,
 
+    #[error(
+        "the shared space on this device cannot be read ({reason}); the private space, \
+         unpairing, export and wipe still work"
+    )]
+    SharedUnreadable { reason: String },
+
     #[error("this device already holds a shared space; it cannot start or join another one")]
     AlreadyInCouple,
 

@@ -64,6 +64,7 @@ impl From<CoreError> for KintsugiError {
             CoreError::NoDevice { .. } => KintsugiError::NotAllowed { message },
             CoreError::WrongKey { .. } => KintsugiError::WrongKey { message },
             CoreError::Io { .. }
+            | CoreError::SharedUnreadable { .. }
             | CoreError::Corrupt { .. }
             | CoreError::Malformed(_)
             | CoreError::Encrypt(_) => KintsugiError::Storage { message },
@@ -120,6 +121,7 @@ impl From<SyncError> for KintsugiError {
             | SyncError::Connection(_)
             | SyncError::Protocol(_)
             | SyncError::Timeout(..)
+            | SyncError::SyncPaused
             | SyncError::Endpoint(_) => KintsugiError::Network { message },
             // A bundle or backup the user picked that this device cannot
             // use, or a recovery key typed wrong: show the message, let them

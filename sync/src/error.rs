@@ -7,6 +7,12 @@ pub enum SyncError {
     #[error(transparent)]
     Core(#[from] CoreError),
 
+    #[error(
+        "syncing is paused: your partner's device sent changes this app cannot accept, and \
+         nothing of them was kept; sync again to retry (an app update on either phone may be needed)"
+    )]
+    SyncPaused,
+
     #[error("this is not a valid Kintsugi pairing code: {0}")]
     InvalidPayload(String),
 
@@ -128,3 +134,19 @@ impl SyncError {
 }
 
 pub type Result<T, E = SyncError> = std::result::Result<T, E>;
+
+impl SyncError {
+    /// The partner's device sent what the door refuses: changes not theirs
+    /// to write, in this device's name, or outside the budgets. Honest apps
+    /// never do; syncing pauses rather than retrying the same refusal.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            SyncError::Core(
+                CoreError::Refused(_)
+                    | CoreError::ForgedActor { .. }
+                    | CoreError::InvalidSyncMessage(_)
+            )
+        )
+    }
+}

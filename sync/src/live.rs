@@ -106,13 +106,18 @@ pub(crate) async fn keep_in_touch(shared: Arc<Shared>) {
     let mut backoff = MIN_BACKOFF;
     let mut partner = shared.partner_watch();
     let mut conversing = shared.conversations();
+    let mut paused = shared.paused_watch();
     loop {
         // Nothing to do until there is a partner…
         if partner.wait_for(Option::is_some).await.is_err() {
             return;
         }
-        // …and no conversation is running (the partner may have dialled us).
+        // …and no conversation is running (the partner may have dialled us)…
         if conversing.wait_for(|n| *n == 0).await.is_err() {
+            return;
+        }
+        // …and syncing is not paused after a refusal (the user resumes it).
+        if paused.wait_for(Option::is_none).await.is_err() {
             return;
         }
         let Ok(addr) = shared.partner().and_then(|p| p.addr()) else {

@@ -28,6 +28,7 @@ use crate::unpair::{self, UNPAIR_ALPN, UnpairHandler};
 // Named in core, so that wiping a device knows them; encrypted like every file.
 const PORT_FILE: &str = kintsugi_core::storage::files::ENDPOINT_PORT;
 const ENDED_FILE: &str = kintsugi_core::storage::files::ENDED_PARTNER;
+const PAUSED_FILE: &str = kintsugi_core::storage::files::SYNC_PAUSED;
 const DIAL_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// State the protocol handlers share with the node.
@@ -62,6 +63,9 @@ pub(crate) struct Shared {
     kick: tokio::sync::Notify,
     /// The endpoint id of the partner this device unpaired from, if it was not told.
     ended: Mutex<Option<String>>,
+    /// Since when syncing is paused, after the partner's device sent
+    /// changes this device refused.
+    paused: watch::Sender<Option<kintsugi_core::Millis>>,
 }
 
 /// Counts a live conversation for as long as it lives.
@@ -200,11 +204,56 @@ impl Shared {
     }
 
     pub(crate) fn set_state(&self, state: SyncState) {
+        // A pause holds until the user resumes.
+        if self.paused.borrow().is_some() && !matches!(state, SyncState::Paused { .. }) {
+            return;
+        }
         self.status.send_if_modified(|s| {
             let changed = s.state != state;
             s.state = state;
             changed
         });
+    }
+
+    /// Pauses syncing if `error` is the door refusing what the partner's
+    /// device sent: retrying would only meet the same refusal. Kept across
+    /// restarts; the user resumes by syncing again.
+    pub(crate) fn note_failure(&self, error: &SyncError) {
+        if !error.is_refusal() || self.paused.borrow().is_some() {
+            return;
+        }
+        // The refusal says where, never what (record ids and field names).
+        tracing::warn!("pausing sync: {error}");
+        let since = kintsugi_core::now_millis();
+        if let Err(e) = self
+            .device()
+            .store()
+            .write(PAUSED_FILE, since.to_string().as_bytes())
+        {
+            tracing::warn!("could not note the pause: {e}");
+        }
+        self.paused.send_replace(Some(since));
+        self.set_state(SyncState::Paused { since });
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        self.paused.borrow().is_some()
+    }
+
+    pub(crate) fn paused_watch(&self) -> watch::Receiver<Option<kintsugi_core::Millis>> {
+        self.paused.subscribe()
+    }
+
+    /// The user asked to sync: try again.
+    pub(crate) fn resume(&self) -> Result<()> {
+        if self.paused.borrow().is_none() {
+            return Ok(());
+        }
+        self.device().store().remove(PAUSED_FILE)?;
+        self.paused.send_replace(None);
+        self.set_state(SyncState::Idle);
+        self.kick.notify_waiters();
+        Ok(())
     }
 
     /// Unreachable, keeping the time it first became so.
@@ -286,14 +335,22 @@ impl Shared {
         let doc = device.doc_mut()?;
         // Containers both phones created while apart are folded together
         // so no record hides behind a concurrent one.
-        let new = doc
+        let received = doc
             .receive_sync_message(state, message, kintsugi_core::now_millis(), &door)
             .map_err(|e| match e {
                 CoreError::Automerge(e) => {
                     SyncError::Protocol(format!("sync message rejected: {e}"))
                 }
                 other => other.into(),
-            })?;
+            });
+        let new = match received {
+            Ok(new) => new,
+            Err(e) => {
+                drop(device);
+                self.note_failure(&e);
+                return Err(e);
+            }
+        };
         if new > 0 {
             device.persist()?;
         }
@@ -472,7 +529,7 @@ impl Node {
     /// Binds the endpoint (with the device's persistent key) and starts
     /// accepting the pairing and sync protocols.
     pub async fn spawn(device: Arc<Mutex<Device>>, config: &NetworkConfig) -> Result<Node> {
-        let (secret_key, port, partner, identity, ended) = {
+        let (secret_key, port, partner, identity, ended, paused) = {
             let mut device = device.lock().unwrap_or_else(|p| p.into_inner());
             // A device restored by an earlier version writes under an actor
             // nothing binds yet: bind it before the partner hears from it.
@@ -488,10 +545,14 @@ impl Node {
                 key,
                 port,
                 Partner::load(store)?,
-                Identity::load_or_create(store)?,
+                identity,
                 store
                     .read(ENDED_FILE)?
                     .and_then(|b| String::from_utf8(b).ok()),
+                store
+                    .read(PAUSED_FILE)?
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .and_then(|t| t.trim().parse::<kintsugi_core::Millis>().ok()),
             )
         };
         let stable_port = !config.public_address_lookup;
@@ -526,12 +587,19 @@ impl Node {
             identity: Arc::new(identity),
             requests_tx,
             requests_rx: tokio::sync::Mutex::new(requests_rx),
-            status: watch::Sender::new(SyncStatus::idle(last_synced_at)),
+            status: watch::Sender::new(match paused {
+                Some(since) => SyncStatus {
+                    state: SyncState::Paused { since },
+                    last_synced_at,
+                },
+                None => SyncStatus::idle(last_synced_at),
+            }),
             local_change: watch::Sender::new(0),
             received: watch::Sender::new(0),
             conversations: watch::Sender::new(0),
             kick: tokio::sync::Notify::new(),
             ended: Mutex::new(ended),
+            paused: watch::Sender::new(paused),
         });
         {
             let signal = shared.local_change.clone();
@@ -667,7 +735,15 @@ impl Node {
     /// Dials the partner and runs one sync session; returns once both devices
     /// hold each other's changes on disk.
     pub async fn sync_now(&self) -> Result<SyncReport> {
+        // The user asked: a pause ends here, and a refusal pauses again.
+        self.shared.resume()?;
         dial_and_sync(&self.shared).await
+    }
+
+    /// Resumes syncing after a pause (see [`SyncState::Paused`]); live sync
+    /// tries the partner again at once.
+    pub fn resume(&self) -> Result<()> {
+        self.shared.resume()
     }
 
     /// Keeps in touch with the partner from now on: dials when paired,

@@ -101,6 +101,12 @@ pub(crate) async fn admit(
     if !shared.is_partner(&conn.remote_id()) {
         return Err(AcceptError::from_err(shared.refuse(conn, what)));
     }
+    if shared.is_paused() {
+        // Its last changes were refused: nothing more is read until the
+        // user asks to sync again.
+        conn.close(VarInt::from_u32(1), b"sync failed");
+        return Err(AcceptError::from_err(SyncError::SyncPaused));
+    }
     let Ok(stream) = tokio::time::timeout(TURN_TIMEOUT, conn.accept_bi()).await else {
         conn.close(VarInt::from_u32(2), b"timeout");
         return Err(AcceptError::from_err(SyncError::Timeout(

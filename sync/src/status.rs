@@ -18,6 +18,11 @@ pub enum SyncState {
     /// The partner's device could not be reached since this time (ms since
     /// the epoch). Nothing is wrong with the data: both keep working apart.
     Unreachable { since: Millis },
+    /// Since this time the partner's device sent changes this app cannot
+    /// accept (a newer app, or one changed to break the couple's rules).
+    /// Nothing of them was kept; this device does not sync until its user
+    /// asks to sync again.
+    Paused { since: Millis },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

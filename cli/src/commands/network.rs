@@ -212,6 +212,11 @@ pub fn status_line(status: &SyncStatus) -> String {
         SyncState::Unreachable { since } => {
             format!("Sync: partner unreachable since {}", when(since))
         }
+        SyncState::Paused { since } => format!(
+            "Sync: paused since {}: your partner's device sent changes this app cannot accept, \
+             and nothing of them was kept (`kintsugi sync` tries again)",
+            when(since)
+        ),
     };
     match status.last_synced_at {
         Some(at) => format!("{state} (last synced {})", when(at)),

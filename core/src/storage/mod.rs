@@ -11,6 +11,8 @@
 //! sync-state/<peer>.age   Automerge sync state per partner device
 //! partner.age, endpoint-key.age, endpoint-port.age   the sync layer's files
 //! damaged/                files that failed to decrypt or load, moved aside
+//! archive/<random>/       an earlier pairing's shared space (couple/ and
+//!                         archived.age), read-only, never synced
 //! couple.lock             cross-process write lock (empty)
 //! ```
 
@@ -33,6 +35,20 @@ pub use keys::{DeviceKey, Unlock};
 /// the data directory's own files are written: whole or not at all.
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     fsio::write_atomic(path, bytes)
+}
+
+/// Moves a directory (a shared space into the archive) durably.
+pub(crate) fn move_dir_durably(from: &Path, to: &Path) -> Result<()> {
+    fsio::move_durably(from, to)
+}
+
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
+    fsio::create_private_dir(dir)
+}
+
+/// Makes the removal or creation of `path` durable in its directory.
+pub(crate) fn sync_parent(path: &Path) -> Result<()> {
+    fsio::sync_dir(path.parent().unwrap_or(Path::new(".")))
 }
 
 /// Removes a file outside the data directory durably; a missing file is fine.
@@ -62,6 +78,9 @@ pub mod files {
     /// What sealed bundles have gone each way with the partner (sequence
     /// numbers, the heads the partner last said it holds).
     pub const BUNDLES: &str = "bundles.age";
+    /// Set when the partner's device sent changes this device refused:
+    /// syncing waits for the user (the time it paused, nothing else).
+    pub const SYNC_PAUSED: &str = "sync-paused.age";
     /// Held while a bundle is made or opened, so two processes never number
     /// two bundles alike.
     pub const BUNDLES_LOCK: &str = "bundles.lock";
@@ -77,9 +96,20 @@ pub mod files {
         ENDED_PARTNER,
         BUNDLES,
         BUNDLES_LOCK,
+        SYNC_PAUSED,
         DOCUMENT_LOCK,
     ];
-    pub const ALL_DIRS: &[&str] = &[COUPLE_DIR, PRIVATE_DIR, SYNC_STATE_DIR, DAMAGED_DIR];
+    /// Shared spaces of earlier pairings, kept read-only on this device.
+    pub const ARCHIVE_DIR: &str = "archive";
+    /// Inside an archived space: when it was archived (the document is in `couple/`).
+    pub const ARCHIVED: &str = "archived.age";
+    pub const ALL_DIRS: &[&str] = &[
+        COUPLE_DIR,
+        PRIVATE_DIR,
+        SYNC_STATE_DIR,
+        DAMAGED_DIR,
+        ARCHIVE_DIR,
+    ];
 }
 
 /// An exclusive advisory lock on a file in the data directory, held until

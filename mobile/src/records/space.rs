@@ -127,6 +127,11 @@ pub enum SyncStateKind {
     /// The partner's device cannot be reached (see `unreachable_since_ms`).
     /// Both keep working apart; nothing is lost.
     Unreachable,
+    /// The partner's device sent changes this app cannot accept (a newer
+    /// app, or one changed to break the couple's rules); nothing of them was
+    /// kept. Sync waits until the user asks to sync again (`sync_now`).
+    /// Show it without blame: "Syncing is paused" (see `paused_since_ms`).
+    Paused,
 }
 
 /// The sync status an app shows ("Up to date", "Last synced 2 days ago").
@@ -136,6 +141,8 @@ pub struct SyncStatusInfo {
     pub state: SyncStateKind,
     /// Set when `state` is `Unreachable`: since when (ms since the epoch).
     pub unreachable_since_ms: Option<i64>,
+    /// Set when `state` is `Paused`: since when (ms since the epoch).
+    pub paused_since_ms: Option<i64>,
     /// When both devices last held the same changes (kept across restarts).
     pub last_synced_at_ms: Option<i64>,
 }
@@ -143,16 +150,18 @@ pub struct SyncStatusInfo {
 impl From<kintsugi_sync::SyncStatus> for SyncStatusInfo {
     fn from(s: kintsugi_sync::SyncStatus) -> Self {
         use kintsugi_sync::SyncState as S;
-        let (state, since) = match s.state {
-            S::Idle => (SyncStateKind::Idle, None),
-            S::Connecting => (SyncStateKind::Connecting, None),
-            S::Syncing => (SyncStateKind::Syncing, None),
-            S::UpToDate => (SyncStateKind::UpToDate, None),
-            S::Unreachable { since } => (SyncStateKind::Unreachable, Some(since)),
+        let (state, since, paused) = match s.state {
+            S::Idle => (SyncStateKind::Idle, None, None),
+            S::Connecting => (SyncStateKind::Connecting, None, None),
+            S::Syncing => (SyncStateKind::Syncing, None, None),
+            S::UpToDate => (SyncStateKind::UpToDate, None, None),
+            S::Unreachable { since } => (SyncStateKind::Unreachable, Some(since), None),
+            S::Paused { since } => (SyncStateKind::Paused, None, Some(since)),
         };
         SyncStatusInfo {
             state,
             unreachable_since_ms: since,
+            paused_since_ms: paused,
             last_synced_at_ms: s.last_synced_at,
         }
     }
