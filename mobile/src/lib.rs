@@ -79,12 +79,12 @@ pub(crate) struct Hub {
 }
 
 impl Hub {
-    fn touch(&self) {
+    pub(crate) fn touch(&self) {
         self.touched.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Networking stopped: subscribers report `Idle`, and the pump stops.
-    fn node_stopped(&self) {
+    pub(crate) fn node_stopped(&self) {
         self.node.send_replace(None);
         lock(&self.pump).take();
     }
@@ -505,7 +505,7 @@ fn start_pump(hub: &Arc<Hub>, node: &Arc<Node>, pending: &PendingSlot) {
     })));
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 

@@ -146,6 +146,17 @@ pub fn endpoint_key_or_create(store: &Store) -> Result<SecretKey> {
     Ok(key)
 }
 
+/// New keys for this device, replacing the old ones (after unpairing): a
+/// new endpoint key, so the ex-partner's dials reach nothing, and a new
+/// identity (sealing and signing keys), so nothing made from now on
+/// relates to the old ones.
+pub fn rotate(store: &Store) -> Result<()> {
+    store.write(ENDPOINT_KEY_FILE, &SecretKey::generate().to_bytes())?;
+    store.remove(FILE)?;
+    Identity::load_or_create(store)?;
+    Ok(())
+}
+
 /// Checks `signature` over `message` against a partner's signing key text.
 pub fn verify(signing_key: &str, message: &[u8], signature: &Signature) -> bool {
     PublicKey::from_str(signing_key).is_ok_and(|key| key.verify(message, signature).is_ok())

@@ -28,7 +28,7 @@ use crate::error::{Result, SyncError};
 use crate::framing::{FrameReader, FrameWriter, MAX_FRAME};
 use crate::node::Conversing;
 use crate::node::{Direction, Shared};
-use crate::protocol::{ALREADY_IN_TOUCH, PAIRING_ENDED};
+use crate::protocol::ALREADY_IN_TOUCH;
 use crate::status::SyncState;
 
 pub const LIVE_ALPN: &[u8] = b"kintsugi/live/1";
@@ -146,17 +146,6 @@ pub(crate) async fn keep_in_touch(shared: Arc<Shared>) {
                         Err(SyncError::Connection(e.to_string()))
                     }
                 };
-                if closed_with(&conn, PAIRING_ENDED) {
-                    // The partner's own endpoint (TLS-authenticated) says it
-                    // ended the pairing while we were apart. Forget it as if
-                    // we had been told. (A plain 403 is not enough: a partner
-                    // still finishing the pairing refuses that way too.)
-                    info!("the partner ended the pairing");
-                    if let Err(e) = shared.forget_partner(false) {
-                        warn!("forgetting the partner: {e}");
-                    }
-                    continue;
-                }
                 let _ = finish(&shared, &conn, outcome);
             }
             Err(e) => {

@@ -27,7 +27,6 @@ use crate::unpair::{self, UNPAIR_ALPN, UnpairHandler};
 
 // Named in core, so that wiping a device knows them; encrypted like every file.
 const PORT_FILE: &str = kintsugi_core::storage::files::ENDPOINT_PORT;
-const ENDED_FILE: &str = kintsugi_core::storage::files::ENDED_PARTNER;
 const PAUSED_FILE: &str = kintsugi_core::storage::files::SYNC_PAUSED;
 const DIAL_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -61,8 +60,6 @@ pub(crate) struct Shared {
     /// Live conversations running now (dialled or accepted).
     conversations: watch::Sender<usize>,
     kick: tokio::sync::Notify,
-    /// The endpoint id of the partner this device unpaired from, if it was not told.
-    ended: Mutex<Option<String>>,
     /// Since when syncing is paused, after the partner's device sent
     /// changes this device refused.
     paused: watch::Sender<Option<kintsugi_core::Millis>>,
@@ -291,23 +288,11 @@ impl Shared {
     }
 
     /// Closes a connection from an endpoint that is not our partner, before
-    /// any stream is accepted: 410 for the partner we unpaired from, 403 for
-    /// anyone else.
+    /// any stream is accepted. The same for everyone (an ex-partner
+    /// included), and it says nothing about whether this device is paired.
     pub(crate) fn refuse(&self, conn: &iroh::endpoint::Connection, what: &str) -> SyncError {
-        let remote = conn.remote_id().to_string();
-        let ended = self
-            .ended
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_deref()
-            == Some(&remote);
-        if ended {
-            info!(%remote, "told the old partner that the pairing ended");
-            conn.close(VarInt::from_u32(protocol::PAIRING_ENDED), b"pairing ended");
-        } else {
-            tracing::warn!(%remote, "refused {what} from an endpoint that is not our partner");
-            conn.close(VarInt::from_u32(protocol::NOT_PAIRED), b"not paired");
-        }
+        tracing::debug!("refused {what} from an endpoint that is not our partner");
+        conn.close(VarInt::from_u32(protocol::NOT_PAIRED), b"not paired");
         SyncError::NotPaired
     }
 
@@ -468,32 +453,19 @@ impl Shared {
         Ok(())
     }
 
-    /// Forgets the partner: its endpoint is refused from now on, and its
-    /// keys and sync state are gone. The shared history stays.
-    /// With `remember`, keeps the old partner's endpoint id, only so that
-    /// its next dial is told the pairing ended (410) rather than 403.
-    pub(crate) fn forget_partner(&self, remember: bool) -> Result<()> {
-        let old = self
-            .partner
-            .borrow()
-            .as_ref()
-            .map(|p| p.endpoint_id.clone());
-        {
-            let device = self.device();
-            let store = device.store();
-            match (&old, remember) {
-                (Some(id), true) => store.write(ENDED_FILE, id.as_bytes())?,
-                _ => store.remove(ENDED_FILE)?,
-            }
-            store.remove(crate::partner::PARTNER_FILE)?;
-            store.remove(kintsugi_core::storage::files::BUNDLES)?;
-            store.reset_sync_states()?;
-        }
-        *self.ended.lock().unwrap_or_else(|p| p.into_inner()) = old.filter(|_| remember);
+    /// Leaves the pairing ([`crate::unpair::leave`]): the partner is forgot
+    /// durably, the shared space archived and the keys rotated on disk. This
+    /// node keeps the old endpoint key until it is shut down.
+    pub(crate) fn forget_partner(&self) -> Result<crate::unpair::Left> {
+        let left = {
+            let mut device = self.device();
+            crate::unpair::leave(&mut device)?
+        };
         self.partner.send_replace(None);
         self.paired.send_replace(None);
+        self.paused.send_replace(None);
         self.status.send_replace(SyncStatus::idle(None));
-        Ok(())
+        Ok(left)
     }
 
     /// Inviter side, once the joiner has read our answer.
@@ -529,7 +501,7 @@ impl Node {
     /// Binds the endpoint (with the device's persistent key) and starts
     /// accepting the pairing and sync protocols.
     pub async fn spawn(device: Arc<Mutex<Device>>, config: &NetworkConfig) -> Result<Node> {
-        let (secret_key, port, partner, identity, ended, paused) = {
+        let (secret_key, port, partner, identity, paused) = {
             let mut device = device.lock().unwrap_or_else(|p| p.into_inner());
             // A device restored by an earlier version writes under an actor
             // nothing binds yet: bind it before the partner hears from it.
@@ -546,9 +518,6 @@ impl Node {
                 port,
                 Partner::load(store)?,
                 identity,
-                store
-                    .read(ENDED_FILE)?
-                    .and_then(|b| String::from_utf8(b).ok()),
                 store
                     .read(PAUSED_FILE)?
                     .and_then(|b| String::from_utf8(b).ok())
@@ -598,7 +567,6 @@ impl Node {
             received: watch::Sender::new(0),
             conversations: watch::Sender::new(0),
             kick: tokio::sync::Notify::new(),
-            ended: Mutex::new(ended),
             paused: watch::Sender::new(paused),
         });
         {
@@ -762,15 +730,25 @@ impl Node {
         }
     }
 
-    /// Ends the pairing from this side, alone: the partner's endpoint is
-    /// refused from now on and its keys are forgotten. The partner's device
-    /// is told if it is reachable within a few seconds (it then forgets this
-    /// device too); nothing else is sent. Returns whether it was told. The
-    /// shared history stays here; wipe the device to remove it.
-    pub async fn unpair(&self) -> Result<bool> {
-        self.shared.partner()?;
-        let told = unpair::tell_partner(&self.shared).await.unwrap_or(false);
-        self.shared.forget_partner(!told)?;
+    /// Ends the pairing from this side, alone ([`crate::unpair::leave`]):
+    /// the partner is forgot durably first, the shared space archived and
+    /// this device's keys rotated. Only with `tell` is the partner's device
+    /// then told (from the old endpoint, the only one it admits), and it
+    /// leaves too; otherwise nothing goes on the network. Returns whether
+    /// it was told. The node shuts down: it still holds the old endpoint key,
+    /// and the ex must meet only a phone that looks offline. Start a new
+    /// node (it binds the new key) to pair again.
+    pub async fn unpair(&self, tell: bool) -> Result<bool> {
+        let partner = self.shared.partner()?;
+        self.shared.forget_partner()?;
+        let told = if tell {
+            unpair::tell(&self.shared.endpoint, &partner)
+                .await
+                .unwrap_or(false)
+        } else {
+            false
+        };
+        self.shutdown().await;
         Ok(told)
     }
 

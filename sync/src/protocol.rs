@@ -32,9 +32,6 @@ pub(crate) const SYNC_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_TURNS: usize = 1_000;
 /// Connection close code sent to an endpoint that is not our partner.
 pub const NOT_PAIRED: u32 = 403;
-/// Connection close code sent to the partner this device unpaired from: the
-/// pairing has ended (it then forgets this device too).
-pub const PAIRING_ENDED: u32 = 410;
 /// Connection close code for a second live connection between the same two
 /// devices (both dialled at once): one conversation is enough.
 pub const ALREADY_IN_TOUCH: u32 = 409;

@@ -1,16 +1,18 @@
-//! Ending a pairing (ALPN `kintsugi/unpair/1`).
+//! Ending a pairing, quietly (ALPN `kintsugi/unpair/1` only if asked).
 //!
-//! Either partner can end it alone, at any time. Their device forgets the
-//! partner (endpoint id, keys, sync state) and from then on refuses that
-//! endpoint. If the partner's device is reachable it is told, in one frame
-//! that carries nothing but the fact, and forgets too: no alarm, no
-//! content, no reason. If it is not reachable, this device keeps only the
-//! old partner's endpoint id (`ended-partner.age`) to refuse its next dial
-//! with close code 410 ("pairing ended") instead of 403, from which that
-//! device learns the same.
+//! Either partner can end it alone, at any time, with no network at all
+//! ([`leave`]): the device forgets the partner first (its record, keys,
+//! sync states, bundle book), durably; then it archives the shared space
+//! (read-only on this device, never synced again, deleted by the user
+//! alone) and rotates its own keys: a new endpoint key, so the ex's dials
+//! reach nothing (exactly like a phone that is offline: no refusal, no
+//! "ended"), and new signing and sealing keys, so nothing sealed or signed
+//! from now on relates to the old ones. The private space is untouched.
 //!
-//! The shared history stays on both devices (each partner's own copy);
-//! `--wipe` (or `wipe` in the apps) removes this device's copy as well.
+//! Only if the user asks (`kintsugi unpair --tell`, `tell` in the apps)
+//! does the device then tell the partner, in one frame that carries
+//! nothing but the fact, from its old endpoint (the only one the partner
+//! admits). The partner's device then leaves too, the same way.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,9 +21,13 @@ use iroh::endpoint::{Connection, VarInt};
 use iroh::protocol::{AcceptError, ProtocolHandler};
 use tracing::info;
 
+use kintsugi_core::Device;
+use kintsugi_core::storage::files;
+
 use crate::error::{Result, SyncError};
 use crate::framing::{FrameReader, FrameWriter};
 use crate::node::Shared;
+use crate::partner::Partner;
 
 pub const UNPAIR_ALPN: &[u8] = b"kintsugi/unpair/1";
 /// The whole message: the pairing has ended.
@@ -62,7 +68,7 @@ impl ProtocolHandler for UnpairHandler {
             Ok(()) => {
                 info!("the partner ended the pairing");
                 self.shared
-                    .forget_partner(false)
+                    .forget_partner()
                     .map_err(AcceptError::from_err)?;
                 conn.close(VarInt::from_u32(0), b"done");
                 Ok(())
@@ -75,13 +81,41 @@ impl ProtocolHandler for UnpairHandler {
     }
 }
 
-/// Tells the partner the pairing ended. `Ok(false)` if it could not be
-/// reached within [`TELL_TIMEOUT`].
-pub(crate) async fn tell_partner(shared: &Shared) -> Result<bool> {
-    let addr = shared.partner()?.addr()?;
+/// What [`leave`] did.
+#[derive(Debug)]
+pub struct Left {
+    /// The partner this device was paired with, if it was.
+    pub partner: Option<Partner>,
+    /// The archived shared space's id, if there was one.
+    pub archive: Option<String>,
+}
+
+/// Leaves the pairing on this device alone, with no network: forgets the
+/// partner durably first, then archives the shared space and rotates this
+/// device's endpoint, signing and sealing keys. A running [`crate::Node`]
+/// still holds the old endpoint key: use [`crate::Node::unpair`] instead, or
+/// shut it down first.
+pub fn leave(device: &mut Device) -> Result<Left> {
+    let store = device.store().clone();
+    let partner = Partner::load(&store)?;
+    // Forget first: whatever happens next, the partner is never admitted again.
+    store.remove(crate::partner::PARTNER_FILE)?;
+    store.remove(files::BUNDLES)?;
+    store.remove(files::ENDED_PARTNER)?;
+    store.remove(files::SYNC_PAUSED)?;
+    store.reset_sync_states()?;
+    let archive = device.archive_couple()?;
+    crate::identity::rotate(&store)?;
+    Ok(Left { partner, archive })
+}
+
+/// Tells `partner` the pairing ended, from `endpoint` (the old one, which
+/// the partner admits). `false` if it could not be reached within
+/// [`TELL_TIMEOUT`].
+pub(crate) async fn tell(endpoint: &iroh::Endpoint, partner: &Partner) -> Result<bool> {
+    let addr = partner.addr()?;
     let told = tokio::time::timeout(TELL_TIMEOUT, async {
-        let conn = shared
-            .endpoint()
+        let conn = endpoint
             .connect(addr, UNPAIR_ALPN)
             .await
             .map_err(|e| SyncError::Connect(e.to_string()))?;

@@ -297,7 +297,12 @@ pub enum Command {
     /// End the pairing, from this side alone. Your partner's device is told
     /// if it is reachable (nothing else is sent) and stops syncing too.
     Unpair {
-        /// Also erase this device's Kintsugi data afterwards.
+        /// Also tell your partner's device (it then leaves too). Without it
+        /// nothing is sent: to your partner this phone simply looks offline.
+        #[arg(long)]
+        tell: bool,
+        /// Also erase this device's Kintsugi data afterwards (even if
+        /// unpairing fails).
         #[arg(long)]
         wipe: bool,
         /// Do not ask for confirmation.
@@ -334,7 +339,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Pair { action } => network::pair(ctx, action).await,
         Command::Sync => network::sync(ctx).await,
         Command::Status { json } => network::status(ctx, json),
-        Command::Unpair { wipe, yes } => network::unpair(ctx, wipe, yes).await,
+        Command::Unpair { tell, wipe, yes } => network::unpair(ctx, tell, wipe, yes).await,
         Command::Serve => network::serve(ctx).await,
         Command::Bundle { action } => bundles::run(ctx, action),
         Command::Backup { action } => backups::run(ctx, action),

@@ -100,40 +100,62 @@ pub async fn sync(ctx: &Ctx) -> Result<()> {
 /// How often `serve` looks for changes other `kintsugi` commands saved.
 const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
 
-/// Ends the pairing from this side; with `wipe`, erases the device after.
-pub async fn unpair(ctx: &Ctx, wipe: bool, yes: bool) -> Result<()> {
-    let node = spawn(Arc::new(Mutex::new(ctx.open()?)), &ctx.network).await?;
-    let Some(partner) = node.partner() else {
-        node.shutdown().await;
+/// Ends the pairing from this side, quietly unless `tell`; with `wipe`,
+/// erases the device after, whatever happened before.
+pub async fn unpair(ctx: &Ctx, tell: bool, wipe: bool, yes: bool) -> Result<()> {
+    let outcome = leave(ctx, tell, yes || wipe).await;
+    if wipe {
+        if let Err(e) = &outcome {
+            eprintln!("Unpairing did not complete ({e:#}); erasing this device anyway.");
+        }
+        return super::data::wipe(ctx, true);
+    }
+    outcome
+}
+
+async fn leave(ctx: &Ctx, tell: bool, yes: bool) -> Result<()> {
+    let mut device = ctx.open()?;
+    let Some(partner) = kintsugi_sync::Partner::load(device.store())? else {
         bail!("this device is not paired with anyone");
     };
     if !yes
         && !super::data::ask(&format!(
-            "End the pairing with {}? Their device will stop syncing with this one; each of \
-             you keeps the history already shared. [y/N] ",
+            "End the pairing with {}? This device stops syncing with theirs. You keep the \
+             history already shared, read-only; so do they. [y/N] ",
             partner.name
         ))?
     {
-        node.shutdown().await;
         println!("Still paired with {}.", partner.name);
         return Ok(());
     }
-    let told = node.unpair().await;
-    node.shutdown().await;
-    if told? {
+    if !tell {
+        // No network at all: forget, archive, rotate keys.
+        let left = kintsugi_sync::unpair::leave(&mut device)?;
+        println!(
+            "The pairing with {} has ended on this device. Nothing was sent to their device: \
+             to it, this phone now looks offline. Your shared history is kept here, \
+             read-only{}.",
+            partner.name,
+            if left.archive.is_some() {
+                " (`kintsugi archive list`)"
+            } else {
+                ""
+            }
+        );
+        return Ok(());
+    }
+    let node = spawn(Arc::new(Mutex::new(device)), &ctx.network).await?;
+    if node.unpair(true).await? {
         println!(
             "The pairing with {} has ended; their device was told.",
             partner.name
         );
     } else {
         println!(
-            "The pairing with {} has ended. Their device was not reachable; it will be \
-             refused the next time it tries to sync.",
+            "The pairing with {} has ended on this device. Their device could not be reached \
+             to be told: to it, this phone now looks offline.",
             partner.name
         );
-    }
-    if wipe {
-        super::data::wipe(ctx, true)?;
     }
     Ok(())
 }

@@ -89,20 +89,22 @@ impl Companion {
         .await
     }
 
-    /// Ends the pairing from this side, alone, at any time. The partner's
-    /// device is told if it is reachable within a few seconds (it forgets
-    /// this one too; no alarm and no content is sent), otherwise it is
-    /// refused the next time it tries. Returns whether it was told. Each
-    /// keeps the history already shared; with `wipe`, this device's data is
-    /// then erased as by `wipe()`. `NotPaired` if there is no partner.
-    pub async fn unpair(&self, wipe: bool) -> Result<bool> {
-        let told = self
-            .with_node(|node| async move { Ok(node.unpair().await?) })
-            .await?;
+    /// Ends the pairing from this side, alone, at any time. This device
+    /// forgets the partner first, archives the shared space (read-only here;
+    /// see `archives`) and rotates its keys, so the partner's device meets
+    /// only a phone that looks offline. Nothing goes on the network unless
+    /// `tell`: then the partner's device is told, if it is reachable within
+    /// a few seconds (it leaves too; no alarm and no content is sent).
+    /// Returns whether it was told. With `wipe`, this device's data is then
+    /// erased as by `wipe()`, even if unpairing failed. `NotPaired` if there
+    /// is no partner.
+    pub async fn unpair(&self, tell: bool, wipe: bool) -> Result<bool> {
+        let outcome = self.leave(tell).await;
         if wipe {
             self.wipe_now().await?;
+            return Ok(outcome.unwrap_or(false));
         }
-        Ok(told)
+        outcome
     }
 
     /// The phone's network changed (Wi-Fi joined or left, cellular back):
@@ -123,6 +125,39 @@ impl Companion {
             }
             Ok(())
         })
+        .await
+    }
+}
+
+impl Companion {
+    async fn leave(&self, tell: bool) -> Result<bool> {
+        let running = self.node.lock().await.take();
+        if let Some(node) = running {
+            // It holds the old endpoint key: it goes, and the next network
+            // call starts one with the new key.
+            self.hub.node_stopped();
+            return Ok(node.unpair(tell).await?);
+        }
+        if tell {
+            let told = self
+                .with_node(move |node| async move { Ok(node.unpair(true).await?) })
+                .await;
+            self.node.lock().await.take();
+            self.hub.node_stopped();
+            return told;
+        }
+        let device = self.device.clone();
+        let hub = self.hub.clone();
+        self.on_runtime(crate::blocking(move || {
+            let mut device = crate::lock(&device);
+            if kintsugi_sync::Partner::load(device.store())?.is_none() {
+                return Err(kintsugi_sync::SyncError::NotPaired.into());
+            }
+            kintsugi_sync::unpair::leave(&mut device)?;
+            drop(device);
+            hub.touch();
+            Ok(false)
+        }))
         .await
     }
 }
