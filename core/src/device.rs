@@ -552,7 +552,7 @@ impl Device {
         let read = match OnDisk::read(&self.store, &self.actor, self.profile.member()) {
             Ok(read) => read,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot reread the data directory");
+                tracing::warn!(error = %e.redacted(), "cannot reread the data directory");
                 return;
             }
         };
@@ -564,7 +564,7 @@ impl Device {
         self.doc = read.doc;
         self.private = read.private;
         if let Err(e) = self.note_damage(read.damage) {
-            tracing::warn!(error = %e, "cannot reset the sync states after damage");
+            tracing::warn!(error = %e.redacted(), "cannot reset the sync states after damage");
         }
     }
 
