@@ -12,6 +12,7 @@ use iroh_tickets::endpoint::EndpointTicket;
 use kintsugi_core::{CoreError, CoupleDoc, Device};
 use tokio::sync::{mpsc, watch};
 use tracing::info;
+use zeroize::Zeroizing;
 
 use crate::config::NetworkConfig;
 use crate::discovery::{LocalDiscovery, PartnerSighting};
@@ -42,9 +43,9 @@ pub(crate) struct Shared {
     paired: watch::Sender<Option<Partner>>,
     /// Secrets of invites shown and not yet redeemed, with their expiry
     /// (unix seconds).
-    open_invites: Mutex<Vec<([u8; SECRET_LEN], u64)>>,
+    open_invites: Mutex<Vec<(Zeroizing<[u8; SECRET_LEN]>, u64)>>,
     /// Redeemed secrets, kept only to answer "already used" rather than "not valid".
-    used_invites: Mutex<Vec<[u8; SECRET_LEN]>>,
+    used_invites: Mutex<Vec<Zeroizing<[u8; SECRET_LEN]>>>,
     pub(crate) sync_lock: tokio::sync::Mutex<()>,
     wire_tap: TapSlot,
     identity: Arc<Identity>,
@@ -358,7 +359,7 @@ impl Shared {
             return Err(SyncError::AlreadyPaired(partner.name.clone()));
         }
         for i in 0..open.len() {
-            let (secret, expires_at) = open[i];
+            let (secret, expires_at) = open[i].clone();
             if expected(&secret)? == presented {
                 // Whatever the joiner's copy of the payload said.
                 if unix_now() > expires_at {
@@ -584,7 +585,7 @@ impl Node {
             return Err(SyncError::AlreadyPaired(partner.name));
         }
         self.shared.device().start_couple()?;
-        let secret: [u8; SECRET_LEN] = rand::random();
+        let secret = Zeroizing::new(rand::random::<[u8; SECRET_LEN]>());
         let expires_at = unix_now() + lifetime.as_secs();
         let mut open = self
             .shared
@@ -594,7 +595,7 @@ impl Node {
         // Expired codes are of no use to anyone; keep the list short.
         let now = unix_now();
         open.retain(|(_, exp)| *exp >= now);
-        open.push((secret, expires_at));
+        open.push((secret.clone(), expires_at));
         Ok(Invite {
             ticket: EndpointTicket::new(self.addr()),
             secret,

@@ -85,7 +85,7 @@ pub fn run(ctx: &Ctx, action: Action) -> Result<()> {
             let device = ctx.open()?;
             let key = Identity::load_or_create(device.store())?.recovery_key();
             eprintln!("This device's recovery key. Keep it secret and safe:");
-            println!("{key}");
+            println!("{}", key.as_str());
         }
         Action::Restore {
             file,
