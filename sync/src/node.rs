@@ -233,7 +233,7 @@ impl Shared {
             partner.last_synced_at = Some(now);
             let device = self.device();
             if let Err(e) = partner.save(device.store()) {
-                tracing::warn!("could not note the sync time: {e}");
+                tracing::warn!(error = %e.redacted(), "could not note the sync time");
             }
         }
     }
@@ -250,10 +250,16 @@ impl Shared {
             .as_deref()
             == Some(&remote);
         if ended {
-            info!(%remote, "told the old partner that the pairing ended");
+            info!(
+                remote = %conn.remote_id().fmt_short(),
+                "told the old partner that the pairing ended"
+            );
             conn.close(VarInt::from_u32(protocol::PAIRING_ENDED), b"pairing ended");
         } else {
-            tracing::warn!(%remote, "refused {what} from an endpoint that is not our partner");
+            tracing::warn!(
+                remote = %conn.remote_id().fmt_short(),
+                "refused {what} from an endpoint that is not our partner"
+            );
             conn.close(VarInt::from_u32(protocol::NOT_PAIRED), b"not paired");
         }
         SyncError::NotPaired
@@ -444,7 +450,7 @@ impl Shared {
             .unwrap_or_else(|p| p.into_inner())
             .clear();
         if let Err(e) = dial_and_sync(self).await {
-            tracing::warn!("first sync after pairing: {e}");
+            tracing::warn!(error = %e.redacted(), "first sync after pairing");
         }
     }
 }
@@ -498,7 +504,7 @@ impl Node {
                 .store()
                 .write(PORT_FILE, bound.port().to_string().as_bytes())?;
         }
-        info!(id = %endpoint.id(), "endpoint bound");
+        info!(id = %endpoint.id().fmt_short(), "endpoint bound");
         let last_synced_at = partner.as_ref().and_then(|p| p.last_synced_at);
         let (requests_tx, requests_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
@@ -722,7 +728,7 @@ impl Node {
                     let mut device = shared.device();
                     let before = device.doc_mut().map(|d| d.heads()).ok();
                     if let Err(e) = device.reload() {
-                        tracing::warn!("reading the data directory: {e}");
+                        tracing::warn!(error = %e.redacted(), "reading the data directory");
                         continue;
                     }
                     before != device.doc_mut().map(|d| d.heads()).ok()
