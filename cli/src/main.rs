@@ -58,6 +58,11 @@ struct Cli {
     #[arg(long, global = true, env = "KINTSUGI_KEY_FILE", value_name = "FILE")]
     key_file: Option<PathBuf>,
 
+    /// Read an archived space (from an earlier pairing; `kintsugi archive
+    /// list` shows them) instead of the live one: views and exports only.
+    #[arg(long, global = true, value_name = "ID")]
+    archive: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -117,6 +122,7 @@ async fn run(cli: Cli) -> Result<()> {
         dir,
         network,
         unlocker: Unlocker::new(cli.key_file),
+        archive: cli.archive,
     };
     commands::run(&ctx, cli.command).await
 }

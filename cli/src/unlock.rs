@@ -4,15 +4,25 @@
 //! age identity readable only by its owner), a passphrase in
 //! `KINTSUGI_PASSPHRASE` (for scripts), or a passphrase typed at the
 //! terminal without echo. A new device asks for a typed passphrase twice.
+//!
+//! A passphrase that will lock a device from now on (a new device, `key
+//! change`) must be hard to guess: zxcvbn scores it, and below 3 of 4 it is
+//! refused with the reason, before anything is written. Opening a device
+//! never judges the passphrase it already has.
+//!
+//! Passphrases and key file text are held in types that wipe their memory
+//! when dropped.
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use age::secrecy::ExposeSecret;
+use age::secrecy::{ExposeSecret, SecretString};
 use anyhow::{Context, Result, anyhow, bail};
 use kintsugi_core::Unlock;
+use kintsugi_core::storage::secret_string;
+use zeroize::Zeroizing;
 
 pub const KEY_FILE_ENV: &str = "KINTSUGI_KEY_FILE";
 pub const PASSPHRASE_ENV: &str = "KINTSUGI_PASSPHRASE";
@@ -53,7 +63,7 @@ impl Unlocker {
             return Some(read_key_file(path).map(|u| (u, Source::KeyFile(path.clone()))));
         }
         env_passphrase(PASSPHRASE_ENV)
-            .map(|text| Ok((Unlock::passphrase(text), Source::Env(PASSPHRASE_ENV))))
+            .map(|text| Ok((Unlock::Passphrase(text), Source::Env(PASSPHRASE_ENV))))
     }
 
     /// What unlocks a device that was set up before.
@@ -67,14 +77,20 @@ impl Unlocker {
             dir.display()
         );
         let text = ask(&format!("Passphrase for {}: ", dir.display()), &no_terminal)?;
-        Ok((Unlock::passphrase(text), Source::Typed))
+        Ok((Unlock::Passphrase(text), Source::Typed))
     }
 
     /// What will unlock a device being set up now: a typed passphrase is
-    /// asked twice.
-    pub fn new_device(&self, dir: &Path) -> Result<(Unlock, Source)> {
+    /// asked twice. A passphrase (typed or in `KINTSUGI_PASSPHRASE`) that is
+    /// easy to guess is refused; `hints` are words it should not lean on
+    /// (the person's name).
+    pub fn new_device(&self, dir: &Path, hints: &[&str]) -> Result<(Unlock, Source)> {
         if let Some(given) = self.given() {
-            return given;
+            let (unlock, source) = given?;
+            if let Unlock::Passphrase(text) = &unlock {
+                check_strength(text, hints, &source)?;
+            }
+            return Ok((unlock, source));
         }
         let no_terminal = format!(
             "there is no terminal to ask for a passphrase for the new device in {}: set \
@@ -86,26 +102,63 @@ impl Unlocker {
             "Choose a passphrase for this device: ",
             "Type it again: ",
             &no_terminal,
+            hints,
         )?;
-        Ok((Unlock::passphrase(text), Source::Typed))
+        Ok((Unlock::Passphrase(text), Source::Typed))
     }
 }
 
 /// What `key change` moves the device to: a key file, or a new passphrase
-/// (`KINTSUGI_NEW_PASSPHRASE`, or typed twice).
+/// (`KINTSUGI_NEW_PASSPHRASE`, or typed twice), refused if easy to guess.
 pub fn replacement(new_key_file: Option<&Path>) -> Result<(Unlock, Source)> {
     if let Some(path) = new_key_file {
         return Ok((read_key_file(path)?, Source::KeyFile(path.to_owned())));
     }
     if let Some(text) = env_passphrase(NEW_PASSPHRASE_ENV) {
-        return Ok((Unlock::passphrase(text), Source::Env(NEW_PASSPHRASE_ENV)));
+        let source = Source::Env(NEW_PASSPHRASE_ENV);
+        check_strength(&text, &[], &source)?;
+        return Ok((Unlock::Passphrase(text), source));
     }
     let no_terminal = format!(
         "there is no terminal to ask for the new passphrase: set {NEW_PASSPHRASE_ENV} \
          or pass --new-key-file FILE"
     );
-    let text = ask_twice("New passphrase: ", "Type it again: ", &no_terminal)?;
-    Ok((Unlock::passphrase(text), Source::Typed))
+    let text = ask_twice("New passphrase: ", "Type it again: ", &no_terminal, &[])?;
+    Ok((Unlock::Passphrase(text), Source::Typed))
+}
+
+/// The lowest zxcvbn score (0 to 4) a new passphrase may have: 3 takes
+/// about 10^10 guesses or more.
+pub const MIN_PASSPHRASE_SCORE: zxcvbn::Score = zxcvbn::Score::Three;
+
+/// Refuses a passphrase that is easy to guess, saying why and how to do
+/// better, and how long someone holding a copy of the files would take.
+pub fn check_strength(passphrase: &SecretString, hints: &[&str], source: &Source) -> Result<()> {
+    let mut inputs = vec!["kintsugi"];
+    inputs.extend(hints.iter().filter(|h| !h.is_empty()));
+    let entropy = zxcvbn::zxcvbn(passphrase.expose_secret(), &inputs);
+    if entropy.score() >= MIN_PASSPHRASE_SCORE {
+        return Ok(());
+    }
+    // The passphrase is stretched with scrypt: zxcvbn's "slow hash" case,
+    // 10,000 guesses a second.
+    let time = entropy
+        .crack_times()
+        .offline_slow_hashing_1e4_per_second()
+        .to_string();
+    let mut reason = format!(
+        "{source} is too easy to guess: someone holding a copy of this device's files could \
+         find it in {time}."
+    );
+    if let Some(feedback) = entropy.feedback() {
+        if let Some(warning) = feedback.warning() {
+            reason.push_str(&format!(" {warning}"));
+        }
+        for suggestion in feedback.suggestions() {
+            reason.push_str(&format!(" {suggestion}"));
+        }
+    }
+    bail!("{reason} Nothing was written.")
 }
 
 /// Whether a new passphrase must still be typed (so the current one is
@@ -137,7 +190,8 @@ pub fn read_key_file(path: &Path) -> Result<Unlock> {
             );
         }
     }
-    let mut text = String::new();
+    // Room for any key file up front: growing the buffer would leave copies.
+    let mut text = Zeroizing::new(String::with_capacity(4096));
     file.read_to_string(&mut text)
         .with_context(|| format!("reading the key file {}", path.display()))?;
     Unlock::host_key(&text).map_err(|_| {
@@ -152,36 +206,41 @@ pub fn read_key_file(path: &Path) -> Result<Unlock> {
 /// Writes a fresh host key to a new file readable by its owner only.
 pub fn write_new_key_file(path: &Path) -> Result<()> {
     let key = Unlock::generate_host_key();
-    let text = format!(
+    let text = Zeroizing::new(format!(
         "# created by kintsugi {} on {}: unlocks a Kintsugi data directory; keep it private\n{}\n",
         env!("CARGO_PKG_VERSION"),
         jiff::Zoned::now().date(),
         key.expose_secret()
-    );
+    ));
     crate::files::write_new_private_file(path, text.as_bytes())
 }
 
 /// A passphrase from the environment; an empty variable counts as unset.
-fn env_passphrase(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+fn env_passphrase(name: &str) -> Option<SecretString> {
+    std::env::var(name)
+        .ok()
+        .map(secret_string)
+        .filter(|v| !v.expose_secret().is_empty())
 }
 
 /// Asks on the terminal without echo.
-fn ask(prompt: &str, no_terminal: &str) -> Result<String> {
+fn ask(prompt: &str, no_terminal: &str) -> Result<SecretString> {
     if !has_terminal() {
         bail!("{no_terminal}");
     }
-    let text = rpassword::prompt_password(prompt).context("reading the passphrase")?;
-    if text.is_empty() {
+    let text = secret_string(rpassword::prompt_password(prompt).context("reading the passphrase")?);
+    if text.expose_secret().is_empty() {
         bail!("the passphrase must not be empty");
     }
     Ok(text)
 }
 
-fn ask_twice(prompt: &str, again: &str, no_terminal: &str) -> Result<String> {
+/// Asks for a new passphrase, refuses it if easy to guess, then asks again.
+fn ask_twice(prompt: &str, again: &str, no_terminal: &str, hints: &[&str]) -> Result<SecretString> {
     let first = ask(prompt, no_terminal)?;
+    check_strength(&first, hints, &Source::Typed)?;
     let second = ask(again, no_terminal)?;
-    if first != second {
+    if first.expose_secret() != second.expose_secret() {
         bail!("the two passphrases differ; nothing was written");
     }
     Ok(first)

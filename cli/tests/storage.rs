@@ -14,6 +14,8 @@ use kintsugi_core::automerge::{AutoCommit, ObjId, ObjType, Prop, ReadDoc, Scalar
 
 const NOTE: &str = "we walked by the river";
 const WRONG_KEY: &str = "the passphrase or key does not unlock this device";
+/// Strong enough for a new device (zxcvbn score 3 or more).
+const PASSPHRASE: &str = "river stones";
 
 /// `pair invite` makes the device's shared space before it shows its code;
 /// stopping it then leaves a device with a space of its own and no partner.
@@ -120,10 +122,10 @@ fn a_passphrase_unlocks_a_wrong_one_changes_nothing_and_a_key_file_replaces_it()
         cmd.env("KINTSUGI_PASSPHRASE", passphrase);
         cmd
     };
-    let set_up = ok(with("river stones").args(["init", "--name", "Ana"]));
+    let set_up = ok(with(PASSPHRASE).args(["init", "--name", "Ana"]));
     assert!(set_up.contains("unlocks with your passphrase"), "{set_up}");
-    start_space(with("river stones"));
-    ok(with("river stones").args(checkin(NOTE)));
+    start_space(with(PASSPHRASE));
+    ok(with(PASSPHRASE).args(checkin(NOTE)));
 
     let before = files(&dir);
     assert!(!before.is_empty());
@@ -135,20 +137,68 @@ fn a_passphrase_unlocks_a_wrong_one_changes_nothing_and_a_key_file_replaces_it()
     // From the passphrase to a key file: the passphrase stops working.
     let key = root.path().join("ana-new.key");
     ok(kintsugi_bare(&dir).args(["key", "new"]).arg(&key));
-    let changed = ok(with("river stones")
+    let changed = ok(with(PASSPHRASE)
         .args(["key", "change", "--new-key-file"])
         .arg(&key));
     assert!(
         changed.contains("now unlocks with the key file"),
         "{changed}"
     );
-    let err = fails(with("river stones").arg("checkins"));
+    let err = fails(with(PASSPHRASE).arg("checkins"));
     assert!(err.contains(WRONG_KEY), "{err}");
     let list = ok(kintsugi_bare(&dir)
         .arg("--key-file")
         .arg(&key)
         .args(["checkins", "--json"]));
     assert!(list.contains(NOTE), "{list}");
+}
+
+#[test]
+fn a_weak_new_passphrase_is_refused_with_the_reason_and_nothing_is_written() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("ana");
+    let with = |passphrase: &str| {
+        let mut cmd = kintsugi_bare(&dir);
+        cmd.env("KINTSUGI_PASSPHRASE", passphrase);
+        cmd
+    };
+    // A new device: refused, with zxcvbn's reason and time to guess it.
+    for weak in ["password1", "ana2024", "kintsugi1", "qwerty123"] {
+        let err = fails(with(weak).args(["init", "--name", "Ana"]));
+        assert!(err.contains("too easy to guess"), "{weak}: {err}");
+        assert!(err.contains("KINTSUGI_PASSPHRASE"), "{weak}: {err}");
+        assert!(err.contains("could find it in"), "{weak}: {err}");
+        assert!(err.contains("Nothing was written"), "{weak}: {err}");
+        assert!(
+            !err.contains(weak),
+            "the error repeats the passphrase: {err}"
+        );
+        assert!(!dir.exists(), "{weak}: the data directory was made");
+    }
+    let err = fails(with("password1").args(["init", "--name", "Ana"]));
+    assert!(err.contains("common"), "{err}");
+
+    // A weak passphrase that already locks a device (set up without the
+    // CLI) still opens it: only a new one is judged.
+    kintsugi_core::Device::init(&dir, "Ana", &kintsugi_core::Unlock::passphrase("ana2024"))
+        .unwrap();
+    ok(with("ana2024").args(["init", "--name", "Ana"]));
+    ok(with("ana2024").arg("status"));
+
+    // Moving to a weak passphrase is refused, and key.age stays as it was.
+    let before = files(&dir);
+    let err = fails(
+        with("ana2024")
+            .env("KINTSUGI_NEW_PASSPHRASE", "qwerty123")
+            .args(["key", "change"]),
+    );
+    assert!(err.contains("too easy to guess"), "{err}");
+    assert!(err.contains("KINTSUGI_NEW_PASSPHRASE"), "{err}");
+    assert_eq!(files(&dir), before, "a refused passphrase changed a file");
+    ok(with("ana2024")
+        .env("KINTSUGI_NEW_PASSPHRASE", PASSPHRASE)
+        .args(["key", "change"]));
+    ok(with(PASSPHRASE).arg("status"));
 }
 
 #[cfg(unix)]

@@ -662,23 +662,52 @@ impl Device {
     /// their data elsewhere.
     pub fn export_automerge(&mut self) -> Result<Vec<u8>> {
         self.reload()?;
-        Ok(self.doc_mut()?.save())
+        // Even a space this app cannot read is standard Automerge: another
+        // tool (or a newer app) may read it.
+        match self.doc.as_mut() {
+            Some(doc) => Ok(doc.save()),
+            None => Err(CoreError::NoCouple),
+        }
+    }
+
+    /// An archived space as a standard Automerge binary (see [`Self::export_automerge`]).
+    pub fn export_archive_automerge(&self, id: &str) -> Result<Vec<u8>> {
+        Ok(self.open_archive(id)?.save())
     }
 
     /// Every record of the shared space as readable JSON, and with
     /// `include_private` this device's journal and notes too.
     pub fn export_json(&mut self, include_private: bool) -> Result<String> {
         self.reload()?;
-        let doc = self.doc()?;
+        let shared = match (&self.unreadable, &self.doc) {
+            // What is readable still goes out: the private space, and why
+            // the shared one does not.
+            (Some(reason), _) => serde_json::json!({ "unreadable": reason }),
+            (None, Some(doc)) => shared_json(doc)?,
+            (None, None) => return Err(CoreError::NoCouple),
+        };
+        self.export_json_with(shared, include_private)
+    }
+
+    /// An archived space as readable JSON (see [`Self::export_json`]).
+    pub fn export_archive_json(&self, id: &str, include_private: bool) -> Result<String> {
+        let shared = shared_json(&self.open_archive(id)?)?;
+        self.export_json_with(shared, include_private)
+    }
+
+    fn export_json_with(&self, shared: serde_json::Value, include_private: bool) -> Result<String> {
         let mut out = serde_json::json!({
             "format": "kintsugi-export",
             "version": 1,
             "exported_at": now_millis(),
-            "couple_id": doc.couple_id()?,
-            "schema_version": doc.schema_version()?,
             "exported_by": self.profile.actor_id,
-            "shared": doc.snapshot(),
         });
+        for key in ["couple_id", "schema_version"] {
+            if let Some(v) = shared.get(key) {
+                out[key] = v.clone();
+            }
+        }
+        out["shared"] = shared.get("records").cloned().unwrap_or(shared);
         if include_private {
             let private = self.private()?;
             out["private"] = serde_json::json!({
@@ -835,7 +864,7 @@ impl Device {
         let read = match OnDisk::read(&self.store, &self.actor, self.profile.member()) {
             Ok(read) => read,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot reread the data directory");
+                tracing::warn!(error = %e.redacted(), "cannot reread the data directory");
                 return;
             }
         };
@@ -848,7 +877,7 @@ impl Device {
         self.unreadable = read.unreadable;
         self.private = read.private;
         if let Err(e) = self.note_damage(read.damage) {
-            tracing::warn!(error = %e, "cannot reset the sync states after damage");
+            tracing::warn!(error = %e.redacted(), "cannot reset the sync states after damage");
         }
     }
 
@@ -895,6 +924,15 @@ impl OnDisk {
             damage,
         })
     }
+}
+
+/// One space's part of an export: its ids and every record.
+fn shared_json(doc: &CoupleDoc) -> Result<serde_json::Value> {
+    Ok(serde_json::json!({
+        "couple_id": doc.couple_id()?,
+        "schema_version": doc.schema_version()?,
+        "records": doc.snapshot(),
+    }))
 }
 
 /// Archive ids are 32 lowercase hex digits (never a path).

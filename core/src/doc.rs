@@ -818,6 +818,7 @@ fn admit(
     }))
     .map_err(|_| CoreError::InvalidSyncMessage("a change Automerge cannot read".into()))?
     .map_err(|refusal| {
+        // Record ids and field names, never content.
         tracing::warn!(%refusal, "refused changes from outside");
         CoreError::Refused(refusal)
     })

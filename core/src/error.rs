@@ -122,6 +122,55 @@ pub enum CoreError {
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 
 impl CoreError {
+    /// What went wrong, for a log line: the kind of failure and the fixed
+    /// words about it, never a name, record text, value typed, reason from
+    /// elsewhere, or path (only a file's own name, which holds no
+    /// identifier). The full text (`Display`) is for the person at the
+    /// screen.
+    pub fn redacted(&self) -> String {
+        use CoreError as E;
+        match self {
+            E::ScoreOutOfRange { field, .. } => format!("{field} is out of range"),
+            E::EmptyText { field } => format!("{field} is empty"),
+            E::TextTooLong { field, max, .. } => format!("{field} is over {max} characters"),
+            E::InvalidMood { .. } => "invalid mood word".into(),
+            E::InvalidDate { field, .. } => format!("{field} is not a date"),
+            E::InvalidChoice {
+                field, expected, ..
+            } => {
+                format!("{field} is not one of: {expected}")
+            }
+            E::InvalidValue { field, .. } => format!("{field} is invalid"),
+            E::UnknownId { kind, .. } => format!("no such {kind}"),
+            E::AmbiguousId { kind, .. } => format!("an ambiguous {kind} id"),
+            E::NotPermitted(why) => format!("not allowed: {why}"),
+            E::NoDevice { .. } => "no device is set up".into(),
+            E::WrongKey { .. } => "the passphrase or key does not unlock this device".into(),
+            E::Encrypt(_) => "cannot encrypt".into(),
+            E::NoCouple | E::AlreadyInCouple | E::SchemaTooNew { .. } | E::SpaceNeedsUpdate => {
+                self.to_string()
+            }
+            E::SharedUnreadable { .. } => "the shared space cannot be read".into(),
+            // Record ids, field names and actor prefixes: where, never what.
+            E::Refused(refusal) => format!("refused changes from outside: {refusal}"),
+            E::AlreadySetUp { .. } => "the directory already holds a device".into(),
+            E::Malformed(_) => "the shared document is malformed".into(),
+            E::ForgedActor { actor, changes } => format!(
+                "refused {changes} change(s) claiming this device's actor id ({})",
+                actor.get(..8).unwrap_or(actor)
+            ),
+            // Fixed words about the message's structure, from this crate.
+            E::InvalidSyncMessage(_) => self.to_string(),
+            E::Automerge(_) => "automerge error".into(),
+            E::Io {
+                action,
+                path,
+                source,
+            } => format!("{action} {}: {}", file_name(path), source.kind()),
+            E::Corrupt { path, .. } => format!("{} is corrupt", file_name(path)),
+        }
+    }
+
     pub(crate) fn io(
         action: &'static str,
         path: impl Into<PathBuf>,
@@ -132,5 +181,86 @@ impl CoreError {
             path: path.into(),
             source,
         }
+    }
+}
+
+/// A path's last part: the data directory's own files are named by fixed
+/// words or hashes, while the directories above may hold a person's name.
+pub(crate) fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_redacted_error_holds_no_value_reason_or_path() {
+        let secret = "Rosalind wrote about the lake house";
+        let io = std::io::Error::other(secret);
+        let dir = PathBuf::from(format!("/home/{secret}/data/couple/chunk-1.age"));
+        let errors = [
+            CoreError::ScoreOutOfRange {
+                field: "safety",
+                value: 11,
+            },
+            CoreError::InvalidMood {
+                word: secret.into(),
+                reason: "too long",
+            },
+            CoreError::InvalidDate {
+                field: "day",
+                value: secret.into(),
+            },
+            CoreError::InvalidChoice {
+                field: "role",
+                value: secret.into(),
+                expected: "a, b",
+            },
+            CoreError::InvalidValue {
+                field: "name",
+                reason: secret.into(),
+            },
+            CoreError::UnknownId {
+                kind: "agreement",
+                id: secret.into(),
+            },
+            CoreError::AmbiguousId {
+                kind: "agreement",
+                prefix: secret.into(),
+            },
+            CoreError::NoDevice { dir: dir.clone() },
+            CoreError::WrongKey { path: dir.clone() },
+            CoreError::Encrypt(secret.into()),
+            CoreError::AlreadySetUp { dir: dir.clone() },
+            CoreError::Malformed(secret.into()),
+            CoreError::io("write", &dir, io),
+            CoreError::Corrupt {
+                path: dir.clone(),
+                reason: secret.into(),
+            },
+        ];
+        for e in &errors {
+            let shown = e.redacted();
+            assert!(
+                !shown.contains("Rosalind") && !shown.contains("lake"),
+                "{shown}"
+            );
+            assert!(!shown.contains("/home"), "{shown}");
+            assert!(!shown.contains("11"), "{shown}");
+        }
+        // A file's own name stays: it holds no identifier.
+        assert_eq!(errors[12].redacted(), "write chunk-1.age: other error");
+        let forged = CoreError::ForgedActor {
+            actor: "0123456789abcdef0123456789abcdef".into(),
+            changes: 2,
+        };
+        assert!(
+            !forged.redacted().contains("0123456789"),
+            "{}",
+            forged.redacted()
+        );
     }
 }

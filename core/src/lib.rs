@@ -16,7 +16,7 @@ pub mod validate;
 pub mod views;
 
 pub use automerge;
-pub use device::{Device, DeviceProfile, ImportReport, StorageStats, now_millis};
+pub use device::{ArchiveInfo, Device, DeviceProfile, ImportReport, StorageStats, now_millis};
 pub use doc::{CoupleDoc, SCHEMA_VERSION};
 pub use door::{ActorBinding, Door, Reason, Refusal, Roster, RosterMember, Source};
 pub use error::{CoreError, Result};

@@ -104,6 +104,9 @@ fn stranger_writes(scene: &mut Scene, edit: impl FnOnce(&mut AutoCommit)) -> Vec
     doc.get_changes(&ana_heads)
 }
 
+/// One raw edit a modified app makes.
+type Edit = Box<dyn FnOnce(&mut AutoCommit)>;
+
 fn fingerprint(doc: &mut CoupleDoc) -> (Vec<kintsugi_core::automerge::ChangeHash>, Vec<u8>) {
     (doc.heads(), doc.save())
 }
@@ -192,7 +195,7 @@ fn a_root_map_retyped_is_refused_and_the_record_stays() {
 #[test]
 fn the_schema_version_and_couple_id_cannot_be_deleted_or_retyped() {
     let mut s = scene();
-    let edits: Vec<Box<dyn FnOnce(&mut AutoCommit)>> = vec![
+    let edits: Vec<Edit> = vec![
         Box::new(|doc| doc.delete(ROOT, "schema_version").unwrap()),
         Box::new(|doc| doc.put(ROOT, "schema_version", 3u64).unwrap()),
         Box::new(|doc| doc.put(ROOT, "schema_version", "two").unwrap()),

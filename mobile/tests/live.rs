@@ -177,7 +177,10 @@ async fn observers_hear_the_pairing_from_request_to_unpaired() {
     .await;
 
     bounded(sam.app_foregrounded()).await.unwrap();
-    assert!(bounded(alex.unpair(false)).await.unwrap(), "Sam was told");
+    assert!(
+        bounded(alex.unpair(true, false)).await.unwrap(),
+        "Sam was told"
+    );
     for (who, hears) in [("Alex", &alex_hears), ("Sam", &sam_hears)] {
         eventually(&format!("{who} hears Unpaired"), || {
             hears.any(|e| matches!(e, CompanionEvent::Unpaired))
@@ -234,14 +237,19 @@ async fn unpairing_tells_the_partner_and_wipe_removes_the_data() {
     // Sam's app is open (networking on), so his device can be told.
     bounded(sam.app_foregrounded()).await.unwrap();
 
-    assert!(bounded(alex.unpair(true)).await.unwrap(), "Sam was told");
+    assert!(
+        bounded(alex.unpair(true, true)).await.unwrap(),
+        "Sam was told"
+    );
     assert!(!data_dir(&a).exists(), "Alex's data is gone");
     eventually("Sam's device forgot Alex", || {
         sam.partner().unwrap().is_none()
     })
     .await;
-    // Sam keeps the shared history, and cannot sync with anyone now.
-    assert!(sam.members().unwrap().len() == 2);
+    // Sam keeps the shared history, read-only, and cannot sync with anyone now.
+    let archives = sam.archives().unwrap();
+    assert_eq!(archives.len(), 1);
+    assert_eq!(archives[0].member_names.len(), 2);
     let err = bounded(sam.sync_now()).await.unwrap_err();
     assert!(
         matches!(err, kintsugi_mobile::KintsugiError::NotPaired { .. }),

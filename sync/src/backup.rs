@@ -21,6 +21,7 @@ use std::path::Path;
 
 use kintsugi_core::{Device, ImportReport, Millis, Unlock, now_millis};
 use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::{Result, SyncError};
 use crate::identity::{self, Identity};
@@ -44,8 +45,9 @@ struct Manifest {
     partner_can_open: bool,
 }
 
-/// The device's secrets, sealed inside the backup to the owner alone.
-#[derive(Serialize, Deserialize)]
+/// The device's secrets, sealed inside the backup to the owner alone;
+/// wiped from memory when dropped.
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 struct Keys {
     /// The age identity and the signing key (hex) of `identity.age`.
     identity_age: String,
@@ -130,11 +132,11 @@ pub fn create(
     };
     progress.report(Step::Collecting, 2, 2);
     let keys = Keys {
-        identity_age: identity.recovery_key(),
-        identity_signing: identity.signing_secret_hex(),
-        endpoint_key: hex::encode(endpoint.to_bytes()),
+        identity_age: identity.recovery_key().as_str().to_owned(),
+        identity_signing: identity.signing_secret_hex().as_str().to_owned(),
+        endpoint_key: hex::encode(Zeroizing::new(endpoint.to_bytes())),
     };
-    let keys = serde_json::to_vec(&keys).expect("the keys serialise");
+    let keys = Zeroizing::new(serde_json::to_vec(&keys).expect("the keys serialise"));
     let keys = seal::seal(&keys, &[&own], &Silent)?;
     let manifest = Manifest {
         created_at: now_millis(),
@@ -229,7 +231,7 @@ pub fn restore(
     let opened = open(sealed, &key, progress)?;
     let manifest = opened.manifest;
     let keys = match seal::open(&opened.keys, &key, "backup", &Silent) {
-        Ok(keys) => keys,
+        Ok(keys) => Zeroizing::new(keys),
         Err(SyncError::SealedNotForUs { .. }) => {
             return Err(SyncError::BackupOfPartner {
                 name: manifest.name,
@@ -239,9 +241,7 @@ pub fn restore(
     };
     let keys: Keys =
         serde_json::from_slice(&keys).map_err(|e| damaged(&format!("its keys: {e}")))?;
-    let endpoint: [u8; 32] = hex::decode(&keys.endpoint_key)
-        .ok()
-        .and_then(|b| b.try_into().ok())
+    let endpoint = identity::secret_key_from_hex(&keys.endpoint_key)
         .ok_or_else(|| damaged("its endpoint key"))?;
     // The keys inside are the ones the recovery key belongs to.
     let inside: age::x25519::Identity = keys
@@ -265,7 +265,10 @@ pub fn restore(
     let mut device = device;
     let store = device.store().clone();
     let identity = Identity::restore(&store, &keys.identity_age, &keys.identity_signing)?;
-    store.write(kintsugi_core::storage::files::ENDPOINT_KEY, &endpoint)?;
+    store.write(
+        kintsugi_core::storage::files::ENDPOINT_KEY,
+        Zeroizing::new(endpoint.to_bytes()).as_slice(),
+    )?;
     // The restored device writes under a new actor: bind it to the member
     // with the device key the partner knows, or the partner's door refuses it.
     device.bind_actor(&identity.signing_public(), |m| identity.sign(m).to_bytes())?;

@@ -120,6 +120,41 @@ pub enum SyncError {
 }
 
 impl SyncError {
+    /// What went wrong, for a log line: never a name, record text, reason
+    /// another device sent, or path (see [`CoreError::redacted`]). Network
+    /// errors keep iroh's words, which name at most an endpoint id.
+    pub fn redacted(&self) -> String {
+        use SyncError as E;
+        match self {
+            E::Core(e) => e.redacted(),
+            E::InvalidPayload(_) => "not a valid pairing code".into(),
+            E::PairingRefused(_) => "the partner's device refused the pairing".into(),
+            E::PairingRejected(_) => "pairing did not complete".into(),
+            E::AlreadyPaired(_) => "this device is already paired".into(),
+            E::Connect(why) => format!("could not reach the partner's device: {why}"),
+            E::Connection(why) => format!("the connection broke: {why}"),
+            E::Endpoint(why) => format!("could not start networking: {why}"),
+            E::Protocol(_) => "the partner's device sent something unexpected".into(),
+            E::Seal(_) => "could not seal".into(),
+            E::SealedDamaged { what, .. } => format!("a damaged {what}"),
+            E::BackupOfPartner { .. } => "a backup of the partner's device".into(),
+            E::UnsupportedPayloadVersion(_)
+            | E::InviteExpired
+            | E::OwnInvite
+            | E::NotPaired
+            | E::SyncPaused
+            | E::Timeout(..)
+            | E::SealedNotForUs { .. }
+            | E::SealedTooLarge { .. }
+            | E::InvalidRecoveryKey
+            | E::PrivateNotForPartner
+            | E::OwnBackup
+            | E::BundleNotFromPartner
+            | E::BundleOutOfOrder { .. }
+            | E::BundleGap { .. } => self.to_string(),
+        }
+    }
+
     /// A copy for a second listener of the same outcome (errors holding I/O
     /// sources cannot be cloned; their text is kept).
     pub(crate) fn same_kind(&self) -> SyncError {
@@ -148,5 +183,44 @@ impl SyncError {
                     | CoreError::InvalidSyncMessage(_)
             )
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_redacted_error_holds_no_name_or_reason_from_elsewhere() {
+        let secret = "Tobias: the letter from her sister";
+        for e in [
+            SyncError::AlreadyPaired(secret.into()),
+            SyncError::BackupOfPartner {
+                name: secret.into(),
+            },
+            SyncError::PairingRefused(secret.into()),
+            SyncError::PairingRejected(secret.into()),
+            SyncError::Protocol(secret.into()),
+            SyncError::InvalidPayload(secret.into()),
+            SyncError::Seal(secret.into()),
+            SyncError::SealedDamaged {
+                what: "bundle",
+                reason: secret.into(),
+            },
+            SyncError::Core(CoreError::InvalidValue {
+                field: "name",
+                reason: secret.into(),
+            }),
+        ] {
+            let shown = e.redacted();
+            assert!(
+                !shown.contains("Tobias") && !shown.contains("letter"),
+                "{shown}"
+            );
+            assert!(
+                e.to_string().contains("Tobias"),
+                "the full text is unchanged"
+            );
+        }
     }
 }

@@ -6,6 +6,9 @@
 //! Kept apart from the endpoint key on purpose: the endpoint key is the
 //! transport identity, and a signature over a bundle must not be confusable
 //! with anything the TLS handshake signs.
+//!
+//! The secret halves, the text they are stored as and the bytes read from
+//! disk live in types that wipe their memory when dropped (`Zeroizing`).
 
 use std::str::FromStr;
 
@@ -14,6 +17,7 @@ use age::x25519;
 use iroh::{PublicKey, SecretKey, Signature};
 use kintsugi_core::{CoreError, Store};
 use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::Result;
 
@@ -35,16 +39,24 @@ impl std::fmt::Debug for Identity {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+/// `identity.age`'s content: both secrets as text, wiped when dropped.
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 struct Stored {
     age: String,
     signing: String,
+}
+
+impl Stored {
+    fn to_json(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(serde_json::to_vec(self).expect("serialises"))
+    }
 }
 
 impl Identity {
     /// The device's identity, made and saved (encrypted) the first time.
     pub fn load_or_create(store: &Store) -> Result<Identity> {
         if let Some(bytes) = store.read(FILE)? {
+            let bytes = Zeroizing::new(bytes);
             let corrupt = |reason: String| CoreError::Corrupt {
                 path: store.path(FILE),
                 reason,
@@ -53,14 +65,9 @@ impl Identity {
                 serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
             let age = x25519::Identity::from_str(&stored.age)
                 .map_err(|_| corrupt("not an age identity".into()))?;
-            let signing: [u8; 32] = hex::decode(&stored.signing)
-                .ok()
-                .and_then(|b| b.try_into().ok())
+            let signing = secret_key_from_hex(&stored.signing)
                 .ok_or_else(|| corrupt("not a 32-byte signing key".into()))?;
-            return Ok(Identity {
-                age,
-                signing: SecretKey::from_bytes(&signing),
-            });
+            return Ok(Identity { age, signing });
         }
         let identity = Identity {
             age: x25519::Identity::generate(),
@@ -68,9 +75,9 @@ impl Identity {
         };
         let stored = Stored {
             age: identity.age.to_string().expose_secret().to_owned(),
-            signing: hex::encode(identity.signing.to_bytes()),
+            signing: hex::encode(Zeroizing::new(identity.signing.to_bytes())),
         };
-        store.write(FILE, &serde_json::to_vec(&stored).expect("serialises"))?;
+        store.write(FILE, &stored.to_json())?;
         Ok(identity)
     }
 
@@ -92,8 +99,8 @@ impl Identity {
     /// The secret that opens this device's backups (`AGE-SECRET-KEY-1…`):
     /// keep it somewhere that survives losing the phone (a password
     /// manager, the platform's synced keychain, paper).
-    pub fn recovery_key(&self) -> String {
-        self.age.to_string().expose_secret().to_owned()
+    pub fn recovery_key(&self) -> Zeroizing<String> {
+        Zeroizing::new(self.age.to_string().expose_secret().to_owned())
     }
 
     /// The identity a backup carried, written as this device's own.
@@ -102,13 +109,13 @@ impl Identity {
             age: age.to_owned(),
             signing: signing.to_owned(),
         };
-        store.write(FILE, &serde_json::to_vec(&stored).expect("serialises"))?;
+        store.write(FILE, &stored.to_json())?;
         Identity::load_or_create(store)
     }
 
     /// The hex of the secret signing key, for a backup.
-    pub(crate) fn signing_secret_hex(&self) -> String {
-        hex::encode(self.signing.to_bytes())
+    pub(crate) fn signing_secret_hex(&self) -> Zeroizing<String> {
+        Zeroizing::new(hex::encode(Zeroizing::new(self.signing.to_bytes())))
     }
 
     pub fn age_identity(&self) -> &x25519::Identity {
@@ -126,14 +133,25 @@ pub fn endpoint_key(store: &Store) -> Result<Option<SecretKey>> {
     let Some(bytes) = store.read(ENDPOINT_KEY_FILE)? else {
         return Ok(None);
     };
-    let bytes: [u8; 32] = bytes
-        .as_slice()
-        .try_into()
-        .map_err(|_| CoreError::Corrupt {
-            path: store.path(ENDPOINT_KEY_FILE),
-            reason: "not a 32-byte key".into(),
-        })?;
+    let bytes = Zeroizing::new(bytes);
+    let bytes: Zeroizing<[u8; 32]> =
+        Zeroizing::new(
+            bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| CoreError::Corrupt {
+                    path: store.path(ENDPOINT_KEY_FILE),
+                    reason: "not a 32-byte key".into(),
+                })?,
+        );
     Ok(Some(SecretKey::from_bytes(&bytes)))
+}
+
+/// A secret key from 64 hex digits, the decoded bytes wiped after use.
+pub(crate) fn secret_key_from_hex(text: &str) -> Option<SecretKey> {
+    let bytes = Zeroizing::new(hex::decode(text).ok()?);
+    let bytes: Zeroizing<[u8; 32]> = Zeroizing::new(bytes.as_slice().try_into().ok()?);
+    Some(SecretKey::from_bytes(&bytes))
 }
 
 /// The endpoint key, made and saved the first time.
@@ -142,7 +160,7 @@ pub fn endpoint_key_or_create(store: &Store) -> Result<SecretKey> {
         return Ok(key);
     }
     let key = SecretKey::generate();
-    store.write(ENDPOINT_KEY_FILE, &key.to_bytes())?;
+    store.write(ENDPOINT_KEY_FILE, Zeroizing::new(key.to_bytes()).as_slice())?;
     Ok(key)
 }
 

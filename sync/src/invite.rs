@@ -13,6 +13,8 @@ use iroh_tickets::endpoint::EndpointTicket;
 use qrcode::render::{svg, unicode};
 use qrcode::{EcLevel, QrCode};
 
+use zeroize::Zeroizing;
+
 use crate::error::{Result, SyncError};
 
 pub const SCHEME: &str = "kintsugi:";
@@ -22,12 +24,23 @@ pub const SECRET_LEN: usize = 32;
 /// that a photo of the screen is soon worthless.
 pub const INVITE_LIFETIME: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Invite {
     pub ticket: EndpointTicket,
-    pub secret: [u8; SECRET_LEN],
+    /// Wiped from memory when dropped; never printed by `Debug`.
+    pub secret: Zeroizing<[u8; SECRET_LEN]>,
     /// Unix time in seconds after which the code no longer pairs.
     pub expires_at: u64,
+}
+
+impl std::fmt::Debug for Invite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Invite")
+            .field("ticket", &self.ticket)
+            .field("secret", &"(hidden)")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 impl Invite {
@@ -35,7 +48,7 @@ impl Invite {
         format!(
             "{SCHEME}pair?v={PAYLOAD_VERSION}&ticket={}&secret={}&exp={}",
             self.ticket,
-            BASE32_NOPAD.encode(&self.secret).to_lowercase(),
+            BASE32_NOPAD.encode(self.secret.as_slice()).to_lowercase(),
             self.expires_at
         )
     }
@@ -98,17 +111,18 @@ impl Invite {
         }
         let ticket = EndpointTicket::from_str(ticket.ok_or_else(|| bad("no ticket"))?)
             .map_err(|e| SyncError::InvalidPayload(format!("the ticket is damaged: {e}")))?;
-        let secret = BASE32_NOPAD
-            .decode(
-                secret
-                    .ok_or_else(|| bad("no secret"))?
-                    .to_uppercase()
-                    .as_bytes(),
-            )
-            .map_err(|_| bad("the secret is damaged"))?;
-        let secret: [u8; SECRET_LEN] = secret
-            .try_into()
-            .map_err(|_| bad("the secret has the wrong length"))?;
+        let secret = Zeroizing::new(secret.ok_or_else(|| bad("no secret"))?.to_uppercase());
+        let secret = Zeroizing::new(
+            BASE32_NOPAD
+                .decode(secret.as_bytes())
+                .map_err(|_| bad("the secret is damaged"))?,
+        );
+        let secret: Zeroizing<[u8; SECRET_LEN]> = Zeroizing::new(
+            secret
+                .as_slice()
+                .try_into()
+                .map_err(|_| bad("the secret has the wrong length"))?,
+        );
         let expires_at = expiry
             .ok_or_else(|| bad("no expiry"))?
             .parse()
@@ -137,7 +151,7 @@ mod tests {
             EndpointAddr::from_parts(id, [TransportAddr::Ip("127.0.0.1:4433".parse().unwrap())]);
         Invite {
             ticket: EndpointTicket::new(addr),
-            secret: [9; SECRET_LEN],
+            secret: Zeroizing::new([9; SECRET_LEN]),
             expires_at: 1_800_000_000,
         }
     }

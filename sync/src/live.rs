@@ -85,8 +85,8 @@ fn finish(shared: &Shared, conn: &Connection, outcome: Result<()>) -> Result<()>
         Err(e) => {
             // A partner walking out of range is normal; anything else is worth a warning.
             match &e {
-                SyncError::Connection(_) => info!("live sync stopped: {e}"),
-                _ => warn!("live sync stopped: {e}"),
+                SyncError::Connection(_) => info!(error = %e.redacted(), "live sync stopped"),
+                _ => warn!(error = %e.redacted(), "live sync stopped"),
             }
             conn.close(VarInt::from_u32(1), b"live sync failed");
             Err(e)
@@ -149,7 +149,7 @@ pub(crate) async fn keep_in_touch(shared: Arc<Shared>) {
                 let _ = finish(&shared, &conn, outcome);
             }
             Err(e) => {
-                debug!("partner not reachable: {e}");
+                debug!(error = %e.redacted(), "partner not reachable");
                 shared.mark_unreachable();
             }
         }

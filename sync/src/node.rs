@@ -12,6 +12,7 @@ use iroh_tickets::endpoint::EndpointTicket;
 use kintsugi_core::{CoreError, CoupleDoc, Device};
 use tokio::sync::{mpsc, watch};
 use tracing::info;
+use zeroize::Zeroizing;
 
 use crate::config::NetworkConfig;
 use crate::discovery::{LocalDiscovery, PartnerSighting};
@@ -42,9 +43,9 @@ pub(crate) struct Shared {
     paired: watch::Sender<Option<Partner>>,
     /// Secrets of invites shown and not yet redeemed, with their expiry
     /// (unix seconds).
-    open_invites: Mutex<Vec<([u8; SECRET_LEN], u64)>>,
+    open_invites: Mutex<Vec<(Zeroizing<[u8; SECRET_LEN]>, u64)>>,
     /// Redeemed secrets, kept only to answer "already used" rather than "not valid".
-    used_invites: Mutex<Vec<[u8; SECRET_LEN]>>,
+    used_invites: Mutex<Vec<Zeroizing<[u8; SECRET_LEN]>>>,
     pub(crate) sync_lock: tokio::sync::Mutex<()>,
     wire_tap: TapSlot,
     identity: Arc<Identity>,
@@ -220,7 +221,7 @@ impl Shared {
             return;
         }
         // The refusal says where, never what (record ids and field names).
-        tracing::warn!("pausing sync: {error}");
+        tracing::warn!(error = %error.redacted(), "pausing sync");
         let since = kintsugi_core::now_millis();
         if let Err(e) = self
             .device()
@@ -278,7 +279,7 @@ impl Shared {
             partner.last_synced_at = Some(now);
             let mut device = self.device();
             if let Err(e) = partner.save(device.store()) {
-                tracing::warn!("could not note the sync time: {e}");
+                tracing::warn!(error = %e.redacted(), "could not note the sync time");
             }
             // What a lost device wrote after its backup has come back now.
             if let Err(e) = device.finish_recovery() {
@@ -291,7 +292,10 @@ impl Shared {
     /// any stream is accepted. The same for everyone (an ex-partner
     /// included), and it says nothing about whether this device is paired.
     pub(crate) fn refuse(&self, conn: &iroh::endpoint::Connection, what: &str) -> SyncError {
-        tracing::debug!("refused {what} from an endpoint that is not our partner");
+        tracing::debug!(
+            remote = %conn.remote_id().fmt_short(),
+            "refused {what} from an endpoint that is not our partner"
+        );
         conn.close(VarInt::from_u32(protocol::NOT_PAIRED), b"not paired");
         SyncError::NotPaired
     }
@@ -409,7 +413,7 @@ impl Shared {
             return Err(SyncError::AlreadyPaired(partner.name.clone()));
         }
         for i in 0..open.len() {
-            let (secret, expires_at) = open[i];
+            let (secret, expires_at) = open[i].clone();
             if expected(&secret)? == presented {
                 // Whatever the joiner's copy of the payload said.
                 if unix_now() > expires_at {
@@ -482,7 +486,7 @@ impl Shared {
             .unwrap_or_else(|p| p.into_inner())
             .clear();
         if let Err(e) = dial_and_sync(self).await {
-            tracing::warn!("first sync after pairing: {e}");
+            tracing::warn!(error = %e.redacted(), "first sync after pairing");
         }
     }
 }
@@ -541,7 +545,7 @@ impl Node {
                 .store()
                 .write(PORT_FILE, bound.port().to_string().as_bytes())?;
         }
-        info!(id = %endpoint.id(), "endpoint bound");
+        info!(id = %endpoint.id().fmt_short(), "endpoint bound");
         let last_synced_at = partner.as_ref().and_then(|p| p.last_synced_at);
         let (requests_tx, requests_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
@@ -634,7 +638,7 @@ impl Node {
             return Err(SyncError::AlreadyPaired(partner.name));
         }
         self.shared.device().start_couple()?;
-        let secret: [u8; SECRET_LEN] = rand::random();
+        let secret = Zeroizing::new(rand::random::<[u8; SECRET_LEN]>());
         let expires_at = unix_now() + lifetime.as_secs();
         let mut open = self
             .shared
@@ -644,7 +648,7 @@ impl Node {
         // Expired codes are of no use to anyone; keep the list short.
         let now = unix_now();
         open.retain(|(_, exp)| *exp >= now);
-        open.push((secret, expires_at));
+        open.push((secret.clone(), expires_at));
         Ok(Invite {
             ticket: EndpointTicket::new(self.addr()),
             secret,
@@ -789,7 +793,7 @@ impl Node {
                     let mut device = shared.device();
                     let before = device.doc_mut().map(|d| d.heads()).ok();
                     if let Err(e) = device.reload() {
-                        tracing::warn!("reading the data directory: {e}");
+                        tracing::warn!(error = %e.redacted(), "reading the data directory");
                         continue;
                     }
                     before != device.doc_mut().map(|d| d.heads()).ok()

@@ -106,6 +106,8 @@ pub fn leave(device: &mut Device) -> Result<Left> {
     store.reset_sync_states()?;
     let archive = device.archive_couple()?;
     crate::identity::rotate(&store)?;
+    // A new port too: nothing at the old address answers for this device.
+    store.remove(files::ENDPOINT_PORT)?;
     Ok(Left { partner, archive })
 }
 

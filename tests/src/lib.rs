@@ -172,3 +172,46 @@ pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// The ways a secret could show up in printed text: the raw bytes as text,
+/// hex, base32 and base64 (each in the case it may be printed in), and the
+/// decimal byte list `{:?}` gives a byte array or slice. Short secrets are
+/// refused: a few bytes could appear by chance.
+pub fn encodings(secret: &[u8]) -> Vec<String> {
+    use data_encoding::{BASE32, BASE32_NOPAD, BASE64, BASE64_NOPAD, BASE64URL_NOPAD, HEXLOWER};
+    assert!(secret.len() >= 8, "a secret this short proves nothing");
+    let mut out = vec![
+        HEXLOWER.encode(secret),
+        BASE32.encode(secret),
+        BASE32_NOPAD.encode(secret),
+        BASE64.encode(secret),
+        BASE64_NOPAD.encode(secret),
+        BASE64URL_NOPAD.encode(secret),
+        format!("{secret:?}"),
+        format!("{secret:#?}"),
+        secret
+            .iter()
+            .map(u8::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
+    ];
+    if let Ok(text) = std::str::from_utf8(secret) {
+        out.push(text.to_owned());
+    }
+    // Case-folded, as base32 and hex are often printed either way.
+    out.iter()
+        .flat_map(|e| [e.clone(), e.to_lowercase(), e.to_uppercase()])
+        .collect()
+}
+
+/// Panics if `printed` holds `secret` in any of [`encodings`] (or its first
+/// 12 characters of one, which is already too much of a key).
+pub fn assert_secret_not_in(printed: &str, secret: &[u8], what: &str) {
+    for encoded in encodings(secret) {
+        let head: String = encoded.chars().take(12).collect();
+        assert!(
+            !printed.contains(&head),
+            "{what} shows its secret ({encoded}): {printed}"
+        );
+    }
+}

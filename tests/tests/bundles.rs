@@ -169,8 +169,9 @@ async fn opening_is_idempotent_and_old_tampered_cut_or_foreign_bundles_change_no
     cara.device()
         .record_checkin(&checkin_on(1, 2, "from an old pairing"))?;
     let from_cara = bundle::create(&mut cara.device(), false, &Silent)?;
-    bounded("unpair", ben.node.unpair()).await??;
-    // Ben keeps his copy of the space; Ana joins it.
+    bounded("unpair", ben.node.unpair(false)).await??;
+    // Ben's old space is archived and his keys rotated; Ana joins a new one.
+    let ben = Phone::open(&ben.dir).await?;
     pair(&ben, &ana).await?;
     let (ana_dir, ben_dir) = (ana.dir.clone(), ben.dir.clone());
     for phone in [ana, ben, cara] {
@@ -217,8 +218,9 @@ async fn opening_is_idempotent_and_old_tampered_cut_or_foreign_bundles_change_no
     assert!(matches!(err, SyncError::SealedDamaged { .. }), "{err}");
     unchanged(&mut ben)?;
 
+    // Sealed to Ben's key from before he left Cara: his keys rotated since.
     let err = bundle::open(&mut ben, &from_cara.bytes, &Silent).unwrap_err();
-    assert!(matches!(err, SyncError::BundleNotFromPartner), "{err}");
+    assert!(matches!(err, SyncError::SealedNotForUs { .. }), "{err}");
     unchanged(&mut ben)?;
 
     // Ana's bundle for Ben means nothing to Ana herself.

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, anyhow};
 use clap::Subcommand;
 use kintsugi_sync::Identity;
 use kintsugi_sync::backup::{self, BackupOptions};
+use zeroize::Zeroizing;
 
 use super::Ctx;
 use crate::progress::Bar;
@@ -85,7 +86,7 @@ pub fn run(ctx: &Ctx, action: Action) -> Result<()> {
             let device = ctx.open()?;
             let key = Identity::load_or_create(device.store())?.recovery_key();
             eprintln!("This device's recovery key. Keep it secret and safe:");
-            println!("{key}");
+            println!("{}", key.as_str());
         }
         Action::Restore {
             file,
@@ -97,7 +98,7 @@ pub fn run(ctx: &Ctx, action: Action) -> Result<()> {
                  (--data-dir)",
                 ctx.dir.display()
             );
-            let key = match recovery_key_file {
+            let key = Zeroizing::new(match recovery_key_file {
                 Some(path) => std::fs::read_to_string(&path)
                     .with_context(|| format!("reading {}", path.display()))?,
                 None => match std::env::var("KINTSUGI_RECOVERY_KEY") {
@@ -105,10 +106,10 @@ pub fn run(ctx: &Ctx, action: Action) -> Result<()> {
                     Err(_) => rpassword::prompt_password("Recovery key: ")
                         .map_err(|e| anyhow!("reading the recovery key: {e}"))?,
                 },
-            };
+            });
             let sealed =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let (unlock, _) = ctx.unlocker.new_device(&ctx.dir)?;
+            let (unlock, _) = ctx.unlocker.new_device(&ctx.dir, &[])?;
             let bar = Bar::new();
             let restored = backup::restore(&ctx.dir, &unlock, &sealed, &key, bar.as_ref());
             bar.done();

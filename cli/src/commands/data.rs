@@ -49,10 +49,13 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Result<()> {
     // Refused before the passphrase is asked; the create below refuses too.
     refuse_existing(path)?;
     let mut device = ctx.open()?;
-    let bytes = if args.automerge.is_some() {
-        device.export_automerge()?
-    } else {
-        device.export_json(args.include_private)?.into_bytes()
+    let bytes = match (&ctx.archive, args.automerge.is_some()) {
+        (Some(id), true) => device.export_archive_automerge(id)?,
+        (Some(id), false) => device
+            .export_archive_json(id, args.include_private)?
+            .into_bytes(),
+        (None, true) => device.export_automerge()?,
+        (None, false) => device.export_json(args.include_private)?.into_bytes(),
     };
     write_new_private_file(path, &bytes)?;
     println!(
@@ -66,6 +69,85 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Result<()> {
         path.display()
     );
     Ok(())
+}
+
+#[derive(clap::Subcommand)]
+pub enum ArchiveAction {
+    /// Every archived space: when it was archived and who was in it.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an archived space from this device, for good.
+    Delete {
+        /// Its id (or the first characters of it).
+        id: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+pub fn archive(ctx: &Ctx, action: ArchiveAction) -> Result<()> {
+    let mut device = ctx.open()?;
+    let archives = device.archives()?;
+    match action {
+        ArchiveAction::List { json } => {
+            if json {
+                let list: Vec<_> = archives
+                    .iter()
+                    .map(|a| {
+                        json!({
+                            "id": a.id,
+                            "archived_at": a.archived_at,
+                            "members": a.members.iter().map(|m| &m.name).collect::<Vec<_>>(),
+                            "unreadable": a.unreadable,
+                        })
+                    })
+                    .collect();
+                return render::print_json(&list);
+            }
+            let lines = archives
+                .iter()
+                .map(|a| {
+                    let who = if a.members.is_empty() {
+                        "cannot be read".to_owned()
+                    } else {
+                        a.members
+                            .iter()
+                            .map(|m| m.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" & ")
+                    };
+                    format!("{}  archived {}  {who}", a.id, render::when(a.archived_at))
+                })
+                .collect();
+            render::print_lines(lines, "(no archived spaces)");
+            Ok(())
+        }
+        ArchiveAction::Delete { id, yes } => {
+            let found: Vec<_> = archives
+                .iter()
+                .filter(|a| a.id.starts_with(id.trim()))
+                .collect();
+            let [archive] = found.as_slice() else {
+                bail!("{} archived spaces match {id:?}", found.len());
+            };
+            if !yes
+                && !ask(&format!(
+                    "Delete the archived space {} from this device for good? [y/N] ",
+                    archive.id
+                ))?
+            {
+                println!("Kept.");
+                return Ok(());
+            }
+            device.delete_archive(&archive.id)?;
+            println!("Deleted the archived space {}.", archive.id);
+            Ok(())
+        }
+    }
 }
 
 pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {

@@ -43,6 +43,8 @@ pub struct Ctx {
     pub dir: PathBuf,
     pub network: NetworkConfig,
     pub unlocker: Unlocker,
+    /// `--archive ID`: views and exports read this archived space.
+    pub archive: Option<String>,
 }
 
 impl Ctx {
@@ -58,7 +60,10 @@ impl Ctx {
     /// The device, every shared record, and the names to show them with.
     pub fn read(&self) -> Result<(Device, Snapshot, Names)> {
         let device = self.open()?;
-        let snapshot = device.snapshot()?;
+        let snapshot = match &self.archive {
+            Some(id) => device.open_archive(id)?.snapshot(),
+            None => device.snapshot()?,
+        };
         let names = Names::from_members(&snapshot.members, device.member_id());
         Ok((device, snapshot, names))
     }
@@ -271,6 +276,12 @@ pub enum Command {
     Export(data::ExportArgs),
     /// Merge an Automerge export of your own shared space back in.
     Import(data::ImportArgs),
+    /// Shared spaces of earlier pairings, kept read-only on this device
+    /// (read one with `--archive ID timeline`, `--archive ID export …`).
+    Archive {
+        #[command(subcommand)]
+        action: data::ArchiveAction,
+    },
     /// How much this device's documents take on disk.
     Storage {
         /// Print as JSON.
@@ -294,8 +305,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// End the pairing, from this side alone. Your partner's device is told
-    /// if it is reachable (nothing else is sent) and stops syncing too.
+    /// End the pairing, from this side alone. Nothing is sent unless you
+    /// pass --tell: to your partner's device this phone then looks offline.
+    /// The shared space stays here, read-only (`kintsugi archive list`).
     Unpair {
         /// Also tell your partner's device (it then leaves too). Without it
         /// nothing is sent: to your partner this phone simply looks offline.
@@ -327,11 +339,28 @@ pub enum Command {
 }
 
 pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
+    let reads_only = matches!(
+        command,
+        Command::Timeline(_)
+            | Command::Trends { .. }
+            | Command::Consistency(_)
+            | Command::Progress { .. }
+            | Command::Counselling { .. }
+            | Command::Export(_)
+            | Command::Archive { .. }
+    );
+    if ctx.archive.is_some() && !reads_only {
+        anyhow::bail!(
+            "--archive reads an archived space: only the views (timeline, trends, consistency, \
+             progress, counselling) and export read it; it is never written or synced"
+        );
+    }
     match command {
         Command::Demo => unreachable!("handled before the data directory is chosen"),
         Command::Key { action } => keys::run(ctx, action),
         Command::Export(args) => data::export(ctx, args),
         Command::Import(args) => data::import(ctx, args),
+        Command::Archive { action } => data::archive(ctx, action),
         Command::Storage { json } => data::storage(ctx, json),
         Command::Compact => data::compact(ctx),
         Command::Wipe { yes } => data::wipe(ctx, yes),

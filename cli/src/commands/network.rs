@@ -41,7 +41,7 @@ pub fn init(ctx: &Ctx, name: &str) -> Result<()> {
     let (unlock, source) = if existing {
         ctx.unlocker.existing(&ctx.dir)?
     } else {
-        ctx.unlocker.new_device(&ctx.dir)?
+        ctx.unlocker.new_device(&ctx.dir, &[name])?
     };
     let device = Device::init(&ctx.dir, name, &unlock).map_err(|e| ctx.explain(e, &source))?;
     warn_damage(&device);

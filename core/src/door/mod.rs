@@ -1041,10 +1041,8 @@ impl<'a> Checker<'a> {
                     return rule("an offer runs at most 90 days");
                 }
             }
-            [doc::APPRECIATIONS, _] => {
-                if text("to").as_deref() == Some(w.writer.as_str()) {
-                    return rule("appreciations go to the other partner");
-                }
+            [doc::APPRECIATIONS, _] if text("to").as_deref() == Some(w.writer.as_str()) => {
+                return rule("appreciations go to the other partner");
             }
             _ => {}
         }

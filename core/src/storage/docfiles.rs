@@ -279,11 +279,16 @@ impl DocFiles {
         let moved_to = match fsio::move_durably(path, &target) {
             Ok(()) => Some(target),
             Err(e) => {
-                tracing::warn!(file = %path.display(), error = %e, "cannot move a damaged file aside");
+                tracing::warn!(
+                    file = %format_args!("{label}/{file}"),
+                    error = %e.redacted(),
+                    "cannot move a damaged file aside"
+                );
                 None
             }
         };
-        tracing::warn!(file = %path.display(), %reason, "damaged file");
+        // The reason is this module's words with age's or Automerge's: no content.
+        tracing::warn!(file = %format_args!("{label}/{file}"), %reason, "damaged file");
         Damage {
             path: path.to_owned(),
             moved_to,
@@ -320,7 +325,7 @@ impl DocFiles {
         if self.should_compact()
             && let Err(e) = self.compact(doc)
         {
-            tracing::warn!(error = %e, "automatic compaction failed; the chunks stay");
+            tracing::warn!(error = %e.redacted(), "automatic compaction failed; the chunks stay");
         }
         Ok(())
     }
@@ -378,7 +383,13 @@ impl DocFiles {
             Ok(()) => {
                 self.known.remove(name);
             }
-            Err(e) => tracing::warn!(file = name, error = %e, "cannot remove a superseded file"),
+            Err(e) => {
+                tracing::warn!(
+                    file = name,
+                    error = %e.redacted(),
+                    "cannot remove a superseded file"
+                )
+            }
         }
     }
 

@@ -7,14 +7,22 @@
 //! (an age X25519 identity that the phone keeps in the iOS Keychain or the
 //! Android Keystore, or that the CLI keeps in a 0600 key file). Changing the
 //! passphrase rewraps `key.age` only.
+//!
+//! Every secret here lives in a type that wipes its memory when dropped
+//! (`SecretString`, `Zeroizing`), and no `Debug` prints one.
 
 use std::fmt;
 use std::str::FromStr;
 
 use age::secrecy::{ExposeSecret, SecretString};
 use age::{DecryptError, x25519};
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{CoreError, Result};
+
+/// The context of the key that names files after identifiers (BLAKE3
+/// `derive_key`, from the device key's text).
+const FILE_NAMES_CONTEXT: &str = "kintsugi 2026 data directory file names v1";
 
 /// How the host unlocks this device's key.
 #[derive(Clone)]
@@ -36,8 +44,9 @@ impl fmt::Debug for Unlock {
 }
 
 impl Unlock {
+    /// A passphrase; the `String` handed over is wiped once copied.
     pub fn passphrase(text: impl Into<String>) -> Self {
-        Unlock::Passphrase(SecretString::from(text.into()))
+        Unlock::Passphrase(secret_string(text.into()))
     }
 
     /// A host key from its `AGE-SECRET-KEY-1…` text (surrounding whitespace
@@ -52,7 +61,7 @@ impl Unlock {
             field: "host key",
             reason: "expected an age identity (AGE-SECRET-KEY-1…)".into(),
         })?;
-        Ok(Unlock::HostKey(SecretString::from(key.to_owned())))
+        Ok(Unlock::HostKey(SecretString::from(key)))
     }
 
     /// A fresh host key, for the app to keep in the platform keystore.
@@ -86,6 +95,14 @@ impl Unlock {
     }
 }
 
+/// Moves `text` into a `SecretString` and wipes the original buffer
+/// (`SecretString::from(String)` may reallocate and free it unwiped).
+pub fn secret_string(mut text: String) -> SecretString {
+    let secret = SecretString::from(text.as_str());
+    text.zeroize();
+    secret
+}
+
 fn host_identity(key: &SecretString) -> Result<x25519::Identity> {
     x25519::Identity::from_str(key.expose_secret()).map_err(|_| CoreError::InvalidValue {
         field: "host key",
@@ -97,6 +114,9 @@ fn host_identity(key: &SecretString) -> Result<x25519::Identity> {
 pub struct DeviceKey {
     identity: x25519::Identity,
     recipient: x25519::Recipient,
+    /// Keys the hash that names files after an identifier (a partner's
+    /// endpoint id), so the names mean nothing without the device key.
+    names: Zeroizing<[u8; 32]>,
 }
 
 impl fmt::Debug for DeviceKey {
@@ -114,10 +134,21 @@ impl DeviceKey {
 
     fn from_identity(identity: x25519::Identity) -> Self {
         let recipient = identity.to_public();
+        let names = Zeroizing::new(blake3::derive_key(
+            FILE_NAMES_CONTEXT,
+            identity.to_string().expose_secret().as_bytes(),
+        ));
         DeviceKey {
             identity,
             recipient,
+            names,
         }
+    }
+
+    /// A file name standing for `id` (32 hex digits): the same for the same
+    /// id on this device, unrelated to it without the device key.
+    pub(crate) fn file_name_for(&self, id: &str) -> String {
+        blake3::keyed_hash(&self.names, id.as_bytes()).to_hex()[..32].to_owned()
     }
 
     /// `key.age`'s content: this key wrapped by what the host holds.
@@ -128,7 +159,7 @@ impl DeviceKey {
     /// Unwraps `key.age`. A key or passphrase that does not fit is
     /// `WrongKey`; anything else wrong with the file is `Corrupt`.
     pub(crate) fn unwrap(wrapped: &[u8], unlock: &Unlock, path: &std::path::Path) -> Result<Self> {
-        let plain = unlock.unwrap(wrapped).map_err(|e| match e {
+        let plain = Zeroizing::new(unlock.unwrap(wrapped).map_err(|e| match e {
             DecryptError::NoMatchingKeys | DecryptError::DecryptionFailed => CoreError::WrongKey {
                 path: path.to_owned(),
             },
@@ -136,8 +167,8 @@ impl DeviceKey {
                 path: path.to_owned(),
                 reason: other.to_string(),
             },
-        })?;
-        let text = String::from_utf8(plain).map_err(|_| CoreError::Corrupt {
+        })?);
+        let text = std::str::from_utf8(&plain).map_err(|_| CoreError::Corrupt {
             path: path.to_owned(),
             reason: "the device key is not text".into(),
         })?;
@@ -176,6 +207,30 @@ mod tests {
         ));
         let sealed = key.seal(b"we walked by the river").unwrap();
         assert_eq!(back.open(&sealed).unwrap(), b"we walked by the river");
+    }
+
+    #[test]
+    fn a_device_key_prints_no_secret_and_names_files_by_its_own_key() {
+        let key = DeviceKey::generate();
+        let secret = key.identity.to_string();
+        let secret = secret.expose_secret();
+        let names_key = hex::encode(*key.names);
+        for printed in [format!("{key:?}"), format!("{key:#?}")] {
+            for hidden in [secret, &secret.to_lowercase(), &names_key] {
+                assert!(!printed.contains(&hidden[..20]), "{printed}");
+            }
+            assert!(printed.contains(&key.recipient.to_string()), "{printed}");
+        }
+        let id = "ae58ff8833241ac82d6ff7611046ed67b5072d142c588d0063e942d9a75502b6";
+        let name = key.file_name_for(id);
+        assert_eq!(name.len(), 32);
+        assert_eq!(name, key.file_name_for(id), "the same on every call");
+        assert_ne!(name, DeviceKey::generate().file_name_for(id));
+        // The same key after unwrapping names files alike.
+        let host = Unlock::HostKey(Unlock::generate_host_key());
+        let path = std::path::Path::new("key.age");
+        let back = DeviceKey::unwrap(&key.wrap(&host).unwrap(), &host, path).unwrap();
+        assert_eq!(back.file_name_for(id), name);
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! device.age              profile: actor id, name
 //! couple/                 shared document: snapshot-<hash>.age + chunk-<hash>.age
 //! private/                private document, same layout, never synced
-//! sync-state/<peer>.age   Automerge sync state per partner device
+//! sync-state/<name>.age   Automerge sync state per partner device; <name> is a
+//!                         keyed hash of the partner's endpoint id (never the id)
 //! partner.age, endpoint-key.age, endpoint-port.age   the sync layer's files
 //! damaged/                files that failed to decrypt or load, moved aside
 //! archive/<random>/       an earlier pairing's shared space (couple/ and
@@ -29,7 +30,7 @@ mod keys;
 
 pub(crate) use docfiles::DocFiles;
 pub use docfiles::{CompactionPolicy, Damage, DocStats};
-pub use keys::{DeviceKey, Unlock};
+pub use keys::{DeviceKey, Unlock, secret_string};
 
 /// Writes a file outside the data directory (a bundle, a backup) the way
 /// the data directory's own files are written: whole or not at all.
@@ -234,11 +235,31 @@ impl Store {
     /// The Automerge sync state kept for one partner device, so a later sync
     /// sends only what that partner is missing.
     pub fn load_sync_state(&self, peer: &str) -> Result<Option<Vec<u8>>> {
-        self.read(&sync_state_name(peer)?)
+        match self.read(&self.sync_state_name(peer)?)? {
+            Some(state) => Ok(Some(state)),
+            // Written before file names were keyed; the next save renames it.
+            None => self.read(&legacy_sync_state_name(peer)?),
+        }
     }
 
     pub fn save_sync_state(&self, peer: &str, state: &[u8]) -> Result<()> {
-        self.write(&sync_state_name(peer)?, state)
+        self.write(&self.sync_state_name(peer)?, state)?;
+        let legacy = legacy_sync_state_name(peer)?;
+        if self.path(&legacy).exists() {
+            self.remove(&legacy)?;
+        }
+        Ok(())
+    }
+
+    /// `sync-state/<name>.age`, `<name>` a hash of the peer's id keyed by
+    /// the device key: the data directory never names the partner's device.
+    fn sync_state_name(&self, peer: &str) -> Result<String> {
+        check_peer_id(peer)?;
+        Ok(format!(
+            "{}/{}.age",
+            files::SYNC_STATE_DIR,
+            self.key.file_name_for(&format!("sync-state\0{peer}"))
+        ))
     }
 
     /// Forgets every partner's sync state, so the next sync compares whole
@@ -267,11 +288,18 @@ fn lock_file(path: &Path) -> Result<FileLock> {
     Ok(FileLock(file))
 }
 
-fn sync_state_name(peer: &str) -> Result<String> {
-    // Peer ids become file names: accept only what a hex or base32 id can hold.
+/// Accepts only what a hex or base32 id can hold.
+fn check_peer_id(peer: &str) -> Result<()> {
     if peer.is_empty() || peer.len() > 128 || !peer.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(CoreError::Malformed(format!("invalid peer id {peer:?}")));
+        return Err(CoreError::Malformed("invalid peer id".into()));
     }
+    Ok(())
+}
+
+/// Where sync states were kept before their names were keyed: the peer's
+/// endpoint id in clear. Still read, and removed at the next save.
+fn legacy_sync_state_name(peer: &str) -> Result<String> {
+    check_peer_id(peer)?;
     Ok(format!("{}/{peer}.age", files::SYNC_STATE_DIR))
 }
 
@@ -420,6 +448,54 @@ mod tests {
         );
         store.reset_sync_states().unwrap();
         assert_eq!(store.load_sync_state("abc123").unwrap(), None);
+    }
+
+    #[test]
+    fn sync_state_files_are_named_by_a_keyed_hash_of_the_peer() {
+        let tmp = tempfile::tempdir().unwrap();
+        let peer = "ae58ff8833241ac82d6ff7611046ed67b5072d142c588d0063e942d9a75502b6";
+        let a = Store::create_or_unlock(tmp.path().join("a"), &host()).unwrap();
+        let b = Store::create_or_unlock(tmp.path().join("b"), &host()).unwrap();
+        a.save_sync_state(peer, b"state").unwrap();
+        b.save_sync_state(peer, b"state").unwrap();
+        let names = |s: &Store| fsio::list_files(&s.path(files::SYNC_STATE_DIR)).unwrap();
+        let (in_a, in_b) = (names(&a), names(&b));
+        assert_eq!(in_a.len(), 1);
+        // Another device key names the same peer otherwise.
+        assert_ne!(in_a, in_b);
+        for name in in_a.iter().chain(&in_b) {
+            assert!(!name.contains(&peer[..8]), "{name}");
+        }
+        assert_eq!(
+            a.load_sync_state(peer).unwrap().as_deref(),
+            Some(&b"state"[..])
+        );
+    }
+
+    #[test]
+    fn a_sync_state_named_by_the_peer_id_is_read_and_renamed_at_the_next_save() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::create_or_unlock(tmp.path(), &host()).unwrap();
+        let legacy = format!("{}/abc123.age", files::SYNC_STATE_DIR);
+        store.write(&legacy, b"old").unwrap();
+        assert_eq!(
+            store.load_sync_state("abc123").unwrap().as_deref(),
+            Some(&b"old"[..])
+        );
+        store.save_sync_state("abc123", b"new").unwrap();
+        assert!(!store.path(&legacy).exists());
+        assert_eq!(
+            store.load_sync_state("abc123").unwrap().as_deref(),
+            Some(&b"new"[..])
+        );
+        // Reset removes states under either name.
+        store.write(&legacy, b"old").unwrap();
+        store.reset_sync_states().unwrap();
+        assert!(
+            fsio::list_files(&store.path(files::SYNC_STATE_DIR))
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[cfg(unix)]

@@ -44,7 +44,9 @@ impl Companion {
     /// it (a password manager, the platform's synced keychain, paper). Never
     /// log it or store it beside the backups: whoever holds both reads them.
     pub fn recovery_key(&self) -> Result<String> {
-        Ok(Identity::load_or_create(self.device()?.store())?.recovery_key())
+        // The app receives a copy; this one is wiped when dropped.
+        let key = Identity::load_or_create(self.device()?.store())?.recovery_key();
+        Ok(key.as_str().to_owned())
     }
 
     /// On the partner's phone: takes in the shared history of a backup the

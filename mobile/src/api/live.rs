@@ -315,12 +315,17 @@ impl Watcher {
             if cancelled.load(Ordering::Acquire) {
                 return;
             }
-            if let Err(e) = observer.on_event(event) {
-                tracing::warn!("a companion observer failed: {e}");
+            // What the app's observer threw is its own text: not logged.
+            if observer.on_event(event).is_err() {
+                tracing::warn!("a companion observer failed");
             }
         });
         if let Err(e) = call.await {
-            tracing::warn!("a companion observer could not be called: {e}");
+            // A panic's message may hold anything: say only how it ended.
+            tracing::warn!(
+                panicked = e.is_panic(),
+                "a companion observer could not be called"
+            );
         }
     }
 }

@@ -34,7 +34,8 @@ pub enum LogLevel {
 }
 
 /// Receives the core's log records, for an app that keeps its own log.
-/// Records carry no content from the shared space (no note, no score).
+/// Records carry no content from the shared space (no note, no score), no
+/// name and no key, at any level.
 #[uniffi::export(foreign)]
 pub trait LogSink: Send + Sync {
     /// One record: its level, where it comes from (a Rust module path such

@@ -84,7 +84,8 @@ impl Delivery {
         if let Some(task) = self.task.take()
             && let Err(e) = task.await
         {
-            tracing::warn!("progress could not be delivered: {e}");
+            // A panic's message may hold anything: say only how it ended.
+            tracing::warn!(panicked = e.is_panic(), "progress could not be delivered");
         }
     }
 }
@@ -118,10 +119,11 @@ pub(crate) fn deliver(
                     continue;
                 }
                 // Logged once, not once per report.
-                if let Err(e) = listener.on_progress(step.into(), done, total)
+                // What the app's listener threw is its own text: not logged.
+                if listener.on_progress(step.into(), done, total).is_err()
                     && !std::mem::replace(&mut failed, true)
                 {
-                    tracing::warn!("a progress listener failed (the work goes on): {e}");
+                    tracing::warn!("a progress listener failed (the work goes on)");
                 }
             }
         }

@@ -55,6 +55,47 @@ impl Companion {
         Ok(u64::try_from(report.new_changes).unwrap_or(u64::MAX))
     }
 
+    /// The shared spaces of earlier pairings kept on this device, oldest
+    /// first. Read-only: never synced, never sent to a new partner.
+    pub fn archives(&self) -> Result<Vec<crate::ArchivedSpace>> {
+        Ok(self
+            .device()?
+            .archives()?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// An archived space's timeline, as `timeline` shows the live one.
+    pub fn archive_timeline(
+        &self,
+        archive_id: String,
+        filter: crate::TimelineFilter,
+    ) -> Result<Vec<crate::TimelineEntry>> {
+        let filter = filter.into_core(kintsugi_core::now_millis());
+        let (snapshot, me) = {
+            let device = self.device()?;
+            let doc = device.open_archive(&archive_id)?;
+            (doc.snapshot(), device.member_id().to_owned())
+        };
+        Ok(crate::records::list(
+            kintsugi_core::views::timeline(&snapshot, &filter),
+            &me,
+        ))
+    }
+
+    /// An archived space as readable JSON (not encrypted), like `export_json`.
+    pub fn export_archive_json(&self, archive_id: String, include_private: bool) -> Result<String> {
+        Ok(self
+            .device()?
+            .export_archive_json(&archive_id, include_private)?)
+    }
+
+    /// Deletes an archived space from this device, for good.
+    pub fn delete_archive(&self, archive_id: String) -> Result<()> {
+        Ok(self.device()?.delete_archive(&archive_id)?)
+    }
+
     /// The size on disk of the shared and the private space.
     pub fn storage_info(&self) -> Result<StorageInfo> {
         Ok(self.device()?.storage_stats().into())

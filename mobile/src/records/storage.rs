@@ -102,3 +102,30 @@ impl From<core::WipeReport> for WipeSummary {
         }
     }
 }
+
+/// A shared space of an earlier pairing, kept read-only on this device
+/// after unpairing (or after pairing with someone new). It is never synced
+/// or shared; only this device's user deletes it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ArchivedSpace {
+    /// Opaque: what `archive_timeline`, `export_archive_json` and
+    /// `delete_archive` take.
+    pub id: String,
+    /// When it was archived (ms since the Unix epoch).
+    pub archived_at_ms: i64,
+    /// The names of the people who were in it (empty when it cannot be read).
+    pub member_names: Vec<String>,
+    /// Whether its document can be read by this app.
+    pub readable: bool,
+}
+
+impl From<core::ArchiveInfo> for ArchivedSpace {
+    fn from(a: core::ArchiveInfo) -> Self {
+        ArchivedSpace {
+            id: a.id,
+            archived_at_ms: a.archived_at,
+            member_names: a.members.into_iter().map(|m| m.name).collect(),
+            readable: a.unreadable.is_none(),
+        }
+    }
+}
