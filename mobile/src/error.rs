@@ -130,6 +130,7 @@ impl From<SyncError> for KintsugiError {
             | SyncError::SealedDamaged { .. }
             | SyncError::SealedTooLarge { .. }
             | SyncError::BundleNotFromPartner
+            | SyncError::BackupNotFromPartner
             | SyncError::BundleOutOfOrder { .. }
             | SyncError::InvalidRecoveryKey
             | SyncError::PrivateNotForPartner => KintsugiError::InvalidInput { message },

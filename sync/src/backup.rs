@@ -1,16 +1,23 @@
-//! Encrypted backups: everything a lost phone needs to come back as the
-//! same device, sealed with age to this device's own recipient and, if the
-//! owner chooses, the partner's too. Opening one needs the device's recovery
-//! key ([`Identity::recovery_key`]), which the owner keeps somewhere that
-//! survives losing the phone.
+//! Encrypted, signed backups: everything a lost phone needs to come back,
+//! sealed with age to this device's recovery key ([`crate::recovery`]) and,
+//! if the owner chooses, the partner's device too; signed by this device's
+//! signing key, so the partner's phone takes in only a backup its partner
+//! made.
 //!
 //! A backup holds the shared document, the private one only if the owner
-//! chooses, the device's keys (so the partner's phone still admits it) and
-//! the partner record. The keys sit in an inner seal to the owner alone: a
-//! partner who can open the backup reads the shared history (which their
-//! phone mostly holds anyway) and can [`absorb`] it, but can never act as
-//! the owner's device, and never gets the private document, which such a
-//! backup cannot hold.
+//! chooses, the device's keys (so the partner's phone still knows it) and
+//! the partner record. The keys sit in an inner seal to the recovery key
+//! alone: a partner who can open the backup reads the shared history
+//! (which their phone mostly holds anyway) and can [`absorb`] it, but can
+//! never act as the owner's device, and never gets the private document,
+//! which such a backup cannot hold.
+//!
+//! A restore asks whether to keep the pairing. Either way the restored
+//! device gets a new endpoint key: a copy of the backup is never a way to
+//! answer as this phone. Kept, the partner learns the new endpoint id from
+//! a statement signed by the device key it knows ([`crate::moved`]); dropped,
+//! the shared space is archived and the device's keys rotate, as after
+//! unpairing: a backup made before an unpairing never brings it back.
 //!
 //! The restored device is the same member under a new actor id (see
 //! `Device::restore`), and starts with no sync state: the first sync
@@ -19,6 +26,7 @@
 
 use std::path::Path;
 
+use iroh::Signature;
 use kintsugi_core::{Device, ImportReport, Millis, Unlock, now_millis};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -27,9 +35,13 @@ use crate::error::{Result, SyncError};
 use crate::identity::{self, Identity};
 use crate::partner::Partner;
 use crate::progress::{Progress, Silent, Step};
+use crate::recovery::RecoveryKey;
 use crate::seal::{self, Fields};
 
-pub const MAGIC: &[u8; 5] = b"KSBK2";
+pub const MAGIC: &[u8; 5] = b"KSBK3";
+/// Signed before the parts, so a backup signature means nothing elsewhere.
+const SIGNING_CONTEXT: &[u8] = b"kintsugi backup v3\0";
+const SIGNATURE_LEN: usize = 64;
 /// Larger files are refused unread.
 pub const MAX_BACKUP_BYTES: u64 = 1024 * 1024 * 1024;
 
@@ -43,6 +55,8 @@ struct Manifest {
     partner: Option<Partner>,
     /// Whether the partner's recipient can open the backup too.
     partner_can_open: bool,
+    /// The device's public signing key, which signed the backup.
+    signing_key: String,
 }
 
 /// The device's secrets, sealed inside the backup to the owner alone;
@@ -78,11 +92,25 @@ pub struct Backup {
     pub padded: usize,
 }
 
+/// What a restore does with the pairing the backup holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pairing {
+    /// Paired with the same partner again, who learns this device's new
+    /// endpoint id at the next sync.
+    Keep,
+    /// Not paired: the restored shared space is archived, the device's keys
+    /// rotate (as after unpairing), and nothing is sent to the old partner.
+    Drop,
+}
+
 /// What a restore brought back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Restored {
     pub name: String,
+    /// The partner it is paired with again (`None` when dropped or unpaired).
     pub partner_name: Option<String>,
+    /// Whether the backup held a pairing (kept or dropped).
+    pub had_partner: bool,
     pub made_at: Millis,
     pub private: bool,
 }
@@ -97,8 +125,8 @@ pub struct Absorbed {
     pub new_changes: usize,
 }
 
-/// Seals a backup of this device to its own recipient (and the partner's,
-/// with `options.partner_can_open`).
+/// Seals a backup of this device to its recovery key (and the partner's
+/// device, with `options.partner_can_open`), signed by this device.
 pub fn create(
     device: &mut Device,
     options: &BackupOptions,
@@ -109,9 +137,10 @@ pub fn create(
     }
     let store = device.store();
     let identity = Identity::load_or_create(store)?;
+    let recovery = RecoveryKey::load_or_create(store)?;
     let endpoint = identity::endpoint_key_or_create(store)?;
     let partner = Partner::load(store)?;
-    let own = identity.age_identity().to_public();
+    let own = recovery.recipient();
     let partner_recipient = if options.partner_can_open {
         let recipient = partner
             .as_ref()
@@ -132,7 +161,7 @@ pub fn create(
     };
     progress.report(Step::Collecting, 2, 2);
     let keys = Keys {
-        identity_age: identity.recovery_key().as_str().to_owned(),
+        identity_age: identity.age_identity_text().as_str().to_owned(),
         identity_signing: identity.signing_secret_hex().as_str().to_owned(),
         endpoint_key: hex::encode(Zeroizing::new(endpoint.to_bytes())),
     };
@@ -144,6 +173,7 @@ pub fn create(
         member_id: device.member_id().to_owned(),
         partner,
         partner_can_open: options.partner_can_open,
+        signing_key: identity.signing_key(),
     };
     let manifest = serde_json::to_vec(&manifest).expect("the manifest serialises");
     let parts = [
@@ -152,13 +182,15 @@ pub fn create(
         &shared[..],
         private.as_deref().unwrap_or_default(),
     ];
-    let len = MAGIC.len() + parts.iter().map(|p| 4 + p.len()).sum::<usize>();
+    let len = MAGIC.len() + parts.iter().map(|p| 4 + p.len()).sum::<usize>() + SIGNATURE_LEN;
     let mut plaintext = Vec::with_capacity(seal::padded_len(len));
     plaintext.extend_from_slice(MAGIC);
     for part in parts {
         plaintext.extend_from_slice(&(part.len() as u32).to_be_bytes());
         plaintext.extend_from_slice(part);
     }
+    let signature = identity.sign(&signed_message(&plaintext));
+    plaintext.extend_from_slice(&signature.to_bytes());
     plaintext.resize(seal::padded_len(plaintext.len()), 0);
     let mut recipients: Vec<&dyn age::Recipient> = vec![&own];
     if let Some(partner) = &partner_recipient {
@@ -173,6 +205,10 @@ pub fn create(
     })
 }
 
+fn signed_message(parts: &[u8]) -> Vec<u8> {
+    [SIGNING_CONTEXT, parts].concat()
+}
+
 /// A backup's parts once its outer seal is open.
 struct Opened {
     manifest: Manifest,
@@ -180,6 +216,8 @@ struct Opened {
     keys: Vec<u8>,
     shared: Vec<u8>,
     private: Vec<u8>,
+    /// Whether the signature holds for the signing key the manifest names.
+    signed: bool,
 }
 
 fn damaged(reason: &str) -> SyncError {
@@ -205,23 +243,36 @@ fn open(sealed: &[u8], key: &dyn age::Identity, progress: &dyn Progress) -> Resu
     }
     let manifest: Manifest = serde_json::from_slice(fields.part()?)
         .map_err(|e| damaged(&format!("its manifest: {e}")))?;
+    let keys = fields.part()?.to_vec();
+    let shared = fields.part()?.to_vec();
+    let private = fields.part()?.to_vec();
+    let signed_len = plaintext.len() - fields.rest().len();
+    let signature = Signature::from_bytes(&fields.array::<SIGNATURE_LEN>()?);
+    let signed = identity::verify(
+        &manifest.signing_key,
+        &signed_message(&plaintext[..signed_len]),
+        &signature,
+    );
     Ok(Opened {
         manifest,
-        keys: fields.part()?.to_vec(),
-        shared: fields.part()?.to_vec(),
-        private: fields.part()?.to_vec(),
+        keys,
+        shared,
+        private,
+        signed,
     })
 }
 
 /// Restores a backup into `dir`, which must hold no device, locking the new
 /// device with `unlock`. `recovery_key` is the lost device's
-/// (`AGE-SECRET-KEY-1…`). The partner's key opens a backup made with
-/// `partner_can_open` but cannot restore it ([`SyncError::BackupOfPartner`]).
+/// (`AGE-SECRET-KEY-1…`); `pairing` says whether to keep the pairing the
+/// backup holds. Either way the device gets a new endpoint key. Nothing is
+/// written until the backup has opened and its signature holds.
 pub fn restore(
     dir: &Path,
     unlock: &Unlock,
     sealed: &[u8],
     recovery_key: &str,
+    pairing: Pairing,
     progress: &dyn Progress,
 ) -> Result<(Device, Restored)> {
     let key: age::x25519::Identity = recovery_key
@@ -241,20 +292,24 @@ pub fn restore(
     };
     let keys: Keys =
         serde_json::from_slice(&keys).map_err(|e| damaged(&format!("its keys: {e}")))?;
-    let endpoint = identity::secret_key_from_hex(&keys.endpoint_key)
-        .ok_or_else(|| damaged("its endpoint key"))?;
-    // The keys inside are the ones the recovery key belongs to.
-    let inside: age::x25519::Identity = keys
-        .identity_age
-        .parse()
-        .map_err(|_| damaged("its device identity"))?;
-    if inside.to_public().to_string() != key.to_public().to_string() {
-        return Err(damaged("its keys do not match the recovery key"));
+    // The keys inside are the device that signed it.
+    let signing: [u8; 32] = hex::decode(keys.identity_signing.as_str())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| damaged("its signing key"))?;
+    let signer = iroh::SecretKey::from_bytes(&signing).public().to_string();
+    if !opened.signed || signer != manifest.signing_key {
+        return Err(damaged("its signature does not hold"));
     }
+    let old_endpoint: [u8; 32] = hex::decode(keys.endpoint_key.as_str())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| damaged("its endpoint key"))?;
+    let old_endpoint = iroh::SecretKey::from_bytes(&old_endpoint).public();
 
     progress.report(Step::Saving, 0, 1);
     let private = opened.private;
-    let device = Device::restore(
+    let mut device = Device::restore(
         dir,
         unlock,
         &manifest.name,
@@ -262,26 +317,36 @@ pub fn restore(
         &opened.shared,
         (!private.is_empty()).then_some(private.as_slice()),
     )?;
-    let mut device = device;
     let store = device.store().clone();
     let identity = Identity::restore(&store, &keys.identity_age, &keys.identity_signing)?;
-    store.write(
-        kintsugi_core::storage::files::ENDPOINT_KEY,
-        Zeroizing::new(endpoint.to_bytes()).as_slice(),
-    )?;
-    // The restored device writes under a new actor: bind it to the member
-    // with the device key the partner knows, or the partner's door refuses it.
-    device.bind_actor(&identity.signing_public(), |m| identity.sign(m).to_bytes())?;
-    let store = device.store();
-    if let Some(partner) = &manifest.partner {
-        partner.save(store)?;
-    }
+    crate::recovery::RecoveryKey::adopt(&store, &key)?;
+    // Never the backup's endpoint key: whoever else holds a copy of the
+    // backup cannot answer as this phone.
+    let endpoint = identity::rotate_endpoint_key(&store)?;
+    let had_partner = manifest.partner.is_some();
+    let partner_name = match (pairing, manifest.partner) {
+        (Pairing::Keep, Some(partner)) => {
+            partner.save(&store)?;
+            crate::moved::record(&store, &identity, &old_endpoint, &endpoint, &partner)?;
+            // The restored device writes under a new actor: bind it to the
+            // member with the device key the partner knows.
+            device.bind_actor(&identity.signing_public(), |m| identity.sign(m).to_bytes())?;
+            Some(partner.name)
+        }
+        (Pairing::Drop, Some(_)) => {
+            // As after unpairing: the space archived, the keys rotated.
+            crate::unpair::leave(&mut device)?;
+            None
+        }
+        (_, None) => None,
+    };
     progress.report(Step::Saving, 1, 1);
     Ok((
         device,
         Restored {
             name: manifest.name,
-            partner_name: manifest.partner.map(|p| p.name),
+            partner_name,
+            had_partner,
             made_at: manifest.created_at,
             private: !private.is_empty(),
         },
@@ -301,8 +366,16 @@ pub fn absorb(device: &mut Device, sealed: &[u8], progress: &dyn Progress) -> Re
     if manifest.member_id == device.member_id() {
         return Err(SyncError::OwnBackup);
     }
-    progress.report(Step::Applying, 0, 1);
+    // Only what the current partner's device signed: not an ex's, not a
+    // stranger's who learnt this device's recipient.
     let partner = crate::partner::Partner::load(device.store())?.ok_or(SyncError::NotPaired)?;
+    if !opened.signed
+        || partner.signing_key.as_deref() != Some(manifest.signing_key.as_str())
+        || partner.member_id != manifest.member_id
+    {
+        return Err(SyncError::BackupNotFromPartner);
+    }
+    progress.report(Step::Applying, 0, 1);
     let roster = crate::roster::roster(device, &identity, Some(&partner));
     let ImportReport { new_changes } = device.absorb_automerge(&opened.shared, &roster)?;
     progress.report(Step::Applying, 1, 1);

@@ -106,6 +106,9 @@ pub enum SyncError {
     #[error("this bundle was not made by your partner's device; nothing was changed")]
     BundleNotFromPartner,
 
+    #[error("this backup was not made and signed by your partner's device; nothing was changed")]
+    BackupNotFromPartner,
+
     #[error(
         "this bundle (number {seq}) is older than one already opened (number {newest}); \
          nothing was changed"
@@ -150,6 +153,7 @@ impl SyncError {
             | E::PrivateNotForPartner
             | E::OwnBackup
             | E::BundleNotFromPartner
+            | E::BackupNotFromPartner
             | E::BundleOutOfOrder { .. }
             | E::BundleGap { .. } => self.to_string(),
         }

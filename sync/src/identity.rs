@@ -73,6 +73,15 @@ impl Identity {
             age: x25519::Identity::generate(),
             signing: SecretKey::generate(),
         };
+        // A new device gets its recovery key with its identity, and apart
+        // from it (only a device from before the two stood apart has an
+        // identity and no recovery key; see `RecoveryKey::load_or_create`).
+        if store
+            .read(kintsugi_core::storage::files::RECOVERY)?
+            .is_none()
+        {
+            crate::recovery::RecoveryKey::rotate(store)?;
+        }
         let stored = Stored {
             age: identity.age.to_string().expose_secret().to_owned(),
             signing: hex::encode(Zeroizing::new(identity.signing.to_bytes())),
@@ -96,10 +105,9 @@ impl Identity {
         *self.signing.public().as_bytes()
     }
 
-    /// The secret that opens this device's backups (`AGE-SECRET-KEY-1…`):
-    /// keep it somewhere that survives losing the phone (a password
-    /// manager, the platform's synced keychain, paper).
-    pub fn recovery_key(&self) -> Zeroizing<String> {
+    /// The sealing key's secret text, for a backup's inner seal (the
+    /// recovery key is another key: see [`crate::recovery`]).
+    pub(crate) fn age_identity_text(&self) -> Zeroizing<String> {
         Zeroizing::new(self.age.to_string().expose_secret().to_owned())
     }
 
@@ -169,10 +177,20 @@ pub fn endpoint_key_or_create(store: &Store) -> Result<SecretKey> {
 /// identity (sealing and signing keys), so nothing made from now on
 /// relates to the old ones.
 pub fn rotate(store: &Store) -> Result<()> {
-    store.write(ENDPOINT_KEY_FILE, &SecretKey::generate().to_bytes())?;
+    // The recovery key stays: backups made before still open. A device from
+    // before it stood apart makes it now, from the identity about to go.
+    crate::recovery::RecoveryKey::load_or_create(store)?;
+    rotate_endpoint_key(store)?;
     store.remove(FILE)?;
     Identity::load_or_create(store)?;
     Ok(())
+}
+
+/// A new endpoint key: the old endpoint id is never answered for again.
+pub fn rotate_endpoint_key(store: &Store) -> Result<SecretKey> {
+    let key = SecretKey::generate();
+    store.write(ENDPOINT_KEY_FILE, Zeroizing::new(key.to_bytes()).as_slice())?;
+    Ok(key)
 }
 
 /// Checks `signature` over `message` against a partner's signing key text.

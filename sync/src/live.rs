@@ -120,6 +120,7 @@ pub(crate) async fn keep_in_touch(shared: Arc<Shared>) {
         if paused.wait_for(Option::is_none).await.is_err() {
             return;
         }
+        crate::node::tell_new_endpoint(&shared).await;
         let Ok(addr) = shared.partner().and_then(|p| p.addr()) else {
             continue;
         };

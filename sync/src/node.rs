@@ -116,7 +116,7 @@ impl Shared {
         self.endpoint.addr()
     }
 
-    fn device(&self) -> MutexGuard<'_, Device> {
+    pub(crate) fn device(&self) -> MutexGuard<'_, Device> {
         // A panic while holding the lock cannot leave the document half
         // written (Automerge commits atomically), so keep going.
         self.device.lock().unwrap_or_else(|p| p.into_inner())
@@ -472,6 +472,24 @@ impl Shared {
         Ok(left)
     }
 
+    /// The partner's device was restored and moved to a new endpoint id,
+    /// which it proved with its signing key ([`crate::moved`]).
+    pub(crate) fn partner_moved(&self, moved: Partner) -> Result<()> {
+        {
+            let device = self.device();
+            moved.save(device.store())?;
+            // Its copy of the space is older than our state says.
+            device.store().reset_sync_states()?;
+        }
+        self.partner.send_replace(Some(moved.clone()));
+        self.paired.send_replace(Some(moved));
+        Ok(())
+    }
+
+    pub(crate) fn store_and_identity(&self) -> Result<(kintsugi_core::Store, Arc<Identity>)> {
+        Ok((self.device().store().clone(), self.identity.clone()))
+    }
+
     /// Inviter side, once the joiner has read our answer.
     pub(crate) fn pairing_completed(&self, partner: Partner) {
         self.paired.send_replace(Some(partner));
@@ -601,6 +619,12 @@ impl Node {
             .accept(
                 UNPAIR_ALPN,
                 UnpairHandler {
+                    shared: shared.clone(),
+                },
+            )
+            .accept(
+                crate::moved::MOVED_ALPN,
+                crate::moved::MovedHandler {
                     shared: shared.clone(),
                 },
             )
@@ -837,6 +861,7 @@ impl Node {
 }
 
 async fn dial_and_sync(shared: &Shared) -> Result<SyncReport> {
+    tell_new_endpoint(shared).await;
     let addr = shared.partner()?.addr()?;
     let conn = tokio::time::timeout(DIAL_TIMEOUT, shared.endpoint.connect(addr, SYNC_ALPN))
         .await
@@ -888,6 +913,15 @@ async fn kick_on_sighting(shared: Arc<Shared>, discovery: LocalDiscovery) {
                 _ = partner.changed() => break,
             }
         }
+    }
+}
+
+/// After a restore that kept the pairing: the partner learns this device's
+/// new endpoint id before anything else (it admits no other).
+pub(crate) async fn tell_new_endpoint(shared: &Shared) {
+    let pending = crate::moved::pending(shared.device().store());
+    if pending && let Err(e) = crate::moved::announce(shared).await {
+        tracing::debug!(error = %e.redacted(), "the partner has not heard the new endpoint yet");
     }
 }
 

@@ -72,7 +72,7 @@ fn a_store_a_device_and_an_identity_print_no_key() -> Result<()> {
     let store = Store::unlock(&dir, &unlock)?;
     let identity = Identity::load_or_create(&store)?;
     let endpoint = kintsugi_sync::identity::endpoint_key_or_create(&store)?;
-    let recovery = identity.recovery_key();
+    let recovery = kintsugi_sync::recovery::RecoveryKey::load_or_create(&store)?.text();
     let identity_json = Zeroizing::new(
         store
             .read(kintsugi_core::storage::files::IDENTITY)?
@@ -90,7 +90,12 @@ fn a_store_a_device_and_an_identity_print_no_key() -> Result<()> {
     ] {
         assert_secret_not_in(&printed, &device_key, "the device key");
         assert_secret_not_in(&printed, host.expose_secret().as_bytes(), "the host key");
-        assert_secret_not_in(&printed, recovery.as_bytes(), "the identity's age key");
+        assert_secret_not_in(&printed, recovery.as_bytes(), "the recovery key");
+        assert_secret_not_in(
+            &printed,
+            stored["age"].as_str().unwrap().as_bytes(),
+            "the identity's age key",
+        );
         assert_secret_not_in(&printed, &signing, "the identity's signing key");
         assert_secret_not_in(&printed, &endpoint.to_bytes(), "the endpoint key");
     }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Subcommand;
-use kintsugi_sync::Identity;
-use kintsugi_sync::backup::{self, BackupOptions};
+use kintsugi_sync::backup::{self, BackupOptions, Pairing};
+use kintsugi_sync::recovery::RecoveryKey;
 use zeroize::Zeroizing;
 
 use super::Ctx;
@@ -32,7 +32,12 @@ pub enum Action {
     /// Print this device's recovery key: keep it where losing the phone
     /// cannot take it (a password manager, paper). Anyone holding it and a
     /// backup can read the backup.
-    RecoveryKey,
+    RecoveryKey {
+        /// Make a new one instead (e.g. the old one was seen): backups from
+        /// now on need the new key, earlier ones still the old.
+        #[arg(long)]
+        rotate: bool,
+    },
     /// Bring a lost device back into an empty data directory from its backup.
     Restore {
         file: PathBuf,
@@ -40,6 +45,14 @@ pub enum Action {
         /// or asked for).
         #[arg(long, value_name = "FILE")]
         recovery_key_file: Option<PathBuf>,
+        /// Pair with the same partner again (their device learns this one's
+        /// new address at the next sync). Asked when neither flag is given.
+        #[arg(long, conflicts_with = "drop_pairing")]
+        keep_pairing: bool,
+        /// Do not pair again: the shared space is kept read-only as an
+        /// archive, and nothing is sent to the partner of the backup.
+        #[arg(long)]
+        drop_pairing: bool,
     },
     /// Take in the shared history of your partner's backup, one they made
     /// with `--partner-can-open`.
@@ -82,15 +95,26 @@ pub fn run(ctx: &Ctx, action: Action) -> Result<()> {
                 }
             );
         }
-        Action::RecoveryKey => {
+        Action::RecoveryKey { rotate } => {
             let device = ctx.open()?;
-            let key = Identity::load_or_create(device.store())?.recovery_key();
-            eprintln!("This device's recovery key. Keep it secret and safe:");
+            let key = if rotate {
+                let key = RecoveryKey::rotate(device.store())?.text();
+                eprintln!(
+                    "A new recovery key. Backups from now on open with it only; earlier ones \
+                     still need the old one. Keep it secret and safe:"
+                );
+                key
+            } else {
+                eprintln!("This device's recovery key. Keep it secret and safe:");
+                RecoveryKey::load_or_create(device.store())?.text()
+            };
             println!("{}", key.as_str());
         }
         Action::Restore {
             file,
             recovery_key_file,
+            keep_pairing,
+            drop_pairing,
         } => {
             anyhow::ensure!(
                 !ctx.has_device(),
@@ -109,9 +133,22 @@ pub fn run(ctx: &Ctx, action: Action) -> Result<()> {
             });
             let sealed =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let pairing = match (keep_pairing, drop_pairing) {
+                (true, _) => Pairing::Keep,
+                (_, true) => Pairing::Drop,
+                _ => {
+                    let keep = super::data::ask(
+                        "Pair again with the partner this backup was paired with? If you \
+                         have unpaired since, answer no: the shared history is then kept \
+                         read-only and nothing is sent to them. [y/N] ",
+                    )
+                    .context("choose --keep-pairing or --drop-pairing")?;
+                    if keep { Pairing::Keep } else { Pairing::Drop }
+                }
+            };
             let (unlock, _) = ctx.unlocker.new_device(&ctx.dir, &[])?;
             let bar = Bar::new();
-            let restored = backup::restore(&ctx.dir, &unlock, &sealed, &key, bar.as_ref());
+            let restored = backup::restore(&ctx.dir, &unlock, &sealed, &key, pairing, bar.as_ref());
             bar.done();
             let (_, restored) =
                 restored.with_context(|| format!("restoring {}", file.display()))?;
@@ -119,12 +156,15 @@ pub fn run(ctx: &Ctx, action: Action) -> Result<()> {
                 "Restored {} in {}{}.",
                 restored.name,
                 ctx.dir.display(),
-                match &restored.partner_name {
-                    Some(partner) => format!(
+                match (&restored.partner_name, restored.had_partner) {
+                    (Some(partner), _) => format!(
                         "; the next sync with {partner} brings back anything written after the \
                          backup"
                     ),
-                    None => String::new(),
+                    (None, true) => "; not paired: the shared history is kept read-only \
+                                     (`kintsugi archive list`)"
+                        .to_owned(),
+                    (None, false) => String::new(),
                 }
             );
         }

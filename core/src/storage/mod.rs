@@ -73,6 +73,11 @@ pub mod files {
     pub const ENDPOINT_PORT: &str = "endpoint-port.age";
     /// The age identity and signing key this device shows its partner.
     pub const IDENTITY: &str = "identity.age";
+    /// The recovery key: the age identity this device's backups open with.
+    pub const RECOVERY: &str = "recovery.age";
+    /// After a restore that kept the pairing: the signed statement that
+    /// tells the partner this device's new endpoint id, until it is heard.
+    pub const MOVED: &str = "moved.age";
     /// The endpoint id of the partner this device unpaired from, so that
     /// device can be told "the pairing ended" when it next dials.
     pub const ENDED_PARTNER: &str = "ended-partner.age";
@@ -94,6 +99,8 @@ pub mod files {
         ENDPOINT_KEY,
         ENDPOINT_PORT,
         IDENTITY,
+        RECOVERY,
+        MOVED,
         ENDED_PARTNER,
         BUNDLES,
         BUNDLES_LOCK,

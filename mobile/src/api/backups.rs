@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use age::secrecy::zeroize::Zeroize;
 use kintsugi_core::Unlock;
-use kintsugi_sync::{Identity, backup};
+use kintsugi_sync::backup;
+use kintsugi_sync::recovery::RecoveryKey;
 
 use super::deliver_progress;
 use super::progress::ProgressListener;
@@ -43,9 +44,19 @@ impl Companion {
     /// Show it once for the user to keep where losing the phone cannot take
     /// it (a password manager, the platform's synced keychain, paper). Never
     /// log it or store it beside the backups: whoever holds both reads them.
+    /// It is not the device's identity: unpairing rotates the device's keys
+    /// but keeps this one.
     pub fn recovery_key(&self) -> Result<String> {
         // The app receives a copy; this one is wiped when dropped.
-        let key = Identity::load_or_create(self.device()?.store())?.recovery_key();
+        let key = RecoveryKey::load_or_create(self.device()?.store())?.text();
+        Ok(key.as_str().to_owned())
+    }
+
+    /// Replaces the recovery key with a new one and returns it: backups made
+    /// from now on open with the new key only, and earlier ones still need
+    /// the old key (for example after the old one was seen by someone).
+    pub fn rotate_recovery_key(&self) -> Result<String> {
+        let key = RecoveryKey::rotate(self.device()?.store())?.text();
         Ok(key.as_str().to_owned())
     }
 
@@ -80,10 +91,14 @@ impl Companion {
 }
 
 /// Brings a lost phone back from its backup into `config.data_dir`, which
-/// must hold no device, and returns it open, as `Companion(config)` would:
-/// the same partner, with its pairing and, if the backup holds them, its
-/// private journal and notes. The first sync brings back from the partner
-/// what was written after the backup. The directory is locked with
+/// must hold no device, and returns it open, as `Companion(config)` would,
+/// with, if the backup holds them, its private journal and notes. Ask the
+/// user whether to keep the pairing the backup holds (a backup can be older
+/// than an unpairing): with `keep_pairing` the partner learns this device's
+/// new endpoint at the next sync, which brings back what was written after
+/// the backup; without it the shared space is archived (read-only) and the
+/// device's keys rotate, as after unpairing. Either way the device gets a
+/// new endpoint key. The directory is locked with
 /// `config.storage_key` (a new key from `generate_storage_key` is fine);
 /// `recovery_key` is the lost device's; `config.display_name` is not used,
 /// the name comes from the backup.
@@ -99,6 +114,7 @@ pub async fn restore_from_backup(
     mut config: CompanionConfig,
     backup: Vec<u8>,
     mut recovery_key: String,
+    keep_pairing: bool,
     listener: Option<Arc<dyn ProgressListener>>,
 ) -> Result<Arc<Companion>> {
     let network = config.network_config();
@@ -111,7 +127,12 @@ pub async fn restore_from_backup(
     let cache_dir = config.cache_dir.take().map(PathBuf::from);
     let (progress, delivery) = deliver_progress(listener, runtime.handle());
     let work = runtime.handle().spawn_blocking(move || {
-        let restored = backup::restore(&dir, &unlock, &backup, &recovery_key, &progress);
+        let pairing = if keep_pairing {
+            backup::Pairing::Keep
+        } else {
+            backup::Pairing::Drop
+        };
+        let restored = backup::restore(&dir, &unlock, &backup, &recovery_key, pairing, &progress);
         recovery_key.zeroize();
         restored.map_err(KintsugiError::from_restore)
     });
