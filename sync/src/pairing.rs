@@ -43,6 +43,8 @@ use crate::invite::Invite;
 use crate::node::Shared;
 use crate::partner::Partner;
 
+pub mod exchange;
+
 pub const PAIR_ALPN: &[u8] = b"kintsugi/pair/2";
 const BINDING_LABEL: &[u8] = b"kintsugi pairing v2";
 const CONFIRM_LABEL: &[u8] = b"kintsugi confirmation code v2";
