@@ -283,6 +283,22 @@ fn the_derivations_match_their_test_vectors() {
 }
 
 #[test]
+fn the_signed_hello_message_has_the_documented_layout() {
+    let message = hello_message(&fixed_binding(), Side::Joiner, "ab", "cd", "k", "age1x");
+    let mut expected = b"kintsugi pairing v3 hello\0".to_vec();
+    expected.extend([0x01; 32]);
+    expected.extend([0x02; 32]);
+    expected.push(0x02);
+    for field in ["ab", "cd", "k", "age1x"] {
+        expected.extend((field.len() as u32).to_be_bytes());
+        expected.extend(field.as_bytes());
+    }
+    assert_eq!(message, expected);
+    let inviters = hello_message(&fixed_binding(), Side::Inviter, "ab", "cd", "k", "age1x");
+    assert_eq!(inviters[HELLO_CONTEXT.len() + 64], 0x01);
+}
+
+#[test]
 fn the_code_depends_on_every_input() {
     let b = fixed_binding();
     let (ni, nj) = ([0x11; 32], [0x22; 32]);
@@ -345,6 +361,8 @@ fn messages_have_the_documented_shape() {
             "cd".repeat(32)
         )
     );
+    // The joiner's first frame is 172 bytes (docs/protocol.md, "Frames").
+    assert_eq!(serde_json::to_vec(&step).unwrap().len(), 172);
     assert_eq!(
         serde_json::to_string(&Step::Decision { confirmed: true }).unwrap(),
         r#"{"step":"decision","confirmed":true}"#
