@@ -425,7 +425,10 @@ impl Shared {
             alpns.extend([SYNC_ALPN, LIVE_ALPN, UNPAIR_ALPN].map(<[u8]>::to_vec));
             self.endpoint.set_alpns(alpns);
             *mounted = open;
-            info!(open, "pairing protocol mounted");
+            info!(
+                "pairing protocol {}",
+                if open { "mounted" } else { "unmounted" }
+            );
         }
         let ends = next_expiry.filter(|_| open)?.saturating_add(1);
         Some(Duration::from_secs(ends).saturating_sub(now))
