@@ -138,12 +138,14 @@ async fn observers_hear_the_pairing_from_request_to_unpaired() {
     let invite = bounded(alex.create_invite()).await.unwrap();
     let joiners = bounded(sam.join(invite.payload)).await.unwrap();
     eventually("Alex's observer hears the pairing request", || {
-        alex_hears.any(|e| matches!(e, CompanionEvent::PairingRequested { code } if code.code == joiners.code && code.partner_name == "Sam"))
+        alex_hears.any(
+            |e| matches!(e, CompanionEvent::PairingRequested { code } if code.code == joiners.code),
+        )
     })
     .await;
     eventually("Sam hears his side of the request", || {
         sam_hears.any(
-            |e| matches!(e, CompanionEvent::PairingRequested { code } if code.partner_name == "Alex"),
+            |e| matches!(e, CompanionEvent::PairingRequested { code } if code.code == joiners.code),
         )
     })
     .await;
@@ -156,9 +158,18 @@ async fn observers_hear_the_pairing_from_request_to_unpaired() {
     );
     x.unwrap();
     y.unwrap();
-    for (who, hears, partner) in [("Alex", &alex_hears, "Sam"), ("Sam", &sam_hears, "Alex")] {
+    // Who the other is (name, and the inviter's role) arrives with Paired.
+    for (who, hears, partner, role) in [
+        ("Alex", &alex_hears, "Sam", None),
+        (
+            "Sam",
+            &sam_hears,
+            "Alex",
+            Some(kintsugi_mobile::Role::Unsaid),
+        ),
+    ] {
         eventually(&format!("{who} hears Paired"), || {
-            hears.any(|e| matches!(e, CompanionEvent::Paired { partner: p } if p.name == partner))
+            hears.any(|e| matches!(e, CompanionEvent::Paired { partner: p } if p.name == partner && p.role == role))
         })
         .await;
     }

@@ -1,7 +1,7 @@
 //! A device on the network: one iroh endpoint with the pairing and sync
 //! protocols mounted on a `Router`, over the device's core state.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use automerge::sync::{Message, State};
@@ -46,6 +46,11 @@ pub(crate) struct Shared {
     open_invites: Mutex<Vec<(Zeroizing<[u8; SECRET_LEN]>, u64)>>,
     /// Redeemed secrets, kept only to answer "already used" rather than "not valid".
     used_invites: Mutex<Vec<Zeroizing<[u8; SECRET_LEN]>>>,
+    /// Whether the endpoint accepts the pairing ALPN now: only while an
+    /// invite is open and unexpired and the device has no partner.
+    pairing_mounted: Mutex<bool>,
+    /// Wakes the task that unmounts the pairing ALPN when invites expire.
+    invites_changed: Arc<tokio::sync::Notify>,
     pub(crate) sync_lock: tokio::sync::Mutex<()>,
     wire_tap: TapSlot,
     identity: Arc<Identity>,
@@ -79,6 +84,8 @@ impl Drop for Conversing<'_> {
 pub(crate) struct Me {
     pub(crate) name: String,
     pub(crate) member_id: String,
+    /// The Automerge actor id this device writes with.
+    pub(crate) actor_id: String,
     pub(crate) role: Option<String>,
     pub(crate) identity: Arc<Identity>,
 }
@@ -134,6 +141,7 @@ impl Shared {
         Ok(Me {
             name: device.profile().name.clone(),
             member_id,
+            actor_id: device.profile().actor_id.clone(),
             role,
             identity: self.identity.clone(),
         })
@@ -389,48 +397,103 @@ impl Shared {
             .save_sync_state(peer, &state.encode())?)
     }
 
-    /// Checks a joiner's proof against the open invites and burns the secret it matches.
+    /// Checks a joiner's proof against the open invites and burns the secret
+    /// it matches (and every other open one). A device with a partner
+    /// answers as for a code it never showed: it never says it is paired.
     pub(crate) fn redeem_invite(
         &self,
-        presented: &str,
-        expected: impl Fn(&[u8; SECRET_LEN]) -> Result<blake3::Hash>,
+        presented: blake3::Hash,
+        expected: impl Fn(&[u8; SECRET_LEN]) -> blake3::Hash,
     ) -> Result<()> {
-        let presented = blake3::Hash::from_hex(presented)
-            .map_err(|_| SyncError::Protocol("the pairing proof is malformed".into()))?;
+        let verdict = self.redeem(presented, expected);
+        // Redeemed or expired codes may leave no invite open: unmount.
+        self.invites_changed();
+        verdict
+    }
+
+    fn redeem(
+        &self,
+        presented: blake3::Hash,
+        expected: impl Fn(&[u8; SECRET_LEN]) -> blake3::Hash,
+    ) -> Result<()> {
+        let not_valid = || SyncError::PairingRefused("this pairing code is not valid".into());
         let mut open = self.open_invites.lock().unwrap_or_else(|p| p.into_inner());
         let mut used = self.used_invites.lock().unwrap_or_else(|p| p.into_inner());
         // blake3::Hash compares in constant time.
-        for secret in used.iter() {
-            if expected(secret)? == presented {
-                return Err(SyncError::PairingRefused(
-                    "this pairing code was already used".into(),
-                ));
-            }
+        if used.iter().any(|secret| expected(secret) == presented) {
+            return Err(SyncError::PairingRefused(
+                "this pairing code was already used".into(),
+            ));
         }
         // Checked before the open invites: a device has one partner, and a
         // second code shown earlier must not let anyone else take that place.
-        if let Some(partner) = self.partner.borrow().as_ref() {
-            return Err(SyncError::AlreadyPaired(partner.name.clone()));
+        if self.partner.borrow().is_some() {
+            return Err(not_valid());
         }
-        for i in 0..open.len() {
-            let (secret, expires_at) = open[i].clone();
-            if expected(&secret)? == presented {
-                // Whatever the joiner's copy of the payload said.
-                if unix_now() > expires_at {
-                    open.remove(i);
-                    used.push(secret);
-                    return Err(SyncError::PairingRefused(
-                        "this pairing code has expired".into(),
-                    ));
-                }
-                // Pairing succeeds once: every other open code is burnt with this one.
-                used.extend(open.drain(..).map(|(s, _)| s));
-                return Ok(());
+        let Some(i) = open
+            .iter()
+            .position(|(secret, _)| expected(secret) == presented)
+        else {
+            return Err(not_valid());
+        };
+        let (secret, expires_at) = open[i].clone();
+        // Whatever the joiner's copy of the payload said.
+        if unix_now() > expires_at {
+            open.remove(i);
+            used.push(secret);
+            return Err(SyncError::PairingRefused(
+                "this pairing code has expired".into(),
+            ));
+        }
+        // Pairing succeeds once: every other open code is burnt with this one.
+        used.extend(open.drain(..).map(|(s, _)| s));
+        Ok(())
+    }
+
+    /// Mounts the pairing ALPN while an invite is open and unexpired and the
+    /// device has no partner, and unmounts it otherwise, so that a device
+    /// showing no code does not speak pairing at all. Returns how long until
+    /// the next open invite expires, while one is open.
+    pub(crate) fn remount_pairing(&self) -> Option<Duration> {
+        let mut mounted = self
+            .pairing_mounted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        // An invite works while the clock reads no more than its expiry.
+        let next_expiry = self
+            .open_invites
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(_, expires_at)| *expires_at)
+            .filter(|expires_at| *expires_at >= now.as_secs())
+            .min();
+        let open = next_expiry.is_some() && self.partner.borrow().is_none();
+        if open != *mounted {
+            let mut alpns = Vec::with_capacity(4);
+            if open {
+                alpns.push(PAIR_ALPN.to_vec());
             }
+            alpns.extend([SYNC_ALPN, LIVE_ALPN, UNPAIR_ALPN].map(<[u8]>::to_vec));
+            self.endpoint.set_alpns(alpns);
+            *mounted = open;
+            info!(
+                "pairing protocol {}",
+                if open { "mounted" } else { "unmounted" }
+            );
         }
-        Err(SyncError::PairingRefused(
-            "this pairing code is not valid".into(),
-        ))
+        let ends = next_expiry.filter(|_| open)?.saturating_add(1);
+        Some(Duration::from_secs(ends).saturating_sub(now))
+    }
+
+    /// The open invites changed: mount or unmount pairing now, and let the
+    /// expiry timer know.
+    pub(crate) fn invites_changed(&self) {
+        self.remount_pairing();
+        self.invites_changed.notify_one();
     }
 
     /// Inviter side, once both confirmed: records the joiner as partner and
@@ -503,6 +566,7 @@ impl Shared {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+        self.invites_changed();
         if let Err(e) = dial_and_sync(self).await {
             tracing::warn!(error = %e.redacted(), "first sync after pairing");
         }
@@ -516,6 +580,8 @@ pub struct Node {
     router: Router,
     /// Background tasks (live keeper, data-directory watch), aborted on shutdown.
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Unmounts the pairing ALPN as invites expire; aborted on shutdown.
+    invite_timer: tokio::task::JoinHandle<()>,
     discovery: Option<LocalDiscovery>,
 }
 
@@ -573,6 +639,9 @@ impl Node {
             paired: watch::Sender::new(partner),
             open_invites: Mutex::new(Vec::new()),
             used_invites: Mutex::new(Vec::new()),
+            // The router mounts every protocol it has; unmounted at once below.
+            pairing_mounted: Mutex::new(true),
+            invites_changed: Arc::new(tokio::sync::Notify::new()),
             sync_lock: tokio::sync::Mutex::new(()),
             wire_tap: TapSlot::default(),
             identity: Arc::new(identity),
@@ -629,10 +698,18 @@ impl Node {
                 },
             )
             .spawn();
+        // No invite is open yet: pairing stays unmounted until one is.
+        shared.remount_pairing();
+        let invite_timer = tokio::spawn(unmount_expired_invites(
+            Arc::downgrade(&shared),
+            shared.invites_changed.clone(),
+            shared.partner_watch(),
+        ));
         Ok(Node {
             shared,
             router,
             tasks: Mutex::new(Vec::new()),
+            invite_timer,
             discovery,
         })
     }
@@ -664,15 +741,19 @@ impl Node {
         self.shared.device().start_couple()?;
         let secret = Zeroizing::new(rand::random::<[u8; SECRET_LEN]>());
         let expires_at = unix_now() + lifetime.as_secs();
-        let mut open = self
-            .shared
-            .open_invites
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        // Expired codes are of no use to anyone; keep the list short.
-        let now = unix_now();
-        open.retain(|(_, exp)| *exp >= now);
-        open.push((secret.clone(), expires_at));
+        {
+            let mut open = self
+                .shared
+                .open_invites
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            // Expired codes are of no use to anyone; keep the list short.
+            let now = unix_now();
+            open.retain(|(_, exp)| *exp >= now);
+            open.push((secret.clone(), expires_at));
+        }
+        // Pairing is spoken from now until the last open code expires.
+        self.shared.invites_changed();
         Ok(Invite {
             ticket: EndpointTicket::new(self.addr()),
             secret,
@@ -845,6 +926,7 @@ impl Node {
 
     /// Stops accepting connections and closes the endpoint.
     pub async fn shutdown(&self) {
+        self.invite_timer.abort();
         for task in self
             .tasks
             .lock()
@@ -886,6 +968,32 @@ async fn bind(
         .await
         .map_err(|e| SyncError::Endpoint(e.to_string()))?;
     Ok((endpoint, discovery))
+}
+
+/// Keeps the pairing ALPN mounted exactly while an invite is open: wakes when
+/// the open invites or the partner change, and when the next invite expires.
+/// Holds the node's state weakly, so it ends with the node.
+async fn unmount_expired_invites(
+    shared: Weak<Shared>,
+    changed: Arc<tokio::sync::Notify>,
+    mut partner: watch::Receiver<Option<Partner>>,
+) {
+    loop {
+        let Some(next_expiry) = shared.upgrade().map(|s| s.remount_pairing()) else {
+            return;
+        };
+        let expired = async {
+            match next_expiry {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = expired => {}
+            _ = changed.notified() => {}
+            gone = partner.changed() => if gone.is_err() { return },
+        }
+    }
 }
 
 /// Kicks the live keeper each time local discovery sees the partner arrive

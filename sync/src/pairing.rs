@@ -1,35 +1,40 @@
-//! Pairing protocol (ALPN `kintsugi/pair/2`).
+//! Pairing protocol (ALPN `kintsugi/pair/3`).
 //!
 //! 1. The inviter shows a payload with its endpoint ticket, a random 32-byte
-//!    secret and an expiry.
-//! 2. The joiner dials the ticket and sends a [`JoinRequest`]: its [`Hello`]
-//!    (name, member id, role, address, age recipient, signing key) and
-//!    `proof = BLAKE3-keyed(secret, binding)`, where `binding` is keying
-//!    material exported from this very QUIC connection with both endpoint ids
-//!    as context. The proof cannot be replayed on another connection, and the
-//!    secret itself never travels.
+//!    secret and an expiry, and mounts the pairing ALPN on its endpoint for
+//!    as long as an invite is open (see `node.rs`): a device showing no code
+//!    does not speak this protocol at all.
+//! 2. The joiner dials the ticket and sends `commit`: the proof of the
+//!    secret, `BLAKE3-keyed(secret, binding)` where `binding` is keying
+//!    material exported from this very QUIC connection with both endpoint
+//!    ids as context, and a commitment to a fresh random nonce.
 //! 3. The inviter checks the proof against its open invites in constant time
-//!    and burns the secret (and every other open code), then answers
-//!    `Verified` with its own `Hello`.
-//! 4. Both sides now derive the same six-digit confirmation code from the
-//!    connection's keying material (another label) and show it. Each user
-//!    checks that the two screens match and confirms or rejects; the joiner
-//!    sends its decision, the inviter combines it with its own.
-//! 5. Only if both confirmed does the inviter store the joiner as partner and
-//!    send `Accepted` followed by the shared document, which the joiner adopts.
-//!    Otherwise it sends `Refused`, and neither side keeps anything.
+//!    and burns the secret (and every other open code), then sends its own
+//!    fresh nonce. The joiner reveals its nonce; the inviter checks it
+//!    against the commitment.
+//! 4. Both derive the six-digit code from the connection's keying material,
+//!    both endpoint ids and both nonces (see [`exchange`]): each side fixed
+//!    its nonce before it saw the other's, so someone in the middle gets one
+//!    guess in a million per attempt, never a choice. Each user compares the
+//!    two screens and confirms or rejects; the joiner sends its decision, the
+//!    inviter combines it with its own.
+//! 5. Only if both confirmed do the two devices say who they are: the
+//!    inviter sends its hello (name, member and actor ids, role, address,
+//!    keys, signed by its signing key), the joiner checks it and sends its
+//!    own, and the inviter checks that, stores the joiner as partner and
+//!    sends `accepted` and the shared document, which the joiner adopts.
+//!    Otherwise neither side keeps anything, and neither learnt the other's
+//!    name.
 //!
-//! A device that photographed the QR code and raced the partner either finds
-//! the code burnt, or wins the race: then the inviter's screen shows a code
-//! that the partner's phone does not (it was refused), so the users reject.
-//!
-//! A used or expired secret is refused; a device that already has a partner
-//! refuses every pairing attempt.
+//! A used or expired secret is refused.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use iroh::endpoint::{Connection, VarInt};
+use iroh::endpoint::{
+    ConnectError, ConnectingError, Connection, ConnectionError, TransportErrorCode, VarInt,
+};
 use iroh::protocol::{AcceptError, ProtocolHandler};
 use iroh::{EndpointAddr, EndpointId};
 use iroh_tickets::endpoint::EndpointTicket;
@@ -43,61 +48,35 @@ use crate::invite::Invite;
 use crate::node::Shared;
 use crate::partner::Partner;
 
-pub const PAIR_ALPN: &[u8] = b"kintsugi/pair/2";
-const BINDING_LABEL: &[u8] = b"kintsugi pairing v2";
-const CONFIRM_LABEL: &[u8] = b"kintsugi confirmation code v2";
+pub mod exchange;
+
+use exchange::{
+    Answer, Binding, DIGITS, Hello, Inviter, InviterEffect, Joiner, JoinerEffect, Side, Step,
+    Unsigned,
+};
+
+pub const PAIR_ALPN: &[u8] = b"kintsugi/pair/3";
+/// The largest frame the inviter reads from a joiner.
 const MAX_REQUEST: usize = 64 * 1024;
-/// Network steps of pairing (dial, proof, answer).
+/// Network steps of pairing (dial, proof, nonces, hellos).
 const PAIR_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the two people have to compare codes and confirm.
 pub const CONFIRM_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// What each device tells the other about itself, inside the channel.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Hello {
-    name: String,
-    member_id: String,
-    role: Option<String>,
-    /// An endpoint ticket: where to reach this device later.
-    addr: String,
-    age_recipient: String,
-    signing_key: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct JoinRequest {
-    hello: Hello,
-    proof: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "result", rename_all = "snake_case")]
-enum Answer {
-    /// The proof holds: compare codes now.
-    Verified {
-        hello: Hello,
-    },
-    /// Both confirmed; followed by one frame holding the shared document.
-    Accepted,
-    Refused {
-        reason: String,
-    },
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct Decision {
-    confirmed: bool,
-}
+/// TLS alert `no_application_protocol` (RFC 8446 §6.2), as QUIC carries it.
+const NO_APPLICATION_PROTOCOL: u8 = 120;
+/// What the joiner says when the other device does not speak pairing now.
+pub const NOT_SHOWING_A_CODE: &str = "that phone is not showing a pairing code now (it expired, \
+                                      was used, or the screen was closed): ask for a new one";
 
 /// A pairing waiting for this device's user to compare codes and decide.
 ///
-/// Both phones show the same [`code`](Self::code) only if they share this
-/// very connection. Dropping the request without deciding rejects it.
+/// Both phones show the same [`code`](Self::code) only if they talk to each
+/// other directly. Nothing about the other person is known yet: their name
+/// and role come with the [`Partner`] once both confirmed. Dropping the
+/// request without deciding rejects it.
 #[derive(Debug)]
 pub struct PairingRequest {
     code: String,
-    partner_name: String,
-    partner_role: Option<String>,
     decision: oneshot::Sender<bool>,
     outcome: oneshot::Receiver<Result<Partner>>,
 }
@@ -106,16 +85,6 @@ impl PairingRequest {
     /// Six digits, grouped "123 456" for reading aloud.
     pub fn code(&self) -> &str {
         &self.code
-    }
-
-    /// The name the other device gave.
-    pub fn partner_name(&self) -> &str {
-        &self.partner_name
-    }
-
-    /// The role the other partner had chosen, if they had.
-    pub fn partner_role(&self) -> Option<&str> {
-        self.partner_role.as_deref()
     }
 
     /// This user confirms the codes match. Resolves once the other side has
@@ -134,93 +103,69 @@ impl PairingRequest {
     }
 }
 
-/// Binds the secret to this connection: both sides compute the same value
-/// only if they share the TLS session and agree on who dialled whom.
-fn proof(
+/// What a pairing on `conn` is bound to: both endpoint ids and two values
+/// exported from the connection's TLS session.
+pub fn connection_binding(
     conn: &Connection,
-    secret: &[u8; 32],
     inviter: EndpointId,
     joiner: EndpointId,
-) -> Result<blake3::Hash> {
-    Ok(blake3::keyed_hash(
-        secret,
-        &keying_material(conn, BINDING_LABEL, inviter, joiner)?,
-    ))
-}
-
-/// The code both screens show: derived from the connection, so a device on
-/// another connection (a second scanner, someone in the middle) gets another.
-fn confirmation_code(conn: &Connection, inviter: EndpointId, joiner: EndpointId) -> Result<String> {
-    let material = keying_material(conn, CONFIRM_LABEL, inviter, joiner)?;
-    let n = u64::from_le_bytes(material[..8].try_into().expect("8 bytes")) % 1_000_000;
-    Ok(format!("{:03} {:03}", n / 1000, n % 1000))
-}
-
-fn keying_material(
-    conn: &Connection,
-    label: &[u8],
-    inviter: EndpointId,
-    joiner: EndpointId,
-) -> Result<[u8; 32]> {
-    let mut context = Vec::with_capacity(64);
-    context.extend_from_slice(inviter.as_bytes());
-    context.extend_from_slice(joiner.as_bytes());
-    let mut out = [0u8; 32];
-    conn.export_keying_material(&mut out, label, &context)
-        .map_err(|e| {
-            SyncError::Protocol(format!("cannot bind pairing to the connection: {e:?}"))
-        })?;
-    Ok(out)
+) -> Result<Binding> {
+    let context = Binding::context(inviter.as_bytes(), joiner.as_bytes());
+    let export = |label: &[u8]| {
+        let mut out = [0u8; 32];
+        conn.export_keying_material(&mut out, label, &context)
+            .map_err(|e| {
+                SyncError::Protocol(format!("cannot bind pairing to the connection: {e:?}"))
+            })?;
+        Ok::<_, SyncError>(out)
+    };
+    Ok(Binding {
+        inviter: *inviter.as_bytes(),
+        joiner: *joiner.as_bytes(),
+        proof_material: export(exchange::PROOF_LABEL)?,
+        code_material: export(exchange::CODE_LABEL)?,
+    })
 }
 
 fn ticket(addr: EndpointAddr) -> String {
     EndpointTicket::new(addr).to_string()
 }
 
-fn hello(shared: &Shared) -> Result<Hello> {
+/// This device's hello, signed for its side of this pairing. It stays in
+/// memory until both people confirmed.
+fn my_hello(shared: &Shared, binding: &Binding, side: Side) -> Result<Hello> {
     let me = shared.me()?;
-    Ok(Hello {
+    let identity = me.identity.clone();
+    Ok(Unsigned {
         name: me.name,
         member_id: me.member_id,
+        actor_id: me.actor_id,
         role: me.role,
         addr: ticket(shared.endpoint_addr()),
-        age_recipient: me.identity.age_recipient(),
-        signing_key: me.identity.signing_key(),
-    })
+        age_recipient: identity.age_recipient(),
+        signing_key: identity.signing_key(),
+    }
+    .sign(binding, side, |message| identity.sign(message)))
 }
 
-impl Hello {
-    /// Refuses a hello whose keys are not keys: bundles would fail later.
-    fn check(&self) -> Result<()> {
-        if crate::identity::parse_recipient(&self.age_recipient).is_none() {
-            return Err(SyncError::Protocol("the age recipient is not valid".into()));
-        }
-        if self.signing_key.parse::<iroh::PublicKey>().is_err() {
-            return Err(SyncError::Protocol("the signing key is not valid".into()));
-        }
-        kintsugi_core::validate::text("name", &self.name, kintsugi_core::validate::MAX_NAME_CHARS)
-            .map_err(|e| SyncError::Protocol(e.to_string()))?;
-        Ok(())
-    }
-
-    fn into_partner(self, endpoint: EndpointId) -> Partner {
-        Partner {
-            endpoint_id: endpoint.to_string(),
-            member_id: self.member_id,
-            name: self.name,
-            paired_at: kintsugi_core::now_millis(),
-            last_addr: Some(self.addr),
-            role: self.role,
-            age_recipient: Some(self.age_recipient),
-            signing_key: Some(self.signing_key),
-            last_synced_at: None,
-        }
+/// The other device, from its checked hello.
+fn into_partner(hello: Hello, endpoint: EndpointId) -> Partner {
+    Partner {
+        endpoint_id: endpoint.to_string(),
+        member_id: hello.member_id,
+        name: hello.name,
+        paired_at: kintsugi_core::now_millis(),
+        last_addr: Some(hello.addr),
+        role: hello.role,
+        age_recipient: Some(hello.age_recipient),
+        signing_key: Some(hello.signing_key),
+        last_synced_at: None,
+        actor_ids: vec![hello.actor_id],
     }
 }
 
 fn request_pair(
     code: String,
-    hello: &Hello,
 ) -> (
     PairingRequest,
     oneshot::Receiver<bool>,
@@ -230,8 +175,6 @@ fn request_pair(
     let (outcome_tx, outcome_rx) = oneshot::channel();
     let request = PairingRequest {
         code,
-        partner_name: hello.name.clone(),
-        partner_role: hello.role.clone(),
         decision: decision_tx,
         outcome: outcome_rx,
     };
@@ -265,14 +208,14 @@ impl ProtocolHandler for PairingHandler {
         let remote = conn.remote_id();
         match self.answer(&conn).await {
             Ok(partner) => {
-                info!(partner = %partner.name, "paired");
+                info!("paired");
                 // The joiner closes once it has read our answer.
                 let _ = tokio::time::timeout(Duration::from_secs(5), conn.closed()).await;
                 self.shared.pairing_completed(partner);
                 Ok(())
             }
             Err(e) => {
-                warn!(%remote, "pairing did not complete: {e}");
+                warn!(remote = %remote.fmt_short(), error = %e.redacted(), "pairing did not complete");
                 conn.close(VarInt::from_u32(1), b"pairing refused");
                 Err(AcceptError::from_err(e))
             }
@@ -280,127 +223,210 @@ impl ProtocolHandler for PairingHandler {
     }
 }
 
+/// Where the inviter's exchange stands after carrying out some effects.
+enum Progress {
+    Continue,
+    ShowCode(String),
+    Accepted(Partner),
+}
+
+/// The inviter's side of one connection: the stream and what the effects need.
+struct InviterIo<'a> {
+    shared: &'a Shared,
+    conn: &'a Connection,
+    binding: Binding,
+    joiner: EndpointId,
+    reader: FrameReader,
+    writer: FrameWriter,
+}
+
+impl InviterIo<'_> {
+    async fn next_step(&mut self) -> Result<Step> {
+        read_json(&mut self.reader, "pairing message").await
+    }
+
+    /// Carries out the machine's effects, feeding it what they give.
+    async fn carry_out(
+        &mut self,
+        machine: &mut Inviter,
+        effects: Vec<InviterEffect>,
+    ) -> Result<Progress> {
+        let mut queue = VecDeque::from(effects);
+        let mut progress = Progress::Continue;
+        let mut refused = false;
+        while let Some(effect) = queue.pop_front() {
+            match effect {
+                InviterEffect::Redeem(presented) => {
+                    let binding = self.binding;
+                    let verdict = self
+                        .shared
+                        .redeem_invite(presented, |secret| exchange::proof(secret, &binding));
+                    queue.extend(machine.redeemed(verdict));
+                }
+                InviterEffect::Send(answer @ Answer::Refused { .. }) => {
+                    // Tell the joiner why, as far as it still listens.
+                    refused = true;
+                    let _ = send_json(&mut self.writer, &answer).await;
+                    let _ = self.writer.finish().await;
+                }
+                InviterEffect::Send(answer) => send_json(&mut self.writer, &answer).await?,
+                InviterEffect::ShowCode(code) => progress = Progress::ShowCode(code),
+                InviterEffect::Accept(hello) => {
+                    let partner = into_partner(hello, self.joiner);
+                    let document = self.shared.accept_partner(partner.clone())?;
+                    send_json(&mut self.writer, &Answer::Accepted).await?;
+                    self.writer.send(document).await?;
+                    self.writer.finish().await?;
+                    progress = Progress::Accepted(partner);
+                }
+                InviterEffect::Fail(e) => {
+                    if refused {
+                        // Let the joiner read the refusal before the connection goes.
+                        let _ =
+                            tokio::time::timeout(Duration::from_secs(2), self.conn.closed()).await;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(progress)
+    }
+}
+
 impl PairingHandler {
     async fn answer(&self, conn: &Connection) -> Result<Partner> {
-        let shared = &self.shared;
+        let shared = &*self.shared;
         let joiner = conn.remote_id();
+        let binding = connection_binding(conn, shared.endpoint_id(), joiner)?;
+        let mut machine = Inviter::new(
+            binding,
+            rand::random(),
+            my_hello(shared, &binding, Side::Inviter)?,
+            DIGITS,
+        );
         let (send, recv) = tokio::time::timeout(PAIR_TIMEOUT, conn.accept_bi())
             .await
             .map_err(|_| SyncError::Timeout(PAIR_TIMEOUT, "waiting for a pairing request"))?
             .map_err(|e| SyncError::Connection(e.to_string()))?;
-        let mut reader = FrameReader::new(recv, MAX_REQUEST);
-        let mut writer = FrameWriter::new(send, MAX_FRAME);
-        let request: JoinRequest =
-            tokio::time::timeout(PAIR_TIMEOUT, read_json(&mut reader, "pairing request"))
-                .await
-                .map_err(|_| SyncError::Timeout(PAIR_TIMEOUT, "waiting for a pairing request"))??;
+        let mut io = InviterIo {
+            shared,
+            conn,
+            binding,
+            joiner,
+            reader: FrameReader::new(recv, MAX_REQUEST),
+            writer: FrameWriter::new(send, MAX_FRAME),
+        };
 
-        let verdict = shared
-            .redeem_invite(&request.proof, |secret| {
-                proof(conn, secret, shared.endpoint_id(), joiner)
-            })
-            .and_then(|()| request.hello.check());
-        if let Err(e) = verdict {
-            let reason = match e {
-                // The joiner adds its own "refused" wording: send the bare reason.
-                SyncError::PairingRefused(reason) => reason,
-                SyncError::AlreadyPaired(_) => "that device is already paired with someone".into(),
-                other => other.to_string(),
-            };
-            return Err(refuse(conn, &mut writer, reason).await);
-        }
-        send_json(
-            &mut writer,
-            &Answer::Verified {
-                hello: hello(shared)?,
-            },
-        )
-        .await?;
+        // Commit, nonce, reveal: up to the code, within the network timeout.
+        let code = tokio::time::timeout(PAIR_TIMEOUT, async {
+            loop {
+                let step = io.next_step().await?;
+                let effects = machine.receive(step);
+                match io.carry_out(&mut machine, effects).await? {
+                    Progress::ShowCode(code) => return Ok(code),
+                    Progress::Continue => {}
+                    Progress::Accepted(_) => {
+                        return Err(SyncError::Protocol("accepted before confirming".into()));
+                    }
+                }
+            }
+        })
+        .await
+        .map_err(|_| SyncError::Timeout(PAIR_TIMEOUT, "waiting for a pairing request"))??;
 
-        let code = confirmation_code(conn, shared.endpoint_id(), joiner)?;
-        let (request_out, mine, outcome) = request_pair(code, &request.hello);
-        shared.offer_pairing_request(request_out);
-        let result = self
-            .decide(conn, &mut reader, &mut writer, mine, request.hello, joiner)
-            .await;
+        let (request, mine, outcome) = request_pair(code);
+        shared.offer_pairing_request(request);
+        let result = tokio::time::timeout(CONFIRM_TIMEOUT, decide(&mut io, &mut machine, mine))
+            .await
+            .unwrap_or(Err(SyncError::Timeout(
+                CONFIRM_TIMEOUT,
+                "waiting for both to confirm",
+            )));
         let _ = outcome.send(match &result {
             Ok(partner) => Ok(partner.clone()),
             Err(e) => Err(e.same_kind()),
         });
         result
     }
+}
 
-    /// Waits for both people's decisions, then accepts or refuses.
-    async fn decide(
-        &self,
-        conn: &Connection,
-        reader: &mut FrameReader,
-        writer: &mut FrameWriter,
-        mine: oneshot::Receiver<bool>,
-        hello: Hello,
-        joiner: EndpointId,
-    ) -> Result<Partner> {
-        let both = async {
-            let theirs = async {
-                read_json::<Decision>(reader, "decision")
-                    .await
-                    .map(|d| d.confirmed)
-            };
-            let mine = async { mine.await.unwrap_or(false) };
-            tokio::pin!(theirs, mine);
-            // A "no" on either side ends it at once, without waiting for the other.
-            tokio::select! {
-                theirs_first = &mut theirs => match theirs_first? {
-                    false => Ok((false, true)),
-                    true => Ok((true, mine.await)),
-                },
-                mine_first = &mut mine => match mine_first {
-                    false => Ok((true, false)),
-                    true => Ok::<_, SyncError>((theirs.await?, true)),
-                },
+/// Waits for both people's decisions (a "no" on either side ends it at
+/// once), then for the joiner's hello once ours is sent.
+async fn decide(
+    io: &mut InviterIo<'_>,
+    machine: &mut Inviter,
+    mine: oneshot::Receiver<bool>,
+) -> Result<Partner> {
+    let mut mine = Some(mine);
+    loop {
+        let effects = tokio::select! {
+            step = io.next_step() => machine.receive(step?),
+            confirmed = async { mine.as_mut().expect("only while undecided").await },
+                if mine.is_some() =>
+            {
+                mine = None;
+                // A request dropped without a decision is a "no".
+                machine.decided(confirmed.unwrap_or(false))
             }
         };
-        let (theirs, mine) = tokio::time::timeout(CONFIRM_TIMEOUT, both)
-            .await
-            .map_err(|_| SyncError::Timeout(CONFIRM_TIMEOUT, "waiting for both to confirm"))??;
-        if !mine {
-            return Err(refuse(
-                conn,
-                writer,
-                "the pairing was cancelled on the other phone".into(),
-            )
-            .await);
+        if let Progress::Accepted(partner) = io.carry_out(machine, effects).await? {
+            return Ok(partner);
         }
-        if !theirs {
-            return Err(SyncError::PairingRejected(
-                "your partner did not confirm the code".into(),
-            ));
-        }
-        let partner = hello.into_partner(joiner);
-        let document = self.shared.accept_partner(partner.clone())?;
-        send_json(writer, &Answer::Accepted).await?;
-        writer.send(document).await?;
-        writer.finish().await?;
-        Ok(partner)
     }
 }
 
-/// Tells the joiner why, waits briefly for it to read that, and returns the error.
-async fn refuse(conn: &Connection, writer: &mut FrameWriter, reason: String) -> SyncError {
-    let _ = send_json(
-        writer,
-        &Answer::Refused {
-            reason: reason.clone(),
-        },
+/// Whether dialling failed because the other device does not accept the
+/// pairing ALPN now (it shows no code): its TLS refused the protocol.
+fn pairing_not_offered(e: &ConnectError) -> bool {
+    let closed = match e {
+        ConnectError::Connecting {
+            source: ConnectingError::ConnectionError { source, .. },
+            ..
+        }
+        | ConnectError::Connection { source, .. } => source,
+        _ => return false,
+    };
+    matches!(
+        closed,
+        ConnectionError::ConnectionClosed(close)
+            if close.error_code == TransportErrorCode::crypto(NO_APPLICATION_PROTOCOL)
     )
-    .await;
-    let _ = writer.finish().await;
-    let _ = tokio::time::timeout(Duration::from_secs(2), conn.closed()).await;
-    SyncError::PairingRefused(reason)
 }
 
-/// The joiner's side up to the codes: dial the inviter and prove the secret.
-/// Returns the request for this user to decide on; the rest runs in a task.
+/// Where the joiner's exchange stands after carrying out some effects.
+enum Joined {
+    Continue,
+    ShowCode(String),
+    Adopt(Box<Hello>),
+}
+
+/// Sends what the joiner's machine says; the stream's end follows its last
+/// message (its hello, or a "no").
+async fn carry_out_joiner(writer: &mut FrameWriter, effects: Vec<JoinerEffect>) -> Result<Joined> {
+    let mut progress = Joined::Continue;
+    for effect in effects {
+        match effect {
+            JoinerEffect::Send(step) => {
+                let last = matches!(
+                    step,
+                    Step::Hello { .. } | Step::Decision { confirmed: false }
+                );
+                send_json(writer, &step).await?;
+                if last {
+                    writer.finish().await?;
+                }
+            }
+            JoinerEffect::ShowCode(code) => progress = Joined::ShowCode(code),
+            JoinerEffect::Adopt(hello) => progress = Joined::Adopt(Box::new(hello)),
+            JoinerEffect::Fail(e) => return Err(e),
+        }
+    }
+    Ok(progress)
+}
+
+/// The joiner's side up to the codes: dial the inviter, prove the secret,
+/// exchange the nonces. Returns the request for this user to decide on; the
+/// rest runs in a task.
 pub(crate) async fn join(shared: Arc<Shared>, invite: &Invite) -> Result<PairingRequest> {
     let inviter_addr: EndpointAddr = invite.ticket.endpoint_addr().clone();
     let inviter = inviter_addr.id;
@@ -410,64 +436,81 @@ pub(crate) async fn join(shared: Arc<Shared>, invite: &Invite) -> Result<Pairing
     )
     .await
     .map_err(|_| SyncError::Timeout(PAIR_TIMEOUT, "reaching your partner's device"))?
-    .map_err(|e| SyncError::Connect(e.to_string()))?;
-    let first = tokio::time::timeout(PAIR_TIMEOUT, async {
+    .map_err(|e| {
+        if pairing_not_offered(&e) {
+            SyncError::PairingRefused(NOT_SHOWING_A_CODE.into())
+        } else {
+            SyncError::Connect(e.to_string())
+        }
+    })?;
+    let start = || -> Result<_> {
+        let binding = connection_binding(&conn, inviter, shared.endpoint_id())?;
+        let hello = my_hello(&shared, &binding, Side::Joiner)?;
+        Ok(Joiner::start(
+            binding,
+            &invite.secret,
+            rand::random(),
+            hello,
+            DIGITS,
+        ))
+    };
+    let first = async {
+        let (mut machine, mut effects) = start()?;
         let (send, recv) = conn
             .open_bi()
             .await
             .map_err(|e| SyncError::Connection(e.to_string()))?;
         let mut writer = FrameWriter::new(send, MAX_REQUEST);
         let mut reader = FrameReader::new(recv, MAX_FRAME);
-        let request = JoinRequest {
-            hello: hello(&shared)?,
-            proof: proof(&conn, &invite.secret, inviter, shared.endpoint_id())?
-                .to_hex()
-                .to_string(),
-        };
-        send_json(&mut writer, &request).await?;
-        match read_json::<Answer>(&mut reader, "pairing answer").await? {
-            Answer::Verified { hello } => {
-                hello.check()?;
-                Ok((writer, reader, hello))
+        loop {
+            match carry_out_joiner(&mut writer, effects).await? {
+                Joined::ShowCode(code) => return Ok((machine, writer, reader, code)),
+                Joined::Continue => {}
+                Joined::Adopt(_) => {
+                    return Err(SyncError::Protocol("accepted before confirming".into()));
+                }
             }
-            Answer::Refused { reason } => Err(SyncError::PairingRefused(reason)),
-            Answer::Accepted => Err(SyncError::Protocol("accepted before confirming".into())),
+            let answer = read_json::<Answer>(&mut reader, "pairing answer").await?;
+            effects = machine.receive(answer);
         }
-    })
-    .await
-    .unwrap_or(Err(SyncError::Timeout(PAIR_TIMEOUT, "pairing")));
-    let (mut writer, mut reader, hello) = match first {
+    };
+    let first = tokio::time::timeout(PAIR_TIMEOUT, first)
+        .await
+        .unwrap_or(Err(SyncError::Timeout(PAIR_TIMEOUT, "pairing")));
+    let (mut machine, mut writer, mut reader, code) = match first {
         Ok(parts) => parts,
         Err(e) => {
             conn.close(VarInt::from_u32(1), b"pairing failed");
             return Err(e);
         }
     };
-    let code = confirmation_code(&conn, inviter, shared.endpoint_id())?;
-    let (request, mine, outcome) = request_pair(code, &hello);
+    let (request, mine, outcome) = request_pair(code);
     tokio::spawn(async move {
         let result = tokio::time::timeout(CONFIRM_TIMEOUT, async {
             let confirmed = mine.await.unwrap_or(false);
-            send_json(&mut writer, &Decision { confirmed }).await?;
-            writer.finish().await?;
-            if !confirmed {
-                // Let the inviter read our "no" before the connection goes.
-                let _ = tokio::time::timeout(Duration::from_secs(2), conn.closed()).await;
-                return Err(SyncError::PairingRejected(
-                    "you did not confirm the code".into(),
-                ));
-            }
-            match read_json::<Answer>(&mut reader, "final answer").await? {
-                Answer::Accepted => {
-                    let document = reader.next().await?.ok_or_else(|| {
-                        SyncError::Protocol("the inviter sent no document".into())
-                    })?;
-                    let partner = hello.into_partner(inviter);
-                    shared.adopt_partner(partner.clone(), &document)?;
-                    Ok(partner)
+            let mut effects = machine.decided(confirmed);
+            loop {
+                match carry_out_joiner(&mut writer, effects).await {
+                    Ok(Joined::Adopt(hello)) => {
+                        let document = reader.next().await?.ok_or_else(|| {
+                            SyncError::Protocol("the inviter sent no document".into())
+                        })?;
+                        let partner = into_partner(*hello, inviter);
+                        shared.adopt_partner(partner.clone(), &document)?;
+                        return Ok(partner);
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        if !confirmed {
+                            // Let the inviter read our "no" before the connection goes.
+                            let _ =
+                                tokio::time::timeout(Duration::from_secs(2), conn.closed()).await;
+                        }
+                        return Err(e);
+                    }
                 }
-                Answer::Refused { reason } => Err(SyncError::PairingRejected(reason)),
-                Answer::Verified { .. } => Err(SyncError::Protocol("verified twice".into())),
+                let answer = read_json::<Answer>(&mut reader, "pairing answer").await?;
+                effects = machine.receive(answer);
             }
         })
         .await

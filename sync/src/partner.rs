@@ -35,6 +35,11 @@ pub struct Partner {
     /// When the two devices last held the same changes.
     #[serde(default)]
     pub last_synced_at: Option<Millis>,
+    /// The Automerge actor ids the partner's device said it writes with,
+    /// signed by its signing key at pairing (hex). Empty for a pairing made
+    /// before they were exchanged.
+    #[serde(default)]
+    pub actor_ids: Vec<String>,
 }
 
 impl Partner {

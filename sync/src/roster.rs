@@ -29,6 +29,10 @@ fn partner_member(partner: &Partner) -> RosterMember {
     if let Some(key) = partner.signing_key.as_deref().and_then(signing_key) {
         member = member.with_device_key(key);
     }
+    // Bound at pairing, signed by that key; later ones bind in the document.
+    for actor in &partner.actor_ids {
+        member = member.with_actor(actor.clone());
+    }
     member
 }
 

@@ -554,8 +554,8 @@ async fn a_change_in_the_receivers_name_is_refused_end_to_end() -> Result<()> {
 
 // ------------------------------------------------------------- pairing
 
-/// A request in the shape the joiner sends (fields of both pairing
-/// versions, so it parses whichever the node speaks) with a proof that
+/// A request in the shape the joiner sends (the fields of every pairing
+/// version, so it parses whichever the node speaks) with a proof that
 /// proves nothing.
 fn bogus_request(proof: &str) -> Vec<u8> {
     let addr = "endpointaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -570,6 +570,8 @@ fn bogus_request(proof: &str) -> Vec<u8> {
     let mut request = hello.clone();
     request["hello"] = hello;
     request["proof"] = proof.into();
+    request["step"] = "commit".into();
+    request["commitment"] = "c".repeat(64).into();
     serde_json::to_vec(&request).expect("serialises")
 }
 
@@ -611,8 +613,8 @@ async fn a_stranger_on_the_pairing_protocol_gets_nothing_and_the_real_code_still
             .with_context(|| what.to_owned())?;
         attempt.assert_closed_by_node();
         attempt.assert_no_document_bytes();
-        // At most a refusal comes back: never "verified" (which would carry
-        // Ana's name and keys) nor "accepted".
+        // At most a refusal comes back: never Ana's nonce (the proof held),
+        // nor anything after it.
         for reply in decode_frames(&attempt.reply, MAX_FRAME).unwrap_or_default() {
             let answer: serde_json::Value = serde_json::from_slice(&reply)
                 .with_context(|| format!("{what}: the answer is not JSON"))?;

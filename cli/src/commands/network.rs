@@ -304,17 +304,14 @@ async fn pair_with(node: &Node, action: PairAction) -> Result<()> {
 }
 
 /// Shows the confirmation code and asks whether the partner's screen shows
-/// the same one (or takes `--yes`).
+/// the same one (or takes `--yes`). Who is on the other side is told only
+/// once both confirmed.
 async fn decide(request: PairingRequest, yes: bool) -> Result<kintsugi_sync::Partner> {
     println!(
-        "{} wants to pair. Confirmation code: {}",
-        request.partner_name(),
+        "A phone wants to pair. Confirmation code: {}",
         request.code()
     );
-    println!(
-        "Check that {}'s screen shows the same code.",
-        request.partner_name()
-    );
+    println!("Check that your partner's screen shows the same code.");
     let confirmed = if yes {
         println!("Confirmed (--yes).");
         true

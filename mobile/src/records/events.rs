@@ -38,9 +38,11 @@ pub enum CompanionEvent {
     /// A phone scanned this one's invitation (inviter), or the inviter's
     /// phone checked this one's code (joiner): show `code` and ask the user
     /// to compare it with the partner's screen, then `confirm_pairing` or
-    /// `reject_pairing`.
+    /// `reject_pairing`. The other phone's name is not known yet.
     PairingRequested { code: PairingCode },
     /// Both partners confirmed: the two devices now share one space.
+    /// `partner` is the first the app hears of who the partner is (their
+    /// name and role).
     Paired { partner: PartnerInfo },
     /// The pairing ended, from this device or the partner's. The shared
     /// history stays on this device.

@@ -88,27 +88,23 @@ pub struct Invite {
     pub expires_at: u64,
 }
 
-/// A pairing waiting for this user: show `code` beside the partner's name
-/// and ask whether the partner's screen shows the same code, then call
-/// `confirm_pairing` or `reject_pairing`.
+/// A pairing waiting for this user: show `code` and ask whether the
+/// partner's screen shows the same code, then call `confirm_pairing` or
+/// `reject_pairing`. Who is on the other side is not known yet: the two
+/// phones tell each other only once both confirmed (the partner's name and
+/// role then come in `PartnerInfo`).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct PairingCode {
-    /// Six digits in two groups ("123 456"), derived from this connection:
-    /// both phones show the same code only if they talk to each other.
+    /// Six digits in two groups ("123 456"), derived from this connection
+    /// and from a random value each phone chose: both phones show the same
+    /// code only if they talk to each other directly.
     pub code: String,
-    /// The name the other phone gave.
-    pub partner_name: String,
-    /// The role the other partner had chosen, if they had (the inviter has
-    /// one; a phone that has not joined yet does not).
-    pub partner_role: Option<Role>,
 }
 
 impl From<&kintsugi_sync::PairingRequest> for PairingCode {
     fn from(r: &kintsugi_sync::PairingRequest) -> Self {
         PairingCode {
             code: r.code().to_owned(),
-            partner_name: r.partner_name().to_owned(),
-            partner_role: r.partner_role().and_then(core::Role::parse).map(Into::into),
         }
     }
 }
@@ -184,6 +180,10 @@ pub struct PartnerInfo {
     pub age_recipient: Option<String>,
     /// The partner's ed25519 key that signs their sealed bundles.
     pub signing_key: Option<String>,
+    /// The role the partner had chosen when pairing, if they had one (an
+    /// inviter has; a phone that joined had not yet). The shared space's
+    /// members stay the truth after that.
+    pub role: Option<Role>,
 }
 
 /// How a partner describes their place in what happened. Each partner sets
@@ -347,6 +347,11 @@ impl From<kintsugi_sync::Partner> for PartnerInfo {
             paired_at_ms: p.paired_at,
             age_recipient: p.age_recipient,
             signing_key: p.signing_key,
+            role: p
+                .role
+                .as_deref()
+                .and_then(core::Role::parse)
+                .map(Into::into),
         }
     }
 }

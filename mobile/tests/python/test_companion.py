@@ -212,14 +212,20 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         request = asyncio.ensure_future(bounded(inviter.next_pairing_request()))
         joiners_code = await bounded(joiner.join(invite.payload))
         inviters_code = await request
-        # Both screens show one code, beside the other person's name.
+        # Both screens show one code, and nothing yet of who is on the other side.
         self.assertEqual(joiners_code.code, inviters_code.code)
         self.assertRegex(joiners_code.code, r"^\d{3} \d{3}$")
+        for code in (joiners_code, inviters_code):
+            self.assertFalse(hasattr(code, "partner_name"), code)
+            self.assertFalse(hasattr(code, "partner_role"), code)
         waited, joined = await asyncio.gather(
             bounded(inviter.confirm_pairing()), bounded(joiner.confirm_pairing())
         )
-        self.assertEqual(inviters_code.partner_name, waited.name)
-        self.assertEqual(joiners_code.partner_name, joined.name)
+        # Once both confirmed, each knows the other.
+        self.assertEqual(waited.member_id, joiner.member_id())
+        self.assertEqual(joined.member_id, inviter.member_id())
+        self.assertIsNotNone(joined.role)  # the inviter had a space, hence a role
+        self.assertIsNone(waited.role)  # the joiner had none yet
         self.assertTrue(waited.age_recipient.startswith("age1"), waited.age_recipient)
         self.assertTrue(joined.signing_key, joined.signing_key)
         return invite, waited, joined
@@ -383,7 +389,7 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         await self.eventually(
             "Alex hears the pairing request",
             lambda: any(
-                e.code.code == joiners.code and e.code.partner_name == "Sam"
+                e.code.code == joiners.code
                 for e in alex_hears.of(CompanionEvent.PAIRING_REQUESTED)
             ),
         )
