@@ -28,7 +28,9 @@ struct Cli {
     #[arg(long, global = true, env = "KINTSUGI_DATA_DIR")]
     data_dir: Option<PathBuf>,
 
-    /// How to reach the partner: internet (relays + lookup), lan (direct
+    /// How to reach the partner: internet (relays + lookup), relay-only (a
+    /// private network: only through relays, so your partner never learns
+    /// your IP addresses, and no local-network announcement), lan (direct
     /// addresses only, no servers), or loopback (this machine only).
     #[arg(
         long,
@@ -111,7 +113,7 @@ async fn run(cli: Cli) -> Result<()> {
     };
     let mut network = NetworkConfig::from_name(&cli.network).with_context(|| {
         format!(
-            "unknown --network {:?}: use internet, lan or loopback",
+            "unknown --network {:?}: use internet, relay-only, lan or loopback",
             cli.network
         )
     })?;

@@ -132,6 +132,19 @@ fn a_lost_device_is_restored_from_its_backup_and_syncs_again() {
         ],
     );
     assert!(err.contains("already holds a Kintsugi device"), "{err}");
+    // Asked whether to pair again, with no terminal to answer: nothing done.
+    let unanswered = run_err(
+        &couple.ana,
+        &[
+            "backup",
+            "restore",
+            file.to_str().unwrap(),
+            "--recovery-key-file",
+            key_file.to_str().unwrap(),
+        ],
+    );
+    assert!(unanswered.contains("--keep-pairing"), "{unanswered}");
+    assert!(!couple.ana.join("key.age").exists());
     let restored = run(
         &couple.ana,
         &[
@@ -140,6 +153,7 @@ fn a_lost_device_is_restored_from_its_backup_and_syncs_again() {
             file.to_str().unwrap(),
             "--recovery-key-file",
             key_file.to_str().unwrap(),
+            "--keep-pairing",
         ],
     );
     assert!(
@@ -180,6 +194,7 @@ fn a_backup_made_for_the_partner_too_is_absorbed_on_their_phone() {
         "{absorbed}"
     );
     assert!(notes(&couple.ben).contains(&"never synced".to_owned()));
+    // Ana's own device cannot absorb it: only her recovery key opens it.
     let own = run_err(&couple.ana, &["backup", "absorb", path]);
-    assert!(own.contains("this device's own backup"), "{own}");
+    assert!(own.contains("not sealed for this device"), "{own}");
 }

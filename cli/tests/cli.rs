@@ -228,6 +228,41 @@ fn a_checkin_from_another_terminal_reaches_the_serving_partner_live() {
 }
 
 #[test]
+fn unpairing_is_quiet_unless_asked_and_keeps_the_history_read_only() {
+    let couple = Couple::paired();
+    let ended = run(&couple.ana, &["unpair", "--yes"]);
+    assert!(ended.contains("Nothing was sent"), "{ended}");
+    assert!(run(&couple.ana, &["status"]).contains("Not paired"));
+    // Ben's device was told nothing: it still thinks it is paired, and its
+    // sync reaches nothing.
+    assert!(!run(&couple.ben, &["status"]).contains("Not paired"));
+    let err = run_err(&couple.ben, &["sync"]);
+    assert!(!err.contains("not paired"), "{err}");
+    // Ana reads the old space through the same views, and can delete it.
+    let list = run(&couple.ana, &["archive", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    let exported = couple.ana.parent().unwrap().join("old.json");
+    run(
+        &couple.ana,
+        &[
+            "--archive",
+            &id,
+            "export",
+            "--json",
+            exported.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        std::fs::read_to_string(&exported)
+            .unwrap()
+            .contains("\"members\"")
+    );
+    run(&couple.ana, &["archive", "delete", &id, "--yes"]);
+    assert!(run(&couple.ana, &["archive", "list"]).contains("no archived spaces"));
+}
+
+#[test]
 fn unpairing_tells_a_serving_partner_and_wipe_erases_this_device() {
     let couple = Couple::paired();
     let mut bens = KillOnDrop(
@@ -247,7 +282,7 @@ fn unpairing_tells_a_serving_partner_and_wipe_erases_this_device() {
     // Without --yes and with nothing on stdin, nothing happens.
     let refused = run_err(&couple.ana, &["unpair"]);
     assert!(refused.contains("--yes"), "{refused}");
-    let ended = run(&couple.ana, &["unpair", "--yes"]);
+    let ended = run(&couple.ana, &["unpair", "--yes", "--tell"]);
     assert!(ended.contains("their device was told"), "{ended}");
     // Ben's serving device forgot Ana too, with no alarm: just idle.
     bens_lines.until(|l| l.starts_with("Sync: idle"));
@@ -257,8 +292,33 @@ fn unpairing_tells_a_serving_partner_and_wipe_erases_this_device() {
         let err = run_err(dir, &["sync"]);
         assert!(err.contains("not paired"), "{err}");
     }
-    // Each keeps the history; Ben then erases his device as he leaves.
-    assert!(run(&couple.ben, &["role"]).contains("Ana"));
+    // Each keeps the history, read-only; Ben then erases his device.
+    let archives = run(&couple.ben, &["archive", "list"]);
+    assert!(
+        archives.contains("Ana & Ben") || archives.contains("Ben & Ana"),
+        "{archives}"
+    );
+    let archive_id = archives.split_whitespace().next().unwrap().to_owned();
+    let timeline = run(&couple.ben, &["--archive", &archive_id, "timeline"]);
+    assert!(!timeline.contains("nothing here yet"), "{timeline}");
+    let refused = run_err(
+        &couple.ben,
+        &[
+            "--archive",
+            &archive_id,
+            "checkin",
+            "--safety",
+            "3",
+            "--trust",
+            "3",
+            "--connection",
+            "3",
+        ],
+    );
+    assert!(
+        refused.contains("--archive reads an archived space"),
+        "{refused}"
+    );
     let err = run_err(&couple.ben, &["unpair", "--yes"]);
     assert!(err.contains("not paired"), "{err}");
     run(&couple.ben, &["wipe", "--yes"]);

@@ -129,10 +129,23 @@ impl NetworkConfig {
         }
     }
 
+    /// The "private network" setting: everything through the relays, so
+    /// the partner's device never learns this phone's IP addresses, and no
+    /// announcement on the local network. Slower; the relay operator still
+    /// sees both IP addresses (see docs/threat-model.md).
+    pub fn relay_only() -> Self {
+        NetworkConfig {
+            local_discovery: false,
+            relay_only: true,
+            ..Self::internet()
+        }
+    }
+
     /// Parses the CLI's `--network` value.
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "internet" => Some(Self::internet()),
+            "relay-only" | "private" => Some(Self::relay_only()),
             "lan" | "local" => Some(Self::local_network()),
             "loopback" => Some(Self::loopback()),
             _ => None,
@@ -224,6 +237,12 @@ mod tests {
         for preset in [&internet, &lan, &loopback] {
             assert!(!preset.relay_only && preset.relay_ca_roots.is_empty());
         }
+
+        // The private network: relays only, and nothing announced nearby.
+        let private = NetworkConfig::relay_only();
+        assert!(private.relay_only && !private.local_discovery);
+        assert_eq!(private.relays, Relays::Default);
+        assert_eq!(NetworkConfig::from_name("relay-only"), Some(private));
     }
 
     #[tokio::test]

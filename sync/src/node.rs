@@ -473,11 +473,13 @@ impl Shared {
             .min();
         let open = next_expiry.is_some() && self.partner.borrow().is_none();
         if open != *mounted {
-            let mut alpns = Vec::with_capacity(4);
+            let mut alpns = Vec::with_capacity(5);
             if open {
                 alpns.push(PAIR_ALPN.to_vec());
             }
-            alpns.extend([SYNC_ALPN, LIVE_ALPN, UNPAIR_ALPN].map(<[u8]>::to_vec));
+            alpns.extend(
+                [SYNC_ALPN, LIVE_ALPN, UNPAIR_ALPN, crate::moved::MOVED_ALPN].map(<[u8]>::to_vec),
+            );
             self.endpoint.set_alpns(alpns);
             *mounted = open;
             info!(

@@ -260,10 +260,13 @@ impl Scene {
     fn assert_untouched(&self) -> Result<()> {
         let now = ana_state(&self.ana)?;
         assert_eq!(now.heads, self.before.heads, "Ana's document changed");
+        // The pause marker is the refusal's own doing (the status it shows).
+        let paused = Path::new(kintsugi_core::storage::files::SYNC_PAUSED);
         let changed: Vec<_> = now
             .files
             .keys()
             .chain(self.before.files.keys())
+            .filter(|k| k.as_path() != paused)
             .filter(|k| now.files.get(*k) != self.before.files.get(*k))
             .collect();
         assert!(
@@ -274,8 +277,10 @@ impl Scene {
         Ok(())
     }
 
-    /// The real Ben comes back and both directions of sync work.
+    /// The real Ben comes back and, once Ana asks to sync again (a refusal
+    /// paused it), both directions of sync work.
     async fn real_ben_still_syncs(self) -> Result<()> {
+        self.ana.node.resume()?;
         let ben = Phone::open(&self.ben_dir).await?;
         ben.device()
             .record_checkin(&checkin_on(2, 7, "Ben's, after"))?;

@@ -168,28 +168,34 @@ async fn a_second_open_code_cannot_take_over_a_paired_device() -> Result<()> {
 }
 
 #[tokio::test]
-async fn a_device_with_its_own_space_is_refused_before_the_inviter_is_touched() -> Result<()> {
+async fn a_device_joining_sets_its_own_space_aside_and_brings_nothing_of_it() -> Result<()> {
     let root = tempfile::tempdir()?;
     let ana = Phone::new(&root, "Ana").await?;
     let ben = Phone::new(&root, "Ben").await?;
-    let cy = Phone::new(&root, "Cy").await?;
     // Ben showed an invite once and even wrote in his space.
     ben.node.create_invite()?;
     ben.device().propose_agreement("A note to myself")?;
     let payload = ana.node.create_invite()?.payload();
-    let refused = bounded("join", ben.node.join(&payload)).await?;
-    assert!(
-        matches!(
-            refused,
-            Err(SyncError::Core(kintsugi_core::CoreError::AlreadyInCouple))
-        ),
-        "{refused:?}"
+    bounded("join", join_confirmed(&ana, &ben, &payload)).await??;
+    // Ben is in Ana's space now; his note stayed behind, read-only, and
+    // nothing of it reached Ana.
+    assert_eq!(
+        ben.device().doc()?.couple_id()?,
+        ana.device().doc()?.couple_id()?
     );
-    // Ana was not touched: her code still works for someone else.
-    assert!(ana.node.partner().is_none());
-    bounded("join", join_confirmed(&ana, &cy, &payload)).await??;
-    assert_eq!(ana.node.partner().map(|p| p.name), Some("Cy".into()));
-    for phone in [ana, ben, cy] {
+    assert!(ben.device().agreements()?.is_empty());
+    let archives = ben.device().archives()?;
+    assert_eq!(archives.len(), 1);
+    assert_eq!(
+        ben.device()
+            .open_archive(&archives[0].id)?
+            .agreements()
+            .len(),
+        1
+    );
+    bounded("sync", ben.node.sync_now()).await??;
+    assert!(ana.device().agreements()?.is_empty());
+    for phone in [ana, ben] {
         phone.close().await;
     }
     Ok(())

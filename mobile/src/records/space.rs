@@ -12,6 +12,10 @@ use crate::KintsugiError;
 pub enum NetworkMode {
     /// Relays and address lookup: works across the internet. The default for phones.
     Internet,
+    /// "Private network": only through relays, so the partner's device
+    /// never learns this phone's IP addresses, and no announcement on the
+    /// local network. Slower than `Internet`.
+    RelayOnly,
     /// Direct addresses only: a home network with no internet; nothing goes to a server.
     LocalNetwork,
     /// 127.0.0.1 only, for tests.
@@ -332,6 +336,7 @@ impl From<NetworkMode> for kintsugi_sync::NetworkConfig {
     fn from(mode: NetworkMode) -> Self {
         match mode {
             NetworkMode::Internet => Self::internet(),
+            NetworkMode::RelayOnly => Self::relay_only(),
             NetworkMode::LocalNetwork => Self::local_network(),
             NetworkMode::Loopback => Self::loopback(),
         }
