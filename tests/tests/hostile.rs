@@ -209,7 +209,11 @@ fn read_tree(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) -> R
             read_tree(root, &path, out)?;
         } else {
             let name = path.strip_prefix(root)?.to_owned();
-            out.insert(name, std::fs::read(&path)?);
+            // The pause marker is the refusal's own doing (the status it
+            // shows), not a change to what Ana holds.
+            if name.as_path() != Path::new(kintsugi_core::storage::files::SYNC_PAUSED) {
+                out.insert(name, std::fs::read(&path)?);
+            }
         }
     }
     Ok(())
@@ -260,13 +264,10 @@ impl Scene {
     fn assert_untouched(&self) -> Result<()> {
         let now = ana_state(&self.ana)?;
         assert_eq!(now.heads, self.before.heads, "Ana's document changed");
-        // The pause marker is the refusal's own doing (the status it shows).
-        let paused = Path::new(kintsugi_core::storage::files::SYNC_PAUSED);
         let changed: Vec<_> = now
             .files
             .keys()
             .chain(self.before.files.keys())
-            .filter(|k| k.as_path() != paused)
             .filter(|k| now.files.get(*k) != self.before.files.get(*k))
             .collect();
         assert!(
