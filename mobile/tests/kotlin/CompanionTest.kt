@@ -579,12 +579,12 @@ suspend fun liveSyncObserverAndUnpair(devices: Devices) {
     val samHears = Recorder()
     val samSubscription = sam.subscribe(samHears)
     // Alex ends the pairing; both observers hear it, Sam's device forgets Alex.
-    check(bounded { alex.unpair(false) }) { "Sam's device was told" }
+    check(bounded { alex.unpair(true, false) }) { "Sam's device was told" }
     check(alex.partner() == null) { "Alex forgot Sam" }
     eventually("Alex hears Unpaired") { recorder.of<CompanionEvent.Unpaired>().isNotEmpty() }
     eventually("Sam hears Unpaired") { samHears.of<CompanionEvent.Unpaired>().isNotEmpty() }
     check(sam.partner() == null) { "Sam forgot Alex" }
-    check(sam.checkins().size == 1) { "Sam keeps the shared history" }
+    check(sam.archives().size == 1) { "Sam keeps the shared history, read-only" }
     subscription.cancel()
     subscription.close()
     samSubscription.close()
@@ -817,15 +817,15 @@ suspend fun backupRestoresWithTheRecoveryKeyOnly(devices: Devices) {
     val dir = devices.newDataDir("Restored")
     fun config() = CompanionConfig(dir.path, "not used", NetworkMode.LOOPBACK, generateStorageKey())
     assertThrows<KintsugiException.WrongKey>("Sam's recovery key") {
-        bounded { restoreFromBackup(config(), backup.bytes, sam.recoveryKey()) }
+        bounded { restoreFromBackup(config(), backup.bytes, sam.recoveryKey(), true) }
     }
     assertThrows<KintsugiException.InvalidInput>("not a recovery key") {
-        bounded { restoreFromBackup(config(), backup.bytes, "my dog's name") }
+        bounded { restoreFromBackup(config(), backup.bytes, "my dog's name", true) }
     }
     check(!dir.exists()) { "a refused restore wrote files" }
 
     val restoring = Steps()
-    val back = devices.adopt(bounded { restoreFromBackup(config(), backup.bytes, key, restoring) })
+    val back = devices.adopt(bounded { restoreFromBackup(config(), backup.bytes, key, true, restoring) })
     assertEquals("Sam", back.partner()?.name, "partner")
     assertEquals(listOf("Alex"), back.members().filter { it.isMe }.map { it.name }, "name")
     check(ProgressStep.OPENING in restoring.steps()) { "progress: ${restoring.seen}" }
@@ -837,7 +837,7 @@ suspend fun backupRestoresWithTheRecoveryKeyOnly(devices: Devices) {
     sync(back)
     check("thank you for waiting" in notes(sam)) { "the restored phone syncs with Sam" }
     assertThrows<KintsugiException.NotAllowed>("a second restore into the same place") {
-        bounded { restoreFromBackup(config(), backup.bytes, key) }
+        bounded { restoreFromBackup(config(), backup.bytes, key, true) }
     }
 }
 

@@ -368,12 +368,13 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         # Alex ends the pairing; both observers hear it, Sam's device forgets Alex.
         sam_hears = Recorder()
         sam_subscription = self.subscribe(sam, sam_hears)
-        self.assertTrue(await bounded(alex.unpair(False)))
+        self.assertTrue(await bounded(alex.unpair(True, False)))
         self.assertIsNone(alex.partner())
         await self.eventually("Alex hears Unpaired", lambda: recorder.has(CompanionEvent.UNPAIRED))
         await self.eventually("Sam hears Unpaired", lambda: sam_hears.has(CompanionEvent.UNPAIRED))
         self.assertIsNone(sam.partner())
-        self.assertEqual(len(sam.checkins()), 1)
+        # Sam keeps the shared history, read-only.
+        self.assertEqual(len(sam.archives()), 1)
         subscription.cancel()
         sam_subscription.cancel()
 
@@ -1069,11 +1070,11 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         data_dir = self.new_data_dir("Restored")
         for wrong, error in ((sam.recovery_key(), KintsugiError.WrongKey), ("my dog's name", KintsugiError.InvalidInput)):
             with self.assertRaises(error):
-                await bounded(restore_from_backup(config(data_dir), backup.bytes, wrong))
+                await bounded(restore_from_backup(config(data_dir), backup.bytes, wrong, True))
             self.assertFalse(os.path.exists(data_dir), "a refused restore wrote files")
 
         steps = Steps()
-        back = await bounded(restore_from_backup(config(data_dir), backup.bytes, key, steps))
+        back = await bounded(restore_from_backup(config(data_dir), backup.bytes, key, True, steps))
         self._companions.append(back)
         self.assertIn(ProgressStep.OPENING, steps.steps())
         steps.assert_monotonic(self)
@@ -1088,7 +1089,7 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         self.assertIn("thank you for waiting", notes(sam))
         # A second restore into the same place is refused.
         with self.assertRaises(KintsugiError.NotAllowed):
-            await bounded(restore_from_backup(config(data_dir), backup.bytes, key))
+            await bounded(restore_from_backup(config(data_dir), backup.bytes, key, True))
 
     async def test_the_partner_absorbs_a_backup_made_for_it(self):
         alex, sam = await self.apart()
