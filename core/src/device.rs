@@ -145,7 +145,8 @@ impl Device {
         };
         write_profile(&store, &profile)?;
         let mut device = Self::load(store, profile)?;
-        if device.doc.is_some() {
+        // A shared space it cannot read is left as it is: the device opens.
+        if device.doc.is_some() && device.unreadable.is_none() {
             let name = device.profile.name.clone();
             device.write(|d| d.doc_mut()?.set_my_name(&name, now_millis()))?;
         }
@@ -1338,6 +1339,66 @@ mod tests {
         ));
         assert!(stranger.import_automerge(b"not automerge", &door).is_err());
         assert!(notes(&stranger).is_empty());
+    }
+
+    #[test]
+    fn a_shared_space_it_cannot_read_never_locks_the_user_out() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        let mut device = couple(&dir);
+        device.record_checkin(&checkin("before")).unwrap();
+        device
+            .update_private(|p, now| p.write_journal("still mine", now))
+            .unwrap();
+        // Whatever put it there (an older app, a file from elsewhere), the
+        // shared document on disk now claims a schema this app does not know.
+        device
+            .update(|doc, _| {
+                use automerge::transaction::Transactable;
+                doc.automerge_mut()
+                    .put(automerge::ROOT, "schema_version", 99u64)?;
+                doc.automerge_mut().commit();
+                Ok(())
+            })
+            .unwrap();
+        drop(device);
+
+        // Opened as the apps open it (init renames), and as the CLI does.
+        assert!(Device::init(&dir, "Ana", &key()).is_ok());
+        let mut device = Device::open(&dir, &key()).unwrap();
+        assert!(device.shared_unreadable().unwrap().contains("99"));
+        assert!(matches!(
+            device.checkins(),
+            Err(CoreError::SharedUnreadable { .. })
+        ));
+        // The private space works, reading and writing.
+        device
+            .update_private(|p, now| p.write_journal("and this", now))
+            .unwrap();
+        assert_eq!(device.private().unwrap().journal().len(), 2);
+        // What is readable can be exported, the shared space as the reason.
+        let exported: serde_json::Value =
+            serde_json::from_str(&device.export_json(true).unwrap()).unwrap();
+        assert!(exported["shared"]["unreadable"].is_string());
+        assert_eq!(exported["private"]["journal"].as_array().unwrap().len(), 2);
+        assert!(!device.export_automerge().unwrap().is_empty());
+        // Leaving sets the unreadable space aside, files and all; a new
+        // space can start.
+        let archived = device.archive_couple().unwrap().unwrap();
+        assert!(device.shared_unreadable().is_none());
+        assert!(
+            !device.archives().unwrap()[0]
+                .unreadable
+                .as_ref()
+                .unwrap()
+                .is_empty()
+        );
+        device.start_couple().unwrap();
+        device.record_checkin(&checkin("after")).unwrap();
+        assert_eq!(device.archives().unwrap()[0].id, archived);
+        drop(device);
+        // And wipe needs nothing from it.
+        assert!(Device::wipe(&dir).unwrap().left.is_empty());
     }
 
     #[test]

@@ -131,18 +131,30 @@ impl Companion {
 
 impl Companion {
     async fn leave(&self, tell: bool) -> Result<bool> {
-        let running = self.node.lock().await.take();
+        // Everything async runs on the companion's runtime: the caller's
+        // (Kotlin's, Swift's, Python's) has no Tokio reactor.
+        let slot = self.node.clone();
+        let running = self
+            .on_runtime(async move { Ok(slot.lock().await.take()) })
+            .await?;
         if let Some(node) = running {
             // It holds the old endpoint key: it goes, and the next network
             // call starts one with the new key.
             self.hub.node_stopped();
-            return Ok(node.unpair(tell).await?);
+            return self
+                .on_runtime(async move { Ok(node.unpair(tell).await?) })
+                .await;
         }
         if tell {
             let told = self
                 .with_node(move |node| async move { Ok(node.unpair(true).await?) })
                 .await;
-            self.node.lock().await.take();
+            let slot = self.node.clone();
+            self.on_runtime(async move {
+                slot.lock().await.take();
+                Ok(())
+            })
+            .await?;
             self.hub.node_stopped();
             return told;
         }
