@@ -319,3 +319,49 @@ async fn a_backup_from_before_an_unpairing_never_brings_the_pairing_back() -> Re
     ben.close().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_rotated_recovery_key_opens_new_backups_and_the_old_key_the_old_ones() -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let ana = Phone::new(&root, "Ana").await?;
+    ana.device().start_couple()?;
+    let (old_backup, old_key) = {
+        let mut device = ana.device();
+        let key = RecoveryKey::load_or_create(device.store())?.text();
+        (
+            backup::create(&mut device, &BackupOptions::default(), &Silent)?,
+            key,
+        )
+    };
+    // The device's own identity is not the recovery key.
+    let identity = age::secrecy::ExposeSecret::expose_secret(
+        &Identity::load_or_create(ana.device().store())?
+            .age_identity()
+            .to_string(),
+    )
+    .to_owned();
+    assert_ne!(identity, old_key.as_str());
+
+    let new_key = RecoveryKey::rotate(ana.device().store())?.text();
+    assert_ne!(new_key, old_key);
+    let new_backup = backup::create(&mut ana.device(), &BackupOptions::default(), &Silent)?;
+    ana.close().await;
+
+    let restore = |dir: &str, bytes: &[u8], key: &str| {
+        backup::restore(
+            &root.path().join(dir),
+            &unlock(),
+            bytes,
+            key,
+            Pairing::Drop,
+            &Silent,
+        )
+    };
+    let err = restore("a", &new_backup.bytes, &old_key).unwrap_err();
+    assert!(matches!(err, SyncError::SealedNotForUs { .. }), "{err}");
+    let err = restore("b", &old_backup.bytes, &new_key).unwrap_err();
+    assert!(matches!(err, SyncError::SealedNotForUs { .. }), "{err}");
+    restore("c", &old_backup.bytes, &old_key)?;
+    restore("d", &new_backup.bytes, &new_key)?;
+    Ok(())
+}

@@ -139,11 +139,14 @@ impl Companion {
             .await?;
         if let Some(node) = running {
             // It holds the old endpoint key: it goes, and the next network
-            // call starts one with the new key.
-            self.hub.node_stopped();
-            return self
+            // call starts one with the new key. Subscribers look again once
+            // the partner is forgotten, not before.
+            let told = self
                 .on_runtime(async move { Ok(node.unpair(tell).await?) })
                 .await;
+            self.hub.node_stopped();
+            self.hub.touch();
+            return told;
         }
         if tell {
             let told = self
@@ -156,6 +159,7 @@ impl Companion {
             })
             .await?;
             self.hub.node_stopped();
+            self.hub.touch();
             return told;
         }
         let device = self.device.clone();
