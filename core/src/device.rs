@@ -361,7 +361,10 @@ impl Device {
                 // Only what is new here goes through the door.
                 device.doc_mut()?.merge_received(document, &door)?;
             } else {
-                // A new space: every change in it is the inviter's.
+                // A new space: every change in it is the inviter's, and it
+                // is days old at most, so it is held to one sync message's
+                // limits (the 64 MiB bound), not a file's.
+                crate::sync_budget::precheck_document(document, crate::sync_budget::MESSAGE)?;
                 let received = CoupleDoc::load_received(document, &device.actor, &door)?
                     .as_member(device.profile.member());
                 if device.holds_only_a_skeleton() {

@@ -127,7 +127,7 @@ impl CoupleDoc {
     /// Automerge's panics on hostile input refused, not raised, and every
     /// change in it through `door` (as new to an empty document).
     pub fn load_received(bytes: &[u8], actor: &ActorId, door: &Door) -> Result<Self> {
-        crate::sync_budget::precheck_document(bytes)?;
+        crate::sync_budget::precheck_document(bytes, crate::sync_budget::DOCUMENT)?;
         let mut loaded = std::panic::catch_unwind(|| AutoCommit::load(bytes))
             .map_err(|_| CoreError::InvalidSyncMessage("Automerge failed loading it".into()))??;
         let changes = loaded.get_changes(&[]);
@@ -139,28 +139,124 @@ impl CoupleDoc {
     /// Automerge's panics refused, but without the door: only to look at it
     /// (its couple id) before merging what is new through the door.
     pub(crate) fn read_received(bytes: &[u8], actor: &ActorId) -> Result<Self> {
-        crate::sync_budget::precheck_document(bytes)?;
+        crate::sync_budget::precheck_document(bytes, crate::sync_budget::DOCUMENT)?;
         let loaded = std::panic::catch_unwind(|| AutoCommit::load(bytes))
             .map_err(|_| CoreError::InvalidSyncMessage("Automerge failed loading it".into()))??;
         Self::from_automerge(loaded, actor)
     }
 
     /// Merges a document that came from outside, checked as in
-    /// [`Self::load_received`]. Applied to a copy first: a panic inside
-    /// Automerge or a change the door refuses leaves this document as it
-    /// was. Returns how many changes were applied.
+    /// [`Self::load_received`]. The document is read on its own, only the
+    /// changes new here are kept from it (it is dropped before they are
+    /// applied), and those go through the door before any is applied: a
+    /// panic inside Automerge while reading it or a change the door refuses
+    /// leaves this document as it was, and this document is never copied.
+    /// Returns how many changes were applied.
     pub fn merge_received(&mut self, bytes: &[u8], door: &Door) -> Result<usize> {
-        crate::sync_budget::precheck_document(bytes)?;
-        let before = self.doc.get_heads();
-        let mut trial = self.doc.clone();
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            trial.load_incremental(bytes)
-        }))
-        .map_err(|_| CoreError::InvalidSyncMessage("Automerge failed merging it".into()))??;
-        let new = trial.get_changes(&before);
+        crate::sync_budget::precheck_document(bytes, crate::sync_budget::DOCUMENT)?;
+        let new = {
+            let mut incoming = std::panic::catch_unwind(|| AutoCommit::load(bytes))
+                .map_err(|_| CoreError::InvalidSyncMessage("Automerge failed reading it".into()))??;
+            self.new_in(&mut incoming)
+        };
+        self.receive_changes(new, crate::now_millis(), door)
+    }
+
+    /// Takes in changes from a file (a bundle's, or those new in a document
+    /// read apart): every one through the door before any is applied, then
+    /// applied in parts within the sending limits, so the peak follows a
+    /// part and not the file. Every dependency must be here or among them.
+    /// Returns how many changes were new.
+    pub fn receive_changes(
+        &mut self,
+        changes: Vec<automerge::Change>,
+        now: Millis,
+        door: &Door,
+    ) -> Result<usize> {
+        let new: Vec<automerge::Change> = changes
+            .into_iter()
+            .filter(|c| self.doc.get_change_meta_by_hash(&c.hash()).is_none())
+            .collect();
+        if new.is_empty() {
+            return Ok(0);
+        }
+        if new.iter().any(|c| c.max_op() > u64::from(u32::MAX)) {
+            // Automerge panics applying these (found by fuzzing).
+            return Err(CoreError::InvalidSyncMessage(
+                "a change numbering operations past 2^32".into(),
+            ));
+        }
+        if !self.complete(&new) {
+            return Err(CoreError::InvalidSyncMessage(
+                "changes whose earlier history is neither here nor with them".into(),
+            ));
+        }
         admit(&self.doc, &new, door, self.doc.get_actor())?;
-        self.doc = trial;
-        Ok(new.len())
+        let count = new.len();
+        let limits = crate::sync_send::SEND;
+        let mut part = Vec::new();
+        let mut spent = crate::SyncMessageCost::within(limits);
+        for change in new {
+            let cost = crate::sync_budget::chunk_cost(change.raw_bytes())?;
+            let mut next = spent;
+            next.add(&cost);
+            if !part.is_empty() && !next.fits(&limits) {
+                self.apply_admitted(std::mem::take(&mut part), now)?;
+                next = crate::SyncMessageCost::within(limits);
+                next.add(&cost);
+            }
+            spent = next;
+            part.push(change);
+        }
+        self.apply_admitted(part, now)?;
+        Ok(count)
+    }
+
+    /// Applies changes the door admitted, then folds together containers
+    /// both phones created while apart.
+    fn apply_admitted(&mut self, changes: Vec<automerge::Change>, now: Millis) -> Result<()> {
+        use automerge::sync::SyncDoc;
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let message = automerge::sync::Message {
+            heads: Vec::new(),
+            need: Vec::new(),
+            have: Vec::new(),
+            changes: automerge::sync::ChunkList::from(
+                changes
+                    .iter()
+                    .map(|c| c.raw_bytes().to_vec())
+                    .collect::<Vec<_>>(),
+            ),
+            flags: None,
+            version: automerge::sync::MessageVersion::V1,
+        };
+        drop(changes);
+        let mut log = automerge::PatchLog::active();
+        self.doc.sync().receive_sync_message_log_patches(
+            &mut automerge::sync::State::new(),
+            message,
+            &mut log,
+        )?;
+        self.heal_from(&mut log, now)
+    }
+
+    /// The changes of `other` (a whole document read on its own) this
+    /// document does not hold, each after its dependencies.
+    fn new_in(&mut self, other: &mut AutoCommit) -> Vec<automerge::Change> {
+        // Everything behind a head of ours that `other` knows is here.
+        let ours: Vec<ChangeHash> = self
+            .doc
+            .get_heads()
+            .into_iter()
+            .filter(|h| other.get_change_meta_by_hash(h).is_some())
+            .collect();
+        other
+            .get_changes(&ours)
+            .into_iter()
+            .filter(|c| self.doc.get_change_meta_by_hash(&c.hash()).is_none())
+            .collect()
     }
 
     /// Wraps a loaded Automerge document, checking it is one this app can read.
@@ -282,6 +378,25 @@ impl CoupleDoc {
     ) -> Result<usize> {
         use automerge::sync::SyncDoc;
         check_sync_message(&message)?;
+        let mut message = message;
+        // Each change on its own, a whole document read apart (what is new
+        // in it): the door then reads every change before anything is
+        // applied, and this document is never copied for it.
+        let single = self.incoming_changes(&message)?.map(|changes| {
+            // What we already hold is a harmless duplicate.
+            changes
+                .into_iter()
+                .filter(|c| self.doc.get_change_meta_by_hash(&c.hash()).is_none())
+                .collect::<Vec<_>>()
+        });
+        if let Some(changes) = &single {
+            message.changes = automerge::sync::ChunkList::from(
+                changes
+                    .iter()
+                    .map(|c| c.raw_bytes().to_vec())
+                    .collect::<Vec<_>>(),
+            );
+        }
         if message.changes.is_empty() {
             // Heads, needs and Bloom filters only: nothing can be written,
             // so the document needs no trial copy (the state is small).
@@ -296,13 +411,6 @@ impl CoupleDoc {
         // could be released by this message unseen: then only the trial
         // copy tells which changes apply.
         let nothing_waiting = self.doc.get_missing_deps(&[]).is_empty();
-        let single = single_changes(&message)?.map(|changes| {
-            // What we already hold is a harmless duplicate.
-            changes
-                .into_iter()
-                .filter(|c| self.doc.get_change_by_hash(&c.hash()).is_none())
-                .collect::<Vec<_>>()
-        });
         if let Some(changes) = &single {
             // Readable actors: a change in this device's name is refused at
             // once, even one that would wait for a dependency.
@@ -354,7 +462,15 @@ impl CoupleDoc {
         if new == 0 {
             return Ok(0);
         }
-        let patches = self.doc.make_patches(&mut log);
+        self.heal_from(&mut log, now)?;
+        Ok(new)
+    }
+
+    /// Folds together the containers two phones created at one key while
+    /// apart, where `log`'s patches say a received change met one: the cost
+    /// follows what was received, not the document.
+    fn heal_from(&mut self, log: &mut automerge::PatchLog, now: Millis) -> Result<()> {
+        let patches = self.doc.make_patches(log);
         let mut copied = 0;
         for patch in &patches {
             let key = match &patch.action {
@@ -375,7 +491,39 @@ impl CoupleDoc {
         if copied > 0 {
             self.commit("merge concurrently created containers", now);
         }
-        Ok(new)
+        Ok(())
+    }
+
+    /// The changes a message carries, each parsed on its own; a document
+    /// chunk is read apart and stands for the changes in it this document
+    /// lacks. `None` when a chunk is no change Automerge can apply here
+    /// (then only a trial copy tells what the message does).
+    fn incoming_changes(
+        &mut self,
+        message: &automerge::sync::Message,
+    ) -> Result<Option<Vec<automerge::Change>>> {
+        let mut changes = Vec::new();
+        for entry in message.changes.iter() {
+            for (kind, chunk) in crate::sync_budget::split_chunks(entry)? {
+                if kind == 0 {
+                    let loaded = std::panic::catch_unwind(|| AutoCommit::load(chunk));
+                    let Ok(Ok(mut document)) = loaded else {
+                        return Ok(None);
+                    };
+                    changes.extend(self.new_in(&mut document));
+                    continue;
+                }
+                let parsed = std::panic::catch_unwind(|| automerge::Change::try_from(chunk))
+                    .map_err(|_| {
+                        CoreError::InvalidSyncMessage("a change Automerge cannot read".into())
+                    })?;
+                match parsed {
+                    Ok(change) if change.max_op() <= u64::from(u32::MAX) => changes.push(change),
+                    _ => return Ok(None),
+                }
+            }
+        }
+        Ok(Some(changes))
     }
 
     /// Whether every dependency of `changes` is held here or among them.
@@ -848,18 +996,6 @@ fn refuse_own_actor(changes: &[automerge::Change], door: &Door, receiver: &Actor
 /// a copy can survive. And it can panic merely reading a change (an object
 /// id whose counter passes `u32::MAX`): reading changes nothing, so that
 /// panic is caught and the message refused. Both found by fuzzing.
-fn single_changes(message: &automerge::sync::Message) -> Result<Option<Vec<automerge::Change>>> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        message
-            .changes
-            .iter()
-            .map(|chunk| automerge::Change::try_from(chunk).ok())
-            .map(|change| change.filter(|c| c.max_op() <= u64::from(u32::MAX)))
-            .collect()
-    }))
-    .map_err(|_| CoreError::InvalidSyncMessage("a change Automerge cannot read".into()))
-}
-
 /// Automerge sends one `have` (a summary of what it holds) per message.
 pub(crate) const MAX_HAVES: usize = 1;
 /// Automerge's own Bloom filters use 7 probes per entry.

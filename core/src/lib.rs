@@ -12,6 +12,7 @@ pub mod ops;
 pub mod private;
 pub mod storage;
 pub mod sync_budget;
+pub mod sync_send;
 pub mod validate;
 pub mod views;
 
@@ -24,5 +25,6 @@ pub use model::*;
 pub use ops::{AgreementDraft, Respond};
 pub use storage::{CompactionPolicy, Damage, DocStats, Store, Unlock, WipeReport};
 pub use sync_budget::{
-    SyncMessageCost, decode_sync_message, precheck_document, precheck_sync_message,
+    Limits, SyncMessageCost, decode_sync_message, precheck_changes, precheck_document,
+    precheck_sync_message,
 };

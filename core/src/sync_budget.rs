@@ -3,7 +3,8 @@
 //! decodes anything.
 //!
 //! Automerge trusts the counts and lengths a message carries. Read naively,
-//! a 16 MiB frame (the framing limit) can ask for far more than 16 MiB:
+//! a frame can ask for far more memory than its own size (figures for a
+//! 16 MiB frame, the framing limit before it was 4 MiB):
 //!
 //! - every length-prefixed entry becomes a heap object: a frame of empty
 //!   change chunks or empty summaries decodes to ~400 MB of `Vec` headers;
@@ -27,33 +28,30 @@
 //! `Message::decode`; the checks on the decoded message in
 //! [`crate::CoupleDoc::receive_sync_message`] still run after it.
 //!
-//! The budgets come from the ten-year fixture (`kintsugi_tests::fixture`:
-//! two partners syncing weekly, 15,333 changes), measured in a release
-//! build with
-//! `cargo test --release -p kintsugi-tests --test hostile -- --ignored --nocapture sync_budget_figures`:
+//! Besides each count on its own, the counts together give an estimate of
+//! the memory taking the message in costs ([`SyncMessageCost::memory`]),
+//! fitted to a counting allocator's measurements; a message over
+//! [`MESSAGE`]'s 56 MiB estimate is refused, which keeps every message a
+//! device accepts within 64 MiB of peak memory above its open document
+//! (`tests/tests/memory.rs` measures the largest accepted messages in each
+//! shape a partner's app can send them, and checks the estimate stays
+//! above). Whole documents from files are counted against [`DOCUMENT`].
+//!
+//! Real messages of the ten-year fixture (`kintsugi_tests::fixture`: two
+//! partners syncing weekly, 15,333 changes), before any split:
 //!
 //! | message (ten years)                  | bytes   | chunks | changes | operations | inflated  | text      |
 //! |--------------------------------------|---------|--------|---------|------------|-----------|-----------|
 //! | first sync: one V2 document chunk    | 661,679 | 1      | 17,863  | 126,376    | 3,264,562 | 1,341,067 |
 //! | 30 days apart: the larger direction  | 18,937  | 57     | 57      | 493        | 0         | 4,236     |
-//! | budget                               | 16 MiB (frame) | 65,536 | 65,536 | 500,000 | 16 MiB | 16 MiB |
+//! | [`MESSAGE`] limits                   | 4 MiB (frame) | 16,384 | 16,384 | 50,000 | 4 MiB | 4 MiB |
 //!
 //! (A document's "changes" are its longest change column: the dependencies,
-//! 17,863, outnumber its 15,333 changes.) The check took 5.9 ms on the first
-//! sync. Receiving that first sync raised the receiver's peak memory by 86 MB.
-//!
-//! Worst case per frame: valid messages spending the change and operation
-//! budgets, received through `CoupleDoc::receive_sync_message`, raised the
-//! peak by 213 MB (one change of 500,000 operations), 251 MB (65,472
-//! changes holding 458,000 operations, as one document chunk) and 277 MB
-//! (the same as one chunk per change, an 8.5 MB frame). On top of that a
-//! frame can make Automerge hold the 16 MiB it inflates about three times
-//! over and a full 16 MiB frame about four times (the frame, its decoded
-//! entries, the entries joined, the changes' own bytes): a frame spending
-//! every budget at once is estimated at about 450 MB at peak, plus a copy
-//! of the receiver's own document (taken for any message that is not one
-//! change per chunk). Before, a 16 MiB frame could ask for ~16 GiB of
-//! inflation alone, or 2^60 operations.
+//! 17,863, outnumber its 15,333 changes.) A first sync that large goes as
+//! several messages ([`crate::sync_send`]). Before this budget a 16 MiB
+//! frame could ask for ~16 GiB of inflation alone, or 2^60 operations;
+//! before the combined estimate, a frame within the separate counts could
+//! still cost about 450 MB.
 
 use std::io::Read;
 
@@ -66,15 +64,6 @@ use crate::error::{CoreError, Result};
 /// dependencies, a document's heads). Two phones have at most a handful of
 /// heads; 1,024 hashes are 32 KiB, as many bytes in memory as on the wire.
 pub const MAX_HASHES: u64 = 1_024;
-
-/// Entries in a message's list of changes, and Automerge chunks (documents
-/// and changes) in all of them. Automerge 0.12 sends one entry (a V2
-/// message: one document chunk, or the changes concatenated) once both
-/// sides know each other's capabilities, and one entry per change in a V1
-/// message. A 30-day catch-up of the ten-year fixture sent 57 chunks; the
-/// whole document is 15,333 changes, if ever sent one per entry.
-/// 65,536 entries cost at most ~4 MB of `Vec` headers.
-pub const MAX_CHUNKS: u64 = 65_536;
 
 /// Actors named in one chunk (a document's actor table, a change's author
 /// and the others its operations name). Each device writes under one actor;
@@ -90,31 +79,84 @@ pub const MAX_ACTOR_BYTES: u64 = 32;
 /// document's operations and 9 for its changes.
 pub const MAX_COLUMNS: u64 = 64;
 
-/// Bytes inflated from compressed change chunks and deflated document
-/// columns, in all of one message: as much as a frame may carry
-/// uncompressed. The ten-year document inflates to 3,264,562 bytes (from a
-/// 661,679-byte message): 16 MiB is 5.1× that.
-pub const MAX_INFLATED_BYTES: u64 = 16 * 1024 * 1024;
+/// What one input may ask of the receiver: each count on its own, and all
+/// of them together as an estimate of the memory taking it in costs
+/// ([`SyncMessageCost::memory`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Automerge chunks (documents and changes), and entries in a
+    /// message's list of changes.
+    pub chunks: u64,
+    /// Changes: one per change chunk, and the rows of a document chunk's
+    /// change columns (the longest; the dependencies group counts the sum
+    /// of its values).
+    pub changes: u64,
+    /// Operations: the rows of each chunk's operation columns (the longest;
+    /// a group column counts the sum of its values).
+    pub ops: u64,
+    /// Bytes inflated from compressed change chunks and deflated document
+    /// columns.
+    pub inflated_bytes: u64,
+    /// Bytes of string values (map keys, mark names, change messages) once
+    /// every run-length run is expanded: Automerge gives each change its
+    /// own copy of its message.
+    pub text_bytes: u64,
+    /// The estimated memory of taking the input in, all counts together.
+    pub memory: u64,
+}
 
-/// Changes in one message: one per change chunk, and the rows of a
-/// document chunk's change columns (the longest; the dependencies group
-/// counts the sum of its values). The ten-year document declares 17,863:
-/// 65,536 is 3.7× that. Each change costs Automerge ~2 KB to take in,
-/// besides its operations (65,472 changes of 7 operations: +277 MB).
-pub const MAX_CHANGES: u64 = 65_536;
+/// One sync message (a live or on-demand frame): what keeps the receiver
+/// within 64 MiB of peak memory above its open document. Measured with a
+/// counting allocator on the largest messages a device accepts
+/// (`tests/tests/memory.rs`): 6,516 changes of real records (32,580
+/// operations), one chunk each, peaked at +39.4 MiB, the same as one
+/// document chunk at +37.4 MiB, and one change batching 46,080 operations
+/// of records (what a modified app can send) at +48.3 MiB. A ten-year
+/// first sync (17,863 changes, 126,376 operations) is sent as several
+/// messages within half of this ([`crate::CoupleDoc::generate_sync_message`]);
+/// a 30-day catch-up of the ten-year fixture is 57 changes, 493 operations.
+pub const MESSAGE: Limits = Limits {
+    chunks: 16_384,
+    changes: 16_384,
+    ops: 50_000,
+    inflated_bytes: 4 << 20,
+    text_bytes: 4 << 20,
+    memory: 56 << 20,
+};
 
-/// Operations in one message: the rows of each chunk's operation columns
-/// (the longest; a group column counts the sum of its values, the rows of
-/// the successor or predecessor columns it groups). The ten-year document
-/// declares 126,376: 500,000 is 4.0× that. Each operation costs Automerge
-/// ~400 bytes to take in (one change of 500,000: +213 MB).
-pub const MAX_OPS: u64 = 500_000;
+/// A whole document from a file (an import, a backup taken in), which
+/// Automerge can only load whole: 4× the ten-year fixture (17,863 changes,
+/// 126,376 operations, 3.3 MB inflated, 1.3 MB of strings). It costs about
+/// one copy of that document while it is read; only its changes new to
+/// this device are kept (`tests/tests/memory.rs` measures the ten-year one).
+pub const DOCUMENT: Limits = Limits {
+    chunks: 65_536,
+    changes: 65_536,
+    ops: 500_000,
+    inflated_bytes: 16 << 20,
+    text_bytes: 16 << 20,
+    memory: 256 << 20,
+};
 
-/// Bytes of string values (map keys, mark names, change messages) once
-/// every run-length run is expanded: Automerge gives each change its own
-/// copy of its message. The ten-year document holds 1,341,067: 16 MiB is
-/// 12.5× that.
-pub const MAX_TEXT_BYTES: u64 = 16 * 1024 * 1024;
+/// The message limits by name, for tests and figures.
+pub const MAX_CHUNKS: u64 = MESSAGE.chunks;
+pub const MAX_CHANGES: u64 = MESSAGE.changes;
+pub const MAX_OPS: u64 = MESSAGE.ops;
+pub const MAX_INFLATED_BYTES: u64 = MESSAGE.inflated_bytes;
+pub const MAX_TEXT_BYTES: u64 = MESSAGE.text_bytes;
+
+/// Bytes of memory each counted thing costs the receiver, fitted to what
+/// a counting allocator measured (`tests/tests/memory.rs`, which checks
+/// that the estimate stays above every measurement) and rounded up by
+/// about 8%: an operation costs ~1.1 KB to take in (decoded for the door,
+/// applied by Automerge, reported as a patch), a change ~2 KB besides its
+/// operations, and the message's bytes are held about three times over
+/// (the frame, the decoded entries, each change's own copy).
+const BYTE_COST: u64 = 3;
+const INFLATED_COST: u64 = 3;
+const TEXT_COST: u64 = 2;
+const CHANGE_COST: u64 = 2_200;
+const OP_COST: u64 = 1_150;
 
 /// The first bytes of every Automerge chunk.
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
@@ -127,7 +169,7 @@ const DEFLATED: u32 = 0b1000;
 
 /// What a sync message asks of the receiver, as [`precheck_sync_message`]
 /// counts it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SyncMessageCost {
     /// The message's bytes.
     pub bytes: u64,
@@ -146,6 +188,78 @@ pub struct SyncMessageCost {
     pub ops: u64,
     /// Bytes of string values with every run expanded.
     pub text_bytes: u64,
+    /// The limits it was counted against.
+    pub(crate) limits: Limits,
+}
+
+impl Default for SyncMessageCost {
+    fn default() -> Self {
+        SyncMessageCost::within(MESSAGE)
+    }
+}
+
+impl SyncMessageCost {
+    /// Nothing counted yet, against `limits`.
+    pub fn within(limits: Limits) -> Self {
+        SyncMessageCost {
+            bytes: 0,
+            hashes: 0,
+            entries: 0,
+            chunks: 0,
+            inflated_bytes: 0,
+            changes: 0,
+            ops: 0,
+            text_bytes: 0,
+            limits,
+        }
+    }
+
+    /// The estimated peak memory of taking this in, in bytes: what the
+    /// receiver allocates on top of its open document while it decodes,
+    /// checks and applies it.
+    pub fn memory(&self) -> u64 {
+        self.bytes
+            .saturating_mul(BYTE_COST)
+            .saturating_add(self.inflated_bytes.saturating_mul(INFLATED_COST))
+            .saturating_add(self.text_bytes.saturating_mul(TEXT_COST))
+            .saturating_add(self.hashes.saturating_mul(HASH_BYTES))
+            .saturating_add(self.changes.saturating_mul(CHANGE_COST))
+            .saturating_add(self.ops.saturating_mul(OP_COST))
+    }
+
+    /// Adds another's counts (a message built from several chunks).
+    pub fn add(&mut self, other: &SyncMessageCost) {
+        self.bytes += other.bytes;
+        self.hashes += other.hashes;
+        self.entries += other.entries;
+        self.chunks += other.chunks;
+        self.inflated_bytes += other.inflated_bytes;
+        self.changes += other.changes;
+        self.ops += other.ops;
+        self.text_bytes += other.text_bytes;
+    }
+
+    /// Whether these counts stay within `limits`, each and together.
+    pub fn fits(&self, limits: &Limits) -> bool {
+        self.chunks <= limits.chunks
+            && self.changes <= limits.changes
+            && self.ops <= limits.ops
+            && self.inflated_bytes <= limits.inflated_bytes
+            && self.text_bytes <= limits.text_bytes
+            && self.memory() <= limits.memory
+    }
+
+    /// Refuses counts whose estimated memory passes the limits'.
+    fn check_memory(&self) -> Result<()> {
+        if self.memory() > self.limits.memory {
+            return Err(refusal(format!(
+                "an estimated {} MiB to take in (at most {} MiB)",
+                self.memory() >> 20,
+                self.limits.memory >> 20
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Decodes one of the partner's sync messages, after [`precheck_sync_message`]
@@ -183,9 +297,10 @@ pub fn precheck_sync_message(bytes: &[u8]) -> Result<SyncMessageCost> {
         input.prefixed()?;
     }
     let entries = input.uleb()?;
-    if entries > MAX_CHUNKS {
+    if entries > cost.limits.chunks {
         return Err(refusal(format!(
-            "{entries} change entries (at most {MAX_CHUNKS})"
+            "{entries} change entries (at most {})",
+            cost.limits.chunks
         )));
     }
     cost.entries = entries;
@@ -211,20 +326,18 @@ pub fn precheck_sync_message(bytes: &[u8]) -> Result<SyncMessageCost> {
     // without copying it, so it costs nothing, and Automerge added the flags
     // themselves this way (older versions ignore them), so a newer Automerge
     // on the partner's phone may append more.
+    cost.check_memory()?;
     Ok(cost)
 }
 
 /// Walks a whole document (what `save()` writes: one or more chunks, as a
-/// partner sends at pairing or a file brings to an import) under the same
-/// budgets as one sync message: a first sync after pairing carries the
-/// whole document in one message, so a document over them could not sync
-/// anyway. Refuses ([`CoreError::InvalidSyncMessage`]) what a sync message
-/// would be refused for, before Automerge loads anything.
-pub fn precheck_document(bytes: &[u8]) -> Result<SyncMessageCost> {
-    let mut cost = SyncMessageCost {
-        bytes: bytes.len() as u64,
-        ..SyncMessageCost::default()
-    };
+/// partner sends at pairing or a file brings to an import) under `limits`
+/// ([`MESSAGE`] for the inviter's first document, a new space; [`DOCUMENT`]
+/// for files). Refuses ([`CoreError::InvalidSyncMessage`]) what a sync
+/// message would be refused for, before Automerge loads anything.
+pub fn precheck_document(bytes: &[u8], limits: Limits) -> Result<SyncMessageCost> {
+    let mut cost = SyncMessageCost::within(limits);
+    cost.bytes = bytes.len() as u64;
     let mut input = Input(bytes);
     if input.is_empty() {
         return Err(refusal("an empty document".into()));
@@ -232,7 +345,64 @@ pub fn precheck_document(bytes: &[u8]) -> Result<SyncMessageCost> {
     while !input.is_empty() {
         chunk(&mut input, &mut cost)?;
     }
+    cost.check_memory()?;
     Ok(cost)
+}
+
+/// Counts a list of changes from a file (a bundle's) against `limits`,
+/// each change also within the message limits, before Automerge parses
+/// any of them.
+pub fn precheck_changes(chunks: &[Vec<u8>], limits: Limits) -> Result<SyncMessageCost> {
+    let mut cost = SyncMessageCost::within(limits);
+    for chunk in chunks {
+        cost.add(&chunk_cost(chunk)?);
+    }
+    if !cost.fits(&limits) {
+        return Err(refusal(format!(
+            "{} changes holding {} operations, an estimated {} MiB to take in (at most {} changes, \
+             {} operations, {} MiB)",
+            cost.changes,
+            cost.ops,
+            cost.memory() >> 20,
+            limits.changes,
+            limits.ops,
+            limits.memory >> 20
+        )));
+    }
+    Ok(cost)
+}
+
+/// Counts one chunk (a change's `raw_bytes()`, say) against the message
+/// limits, as the partner's device will count it in a message.
+pub fn chunk_cost(bytes: &[u8]) -> Result<SyncMessageCost> {
+    let mut cost = SyncMessageCost {
+        bytes: bytes.len() as u64,
+        entries: 1,
+        ..SyncMessageCost::default()
+    };
+    let mut input = Input(bytes);
+    while !input.is_empty() {
+        chunk(&mut input, &mut cost)?;
+    }
+    Ok(cost)
+}
+
+/// The chunks of one entry of a message's list of changes (Automerge
+/// concatenates a V2 message's changes into one entry), each with its type
+/// byte (0 a document, 1 a change, 2 a compressed change). Run after
+/// [`precheck_sync_message`], which read the same headers.
+pub(crate) fn split_chunks(entry: &[u8]) -> Result<Vec<(u8, &[u8])>> {
+    let mut chunks = Vec::new();
+    let mut input = Input(entry);
+    while !input.is_empty() {
+        let start = input.0;
+        input.take(8)?; // magic and checksum
+        let kind = input.byte()?;
+        input.prefixed()?;
+        let used = start.len() - input.0.len();
+        chunks.push((kind, &start[..used]));
+    }
+    Ok(chunks)
 }
 
 fn refusal(why: String) -> CoreError {
@@ -279,8 +449,11 @@ fn actor(input: &mut Input<'_>) -> Result<()> {
 /// One Automerge chunk: magic bytes, checksum, type, length, body.
 fn chunk(input: &mut Input<'_>, cost: &mut SyncMessageCost) -> Result<()> {
     cost.chunks += 1;
-    if cost.chunks > MAX_CHUNKS {
-        return Err(refusal(format!("more than {MAX_CHUNKS} Automerge chunks")));
+    if cost.chunks > cost.limits.chunks {
+        return Err(refusal(format!(
+            "more than {} Automerge chunks",
+            cost.limits.chunks
+        )));
     }
     if input.take(4)? != MAGIC {
         return Err(refusal(
@@ -354,13 +527,13 @@ impl Rows {
     /// What the message has spent of this budget, the budget, its name.
     fn budget(self, cost: &SyncMessageCost) -> (u64, u64, &'static str) {
         match self {
-            Rows::Changes => (cost.changes, MAX_CHANGES, "changes"),
-            Rows::Ops => (cost.ops, MAX_OPS, "operations"),
+            Rows::Changes => (cost.changes, cost.limits.changes, "changes"),
+            Rows::Ops => (cost.ops, cost.limits.ops, "operations"),
         }
     }
 
-    fn refusal(self) -> CoreError {
-        let (_, budget, what) = self.budget(&SyncMessageCost::default());
+    fn refusal(self, cost: &SyncMessageCost) -> CoreError {
+        let (_, budget, what) = self.budget(cost);
         refusal(format!("chunks holding more than {budget} {what}"))
     }
 }
@@ -370,7 +543,7 @@ fn spend(cost: &mut SyncMessageCost, kind: Rows, rows: u64) -> Result<()> {
     let (spent, budget, _) = kind.budget(cost);
     let total = spent.saturating_add(rows);
     if total > budget {
-        return Err(kind.refusal());
+        return Err(kind.refusal(cost));
     }
     match kind {
         Rows::Changes => cost.changes = total,
@@ -382,7 +555,10 @@ fn spend(cost: &mut SyncMessageCost, kind: Rows, rows: u64) -> Result<()> {
 /// Inflates raw deflate data, refusing it once the message's inflated
 /// bytes would pass [`MAX_INFLATED_BYTES`].
 fn inflate(data: &[u8], cost: &mut SyncMessageCost, what: &str) -> Result<Vec<u8>> {
-    let room = MAX_INFLATED_BYTES.saturating_sub(cost.inflated_bytes);
+    let room = cost
+        .limits
+        .inflated_bytes
+        .saturating_sub(cost.inflated_bytes);
     let mut out = Vec::new();
     flate2::bufread::DeflateDecoder::new(data)
         .take(room + 1)
@@ -392,7 +568,7 @@ fn inflate(data: &[u8], cost: &mut SyncMessageCost, what: &str) -> Result<Vec<u8
     if len > room {
         return Err(refusal(format!(
             "{what} inflating past {} MiB per message",
-            MAX_INFLATED_BYTES >> 20
+            cost.limits.inflated_bytes >> 20
         )));
     }
     cost.inflated_bytes += len;
@@ -469,15 +645,15 @@ impl<'a> Columns<'a> {
             let counted = count_column(spec, column)?;
             rows = rows.max(counted.rows).max(counted.grouped);
             cost.text_bytes = cost.text_bytes.saturating_add(counted.text_bytes);
-            if cost.text_bytes > MAX_TEXT_BYTES {
+            if cost.text_bytes > cost.limits.text_bytes {
                 return Err(refusal(format!(
                     "strings expanding past {} MiB",
-                    MAX_TEXT_BYTES >> 20
+                    cost.limits.text_bytes >> 20
                 )));
             }
             let (spent, budget, _) = kind.budget(cost);
             if spent.saturating_add(rows) > budget {
-                return Err(kind.refusal());
+                return Err(kind.refusal(cost));
             }
         }
         Ok(rows)
@@ -862,6 +1038,32 @@ mod tests {
         assert_eq!(&out[..body.len()], body);
         assert_eq!(out.len(), body.len() + 100_000);
         assert!(out[body.len()..].iter().all(|&b| b == 0));
+    }
+
+    /// Counts each within its own limit can still add up past the memory
+    /// estimate, which is what keeps a message within 64 MiB; a file's
+    /// limits are wider.
+    #[test]
+    fn counts_within_their_limits_are_still_held_to_the_memory_estimate() {
+        let each_at_its_limit = SyncMessageCost {
+            changes: MAX_CHANGES,
+            ops: MAX_OPS,
+            ..SyncMessageCost::default()
+        };
+        assert!(!each_at_its_limit.fits(&MESSAGE));
+        let err = each_at_its_limit.check_memory().unwrap_err().to_string();
+        assert!(err.contains("MiB to take in"), "{err}");
+        assert!(each_at_its_limit.fits(&DOCUMENT));
+        let quarter = SyncMessageCost {
+            changes: MAX_CHANGES / 4,
+            ops: MAX_OPS / 4,
+            bytes: 1 << 20,
+            ..SyncMessageCost::default()
+        };
+        assert!(quarter.fits(&MESSAGE));
+        assert!(quarter.memory() < MESSAGE.memory);
+        // What this device sends stays within half.
+        assert!(crate::sync_send::SEND.memory * 2 <= MESSAGE.memory);
     }
 
     fn refused(bytes: &[u8], what: &str) {
@@ -1281,19 +1483,19 @@ mod tests {
         // What `save()` writes, and saves joined (what a data directory's
         // snapshot plus chunks would be), pass with their cost counted.
         let saved = ana.save();
-        let cost = precheck_document(&saved).unwrap();
+        let cost = precheck_document(&saved, DOCUMENT).unwrap();
         assert_eq!(cost.chunks, 1);
         assert!(cost.changes > 100 && cost.ops > 1_000, "{cost:?}");
         let mut joined = saved.clone();
         ana.appreciate("Thank you for the walk.", T0 + 100 * DAY)
             .unwrap();
         joined.extend(ana.automerge_mut().save_incremental());
-        assert_eq!(precheck_document(&joined).unwrap().chunks, 2);
+        assert_eq!(precheck_document(&joined, DOCUMENT).unwrap().chunks, 2);
 
         // The deflated column bomb of a sync message, as a document file.
         let past = (VALUE_RAW | DEFLATED, deflate(&[], MAX_INFLATED_BYTES + 1));
         let bomb = chunk(0, &document_body(&[], &[past]));
-        match precheck_document(&bomb) {
+        match precheck_document(&bomb, DOCUMENT) {
             Err(CoreError::InvalidSyncMessage(why)) => assert!(why.contains("inflating past")),
             other => panic!("expected a refusal, got {other:?}"),
         }
@@ -1304,9 +1506,9 @@ mod tests {
         assert!(ana.merge_received(&bomb, &door).is_err());
         assert_eq!(ana.heads(), before);
         // Nothing, a cut document and trailing garbage are refused too.
-        assert!(precheck_document(&[]).is_err());
-        assert!(precheck_document(&saved[..saved.len() - 1]).is_err());
-        assert!(precheck_document(&[&saved[..], b"junk"].concat()).is_err());
+        assert!(precheck_document(&[], DOCUMENT).is_err());
+        assert!(precheck_document(&saved[..saved.len() - 1], DOCUMENT).is_err());
+        assert!(precheck_document(&[&saved[..], b"junk"].concat(), DOCUMENT).is_err());
     }
 
     #[test]

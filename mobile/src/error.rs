@@ -122,6 +122,7 @@ impl From<SyncError> for KintsugiError {
             | SyncError::Protocol(_)
             | SyncError::Timeout(..)
             | SyncError::SyncPaused
+            | SyncError::RateLimited
             | SyncError::Endpoint(_) => KintsugiError::Network { message },
             // A bundle or backup the user picked that this device cannot
             // use, or a recovery key typed wrong: show the message, let them

@@ -15,7 +15,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use automerge::sync::{ChunkList, Message, MessageVersion, State};
+use automerge::sync::State;
 use automerge::{Change, ChangeHash};
 use iroh::{PublicKey, SecretKey, Signature};
 use kintsugi_core::storage::files;
@@ -33,8 +33,9 @@ pub const MAGIC: &[u8; 4] = b"KSB1";
 /// Signed before the body, so a bundle signature can never be mistaken for
 /// a signature over anything else.
 const SIGNING_CONTEXT: &[u8] = b"kintsugi bundle v1\0";
-/// Larger files are refused unread: ten years of a couple is about 4 MB.
-pub const MAX_BUNDLE_BYTES: u64 = 256 * 1024 * 1024;
+/// Larger files are refused unread: ten years of a couple is about 4 MB,
+/// and the whole file is held while it is opened.
+pub const MAX_BUNDLE_BYTES: u64 = 32 * 1024 * 1024;
 /// More heads than two phones can ever have is a malformed bundle.
 const MAX_HEADS: usize = 1024;
 const SIGNATURE_LEN: usize = 64;
@@ -478,21 +479,17 @@ fn merge(
     if changes.is_empty() {
         return Ok(0);
     }
-    let message = Message {
-        heads: Vec::new(),
-        need: Vec::new(),
-        have: Vec::new(),
-        changes: ChunkList::from(changes),
-        flags: None,
-        version: MessageVersion::V1,
-    };
-    // Bounded before Automerge parses a byte of it.
-    let message = kintsugi_core::decode_sync_message(&message.encode())?;
-    let parsed: Vec<Change> = message
-        .changes
-        .iter()
+    // Bounded before Automerge parses a byte of it: a file's limits (a
+    // bundle can carry years), each change within a message's.
+    kintsugi_core::precheck_changes(&changes, kintsugi_core::sync_budget::DOCUMENT)?;
+    // Automerge has panicked on hostile changes (found by fuzzing): such a
+    // bundle is refused like any malformed one.
+    let parsed: Vec<Change> = changes
+        .into_iter()
         .map(|bytes| {
-            Change::from_bytes(bytes.to_vec()).map_err(|e| malformed(&format!("a change: {e}")))
+            std::panic::catch_unwind(|| Change::from_bytes(bytes))
+                .map_err(|_| malformed("a change Automerge cannot read"))?
+                .map_err(|e| malformed(&format!("a change: {e}")))
         })
         .collect::<Result<_>>()?;
     // Every dependency must be in the bundle or here already; otherwise
@@ -518,8 +515,8 @@ fn merge(
         &parties.identity,
         Some(&parties.partner),
     ));
-    let new = device
-        .update(|doc, now| doc.receive_sync_message(&mut State::new(), message, now, &door))?;
+    // Every change through the door first, then applied in parts.
+    let new = device.update(|doc, now| doc.receive_changes(parsed, now, &door))?;
     progress.report(Step::Applying, total, total);
     Ok(new)
 }

@@ -87,6 +87,9 @@ pub struct NetworkConfig {
     /// web roots stay trusted.
     #[doc(hidden)]
     pub relay_ca_roots: Vec<Vec<u8>>,
+    /// What the partner's changes may add in any 24 hours before their
+    /// further changes wait ([`crate::quota`]); tests lower it.
+    pub growth_quota: crate::quota::Allowance,
 }
 
 impl NetworkConfig {
@@ -100,6 +103,7 @@ impl NetworkConfig {
             local_discovery: true,
             relay_only: false,
             relay_ca_roots: Vec::new(),
+            growth_quota: crate::quota::Allowance::default(),
         }
     }
 
@@ -113,6 +117,7 @@ impl NetworkConfig {
             local_discovery: true,
             relay_only: false,
             relay_ca_roots: Vec::new(),
+            growth_quota: crate::quota::Allowance::default(),
         }
     }
 
@@ -126,6 +131,7 @@ impl NetworkConfig {
             local_discovery: false,
             relay_only: false,
             relay_ca_roots: Vec::new(),
+            growth_quota: crate::quota::Allowance::default(),
         }
     }
 

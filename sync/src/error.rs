@@ -13,6 +13,9 @@ pub enum SyncError {
     )]
     SyncPaused,
 
+    #[error("your partner's device sent faster than this app reads; the conversation was ended")]
+    RateLimited,
+
     #[error("this is not a valid Kintsugi pairing code: {0}")]
     InvalidPayload(String),
 
@@ -146,6 +149,7 @@ impl SyncError {
             | E::OwnInvite
             | E::NotPaired
             | E::SyncPaused
+            | E::RateLimited
             | E::Timeout(..)
             | E::SealedNotForUs { .. }
             | E::SealedTooLarge { .. }

@@ -8,9 +8,11 @@ use tokio_util::codec::{Decoder, FramedRead, FramedWrite, LengthDelimitedCodec};
 
 use crate::error::{Result, SyncError};
 
-/// The largest frame either protocol accepts: comfortably above a first sync
-/// of ten years of records, far below what would hurt a phone.
-pub const MAX_FRAME: usize = 16 * 1024 * 1024;
+/// The largest frame either protocol accepts: a sync message's bytes count
+/// four times in its memory estimate (`kintsugi_core::sync_budget`), so a
+/// frame this size is a quarter of the message budget. Messages this app
+/// sends stay under half of it; a ten-year first sync goes as several.
+pub const MAX_FRAME: usize = 4 * 1024 * 1024;
 
 pub struct FrameReader(FramedRead<RecvStream, ReadCodec>);
 pub struct FrameWriter(FramedWrite<SendStream, LengthDelimitedCodec>);

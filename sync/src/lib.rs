@@ -17,6 +17,7 @@ pub mod pairing;
 pub mod partner;
 pub mod progress;
 pub mod protocol;
+pub mod quota;
 pub mod recovery;
 pub mod roster;
 pub mod seal;

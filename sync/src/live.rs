@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use automerge::sync::{State, SyncDoc};
+use automerge::sync::State;
 use iroh::endpoint::{Connection, VarInt};
 use iroh::protocol::{AcceptError, ProtocolHandler};
 use tracing::{debug, info, warn};
@@ -29,6 +29,7 @@ use crate::framing::{FrameReader, FrameWriter, MAX_FRAME};
 use crate::node::Conversing;
 use crate::node::{Direction, Shared};
 use crate::protocol::ALREADY_IN_TOUCH;
+use crate::quota::RateLimit;
 use crate::status::SyncState;
 
 pub const LIVE_ALPN: &[u8] = b"kintsugi/live/1";
@@ -193,6 +194,7 @@ async fn converse(
     let mut state = shared.load_sync_state(&peer)?;
     shared.set_state(SyncState::Syncing);
     let mut last_local_push: Option<tokio::time::Instant> = None;
+    let mut limit = RateLimit::default();
     let result = async {
         push(shared, &mut writer, &mut state, &peer).await?;
         loop {
@@ -200,11 +202,13 @@ async fn converse(
                 frame = reader.next() => {
                     let Some(frame) = frame? else { return Ok(()) };
                     shared.tap(Direction::Received, &frame);
+                    if !limit.take(std::time::Instant::now(), frame.len()) {
+                        return Err(SyncError::RateLimited);
+                    }
                     if frame.is_empty() {
                         continue;
                     }
-                    let message = kintsugi_core::decode_sync_message(&frame)?;
-                    let new = shared.apply_sync_message(&mut state, message)?;
+                    let new = shared.receive_frame(&mut state, &frame)?;
                     if new > 0 {
                         shared.note_received(new);
                     }
@@ -240,7 +244,7 @@ async fn push(
     peer: &str,
 ) -> Result<()> {
     let (message, in_sync) = shared.with_doc(|doc| {
-        let message = doc.automerge_mut().sync().generate_sync_message(state);
+        let message = doc.generate_sync_message(state);
         let mut mine = doc.heads();
         mine.sort();
         let mut theirs = state.their_heads.clone().unwrap_or_default();

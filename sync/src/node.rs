@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, watch};
 use tracing::info;
 use zeroize::Zeroizing;
 
+use crate::quota::GrowthQuota;
 use crate::config::NetworkConfig;
 use crate::discovery::{LocalDiscovery, PartnerSighting};
 use crate::error::{Result, SyncError};
@@ -29,6 +30,7 @@ use crate::unpair::{self, UNPAIR_ALPN, UnpairHandler};
 // Named in core, so that wiping a device knows them; encrypted like every file.
 const PORT_FILE: &str = kintsugi_core::storage::files::ENDPOINT_PORT;
 const PAUSED_FILE: &str = kintsugi_core::storage::files::SYNC_PAUSED;
+const QUOTA_FILE: &str = kintsugi_core::storage::files::SYNC_QUOTA;
 const DIAL_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// State the protocol handlers share with the node.
@@ -69,6 +71,10 @@ pub(crate) struct Shared {
     /// Since when syncing is paused, after the partner's device sent
     /// changes this device refused.
     paused: watch::Sender<Option<kintsugi_core::Millis>>,
+    /// What the partner's changes added in the last 24 hours (loaded on
+    /// first use, kept in `sync-quota.age`).
+    quota: Mutex<Option<GrowthQuota>>,
+    allowance: crate::quota::Allowance,
 }
 
 /// Counts a live conversation for as long as it lives.
@@ -214,6 +220,16 @@ impl Shared {
         if self.paused.borrow().is_some() && !matches!(state, SyncState::Paused { .. }) {
             return;
         }
+        // A spent quota shows until it has room again (a pause goes over it).
+        if let SyncState::QuotaReached { until } = self.state()
+            && kintsugi_core::now_millis() < until
+            && !matches!(
+                state,
+                SyncState::Paused { .. } | SyncState::QuotaReached { .. }
+            )
+        {
+            return;
+        }
         self.status.send_if_modified(|s| {
             let changed = s.state != state;
             s.state = state;
@@ -271,8 +287,12 @@ impl Shared {
         }
     }
 
-    /// Both devices hold the same changes now.
+    /// Both devices hold the same changes now (or all the partner's
+    /// device had to say was said, while its quota is spent).
     pub(crate) fn synced(&self) {
+        if self.quota_spent() {
+            return;
+        }
         let now = kintsugi_core::now_millis();
         let previous = self.status.borrow().last_synced_at;
         self.status.send_replace(SyncStatus {
@@ -318,6 +338,71 @@ impl Shared {
     pub(crate) fn with_doc<T>(&self, f: impl FnOnce(&mut CoupleDoc) -> Result<T>) -> Result<T> {
         let mut device = self.device();
         f(device.doc_mut()?)
+    }
+
+    /// Takes in one frame from the partner's device: within the message
+    /// budget, within the partner's growth quota (unless this device is
+    /// being restored, when years come back at once), then applied and made
+    /// durable. Returns how many changes were new.
+    pub(crate) fn receive_frame(&self, state: &mut State, frame: &[u8]) -> Result<usize> {
+        let cost = match kintsugi_core::precheck_sync_message(frame) {
+            Ok(cost) => cost,
+            Err(e) => {
+                let e = SyncError::from(e);
+                self.note_failure(&e);
+                return Err(e);
+            }
+        };
+        let now = kintsugi_core::now_millis();
+        let counted = cost.changes > 0 && !self.device().profile().recovering;
+        let mut message = kintsugi_core::decode_sync_message(frame)?;
+        if counted {
+            let mut quota = self.quota();
+            let checked = quota
+                .as_mut()
+                .map(|q| q.check(self.allowance, now, cost.ops, cost.changes));
+            drop(quota);
+            if let Some(Err(spent)) = checked {
+                tracing::warn!(
+                    ops = cost.ops,
+                    changes = cost.changes,
+                    "the partner's growth quota is spent; their changes wait"
+                );
+                self.set_state(SyncState::QuotaReached { until: spent.until });
+                // Their changes are dropped unread; the rest of the message
+                // (heads, needs, summary) still lets this device send its own.
+                message.changes = automerge::sync::ChunkList::from(Vec::<Vec<u8>>::new());
+                return self.apply_sync_message(state, message);
+            }
+        }
+        let new = self.apply_sync_message(state, message)?;
+        if counted && new > 0 {
+            let mut quota = self.quota();
+            if let Some(q) = quota.as_mut() {
+                q.charge(now, cost.ops, cost.changes);
+                let bytes = q.encode();
+                drop(quota);
+                if let Err(e) = self.device().store().write(QUOTA_FILE, &bytes) {
+                    tracing::warn!("could not note the partner's quota: {e}");
+                }
+            }
+        }
+        Ok(new)
+    }
+
+    /// Whether the partner's growth quota is spent now.
+    fn quota_spent(&self) -> bool {
+        matches!(self.state(), SyncState::QuotaReached { until } if kintsugi_core::now_millis() < until)
+    }
+
+    /// The partner's growth quota, read from disk on first use.
+    fn quota(&self) -> std::sync::MutexGuard<'_, Option<GrowthQuota>> {
+        let mut quota = self.quota.lock().unwrap_or_else(|p| p.into_inner());
+        if quota.is_none() {
+            let saved = self.device().store().read(QUOTA_FILE).ok().flatten();
+            *quota = Some(saved.map(|b| GrowthQuota::decode(&b)).unwrap_or_default());
+        }
+        quota
     }
 
     /// Applies a partner's sync message and makes any new changes durable
@@ -661,6 +746,8 @@ impl Node {
             conversations: watch::Sender::new(0),
             kick: tokio::sync::Notify::new(),
             paused: watch::Sender::new(paused),
+            quota: Mutex::new(None),
+            allowance: config.growth_quota,
         });
         {
             let signal = shared.local_change.clone();

@@ -16,7 +16,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use automerge::sync::{Message, State, SyncDoc};
+use automerge::sync::{Message, State};
 use iroh::endpoint::{Connection, VarInt};
 use iroh::protocol::{AcceptError, ProtocolHandler};
 use serde::Serialize;
@@ -25,6 +25,7 @@ use tracing::debug;
 use crate::error::{Result, SyncError};
 use crate::framing::{FrameReader, FrameWriter, MAX_FRAME};
 use crate::node::{Direction, Shared};
+use crate::quota::RateLimit;
 
 pub const SYNC_ALPN: &[u8] = b"kintsugi/sync/1";
 pub(crate) const SYNC_TIMEOUT: Duration = Duration::from_secs(60);
@@ -142,10 +143,11 @@ async fn session(
     let mut reader = FrameReader::new(recv, MAX_FRAME);
     let mut state = shared.load_sync_state(&peer)?;
     let mut report = SyncReport::default();
+    let mut limit = RateLimit::default();
 
     if dialler {
         let first = shared
-            .with_doc(|doc| Ok(doc.automerge_mut().sync().generate_sync_message(&mut state)))?;
+            .with_doc(|doc| Ok(doc.generate_sync_message(&mut state)))?;
         send_message(shared, &mut writer, first, &mut report).await?;
     }
     for _ in 0..MAX_TURNS {
@@ -155,13 +157,15 @@ async fn session(
         shared.tap(Direction::Received, &frame);
         report.bytes_received += frame.len() as u64;
         let peer_had_nothing = frame.is_empty();
+        if !limit.take(Instant::now(), frame.len()) {
+            return Err(SyncError::RateLimited);
+        }
         if !peer_had_nothing {
             report.messages_received += 1;
-            let message = kintsugi_core::decode_sync_message(&frame)?;
-            report.changes_received += shared.apply_sync_message(&mut state, message)? as u64;
+            report.changes_received += shared.receive_frame(&mut state, &frame)? as u64;
         }
         let (next, same_heads) = shared.with_doc(|doc| {
-            let next = doc.automerge_mut().sync().generate_sync_message(&mut state);
+            let next = doc.generate_sync_message(&mut state);
             let mut mine = doc.heads();
             mine.sort();
             let mut theirs = state.their_heads.clone().unwrap_or_default();

@@ -23,6 +23,10 @@ pub enum SyncState {
     /// Nothing of them was kept; this device does not sync until its user
     /// asks to sync again.
     Paused { since: Millis },
+    /// The partner's device brought more in the last 24 hours than a couple
+    /// writes in years ([`crate::quota`]); its further changes wait, unread,
+    /// until this time. This device's own changes still reach the partner.
+    QuotaReached { until: Millis },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -103,6 +103,7 @@ pub fn leave(device: &mut Device) -> Result<Left> {
     store.remove(files::BUNDLES)?;
     store.remove(files::ENDED_PARTNER)?;
     store.remove(files::SYNC_PAUSED)?;
+    store.remove(files::SYNC_QUOTA)?;
     store.reset_sync_states()?;
     let archive = device.archive_couple()?;
     crate::identity::rotate(&store)?;

@@ -2,6 +2,7 @@
 //! directories, real iroh endpoints on 127.0.0.1 with relays disabled.
 
 pub mod bench;
+pub mod counting;
 pub mod fixture;
 
 use std::future::Future;

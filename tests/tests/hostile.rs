@@ -974,122 +974,116 @@ fn real_sync_messages_pass_the_budget_unchanged() -> Result<()> {
     Ok(())
 }
 
-/// The figures behind the budgets in `core/src/sync_budget.rs`, run alone
-/// (peak memory is the whole process's):
-///
-/// ```text
-/// cargo test --release -p kintsugi-tests --test hostile -- --ignored --nocapture sync_budget_figures
-/// ```
-#[test]
-#[ignore = "prints measurements; takes ~6 minutes in a release build"]
-fn sync_budget_figures() -> Result<()> {
-    let years = std::env::var("KINTSUGI_BUDGET_YEARS")
-        .ok()
-        .map(|y| y.parse())
-        .transpose()?
-        .unwrap_or(10);
-    let started = Instant::now();
-    let syncs = fixture_syncs(years)?;
-    println!(
-        "fixture: {years} years and both syncs in {:.0?}",
-        started.elapsed()
+/// A partner's app that floods a conversation with frames (each one a
+/// valid, empty-handed sync message) is cut off once past the
+/// conversation's rate limit: the node closes the connection at once,
+/// long before the frames or its patience run out, keeps nothing, does not
+/// pause (a flood is not a refused change), and the real Ben syncs after.
+#[tokio::test]
+async fn a_flood_of_frames_is_cut_off_by_the_rate_limit() -> Result<()> {
+    let scene = Scene::new().await?;
+    let mut heads = scene.ana.device().doc_mut()?.heads();
+    heads.sort();
+    let hello = Message {
+        heads,
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: automerge::sync::ChunkList::from(Vec::<Vec<u8>>::new()),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    }
+    .encode();
+    let sent = 2_000;
+    let flood: Vec<u8> = (0..sent).flat_map(|_| frame(&hello)).collect();
+    let attempt = scene.attack(&flood, Then::Stall).await?;
+    attempt.assert_closed_by_node();
+    assert!(attempt.elapsed < TURN_TIMEOUT, "{:?}", attempt.elapsed);
+    let answered = decode_frames(&attempt.reply, MAX_FRAME)
+        .unwrap_or_default()
+        .len();
+    assert!(
+        answered <= kintsugi_sync::quota::FRAME_BURST as usize + 1,
+        "the node answered {answered} of {sent} frames"
     );
-    for (what, messages) in [
-        ("first sync", &syncs.first),
-        ("30 days apart", &syncs.catch_up),
-    ] {
-        for bytes in messages {
-            let t = Instant::now();
-            let cost = kintsugi_core::precheck_sync_message(bytes)?;
-            let took = t.elapsed();
-            if cost.entries > 0 {
-                println!("{what}: {cost:?}, checked in {took:.1?}");
-            }
-        }
-    }
+    assert!(
+        !matches!(
+            scene.ana.node.status().borrow().state,
+            kintsugi_sync::SyncState::Paused { .. }
+        ),
+        "a flood paused sync"
+    );
+    scene.assert_untouched()?;
+    scene.real_ben_still_syncs().await
+}
 
-    // Receiving the first sync on the device pairing left, the real way.
-    let document = the_one_with_changes(&syncs.first)?.clone();
-    let actor = ActorId::from(vec![0xd; 16]);
-    let mut device = CoupleDoc::load(&syncs.paired, &actor)?;
-    let door = kintsugi_tests::fixture_door(&device);
-    let (received, growth) = peak_growth_mb(|| {
-        let message = kintsugi_core::decode_sync_message(&document)?;
-        device.receive_sync_message(&mut State::new(), message, FIXTURE_START, &door)
-    });
-    println!("first sync received: {received:?} new changes, peak +{growth:?} MB");
-    drop(device);
+/// An unmodified app writing far more than a couple does in a day (here
+/// against a quota lowered for the test) fills the partner's growth quota:
+/// Ana's device takes in what fits, then leaves Ben's further changes
+/// unread, shows the quota status, and still sends its own changes to Ben.
+#[tokio::test]
+async fn a_partner_writing_past_the_daily_quota_waits_and_ana_still_sends() -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let quota = kintsugi_sync::quota::Allowance {
+        ops: 400,
+        changes: 30,
+    };
+    let config = kintsugi_sync::NetworkConfig {
+        growth_quota: quota,
+        ..kintsugi_sync::NetworkConfig::loopback()
+    };
+    let ana = Phone::new_with(&root, "Ana", &config).await?;
+    let ben = Phone::new(&root, "Ben").await?;
+    pair(&ana, &ben).await?;
+    bounded("first sync", ben.node.sync_now()).await??;
 
-    // Valid messages that spend the budgets, received the real way: one
-    // change of as many operations as allowed; as many changes as allowed
-    // holding as many operations as allowed, one chunk each; and the same
-    // as one document chunk.
-    let bulk = |changes: u64, ops_each: u64| -> Result<CoupleDoc> {
-        use automerge::transaction::Transactable;
-        let mut doc = CoupleDoc::load(&syncs.paired, &ActorId::from(vec![0xe; 16]))?;
-        let am = doc.automerge_mut();
-        let list = am.put_object(automerge::ROOT, "bulk", automerge::ObjType::List)?;
-        let mut at = 0usize;
-        for _ in 0..changes {
-            for _ in 0..ops_each {
-                am.insert(&list, at, at as i64)?;
-                at += 1;
-            }
-            am.commit();
-        }
-        Ok(doc)
-    };
-    let changes_of = |doc: &mut CoupleDoc| {
-        let paired = CoupleDoc::load(&syncs.paired, &actor)?.heads();
-        let chunks = doc
-            .automerge_mut()
-            .get_changes(&paired)
-            .iter()
-            .map(|c| c.raw_bytes().to_vec())
-            .collect();
-        anyhow::Ok(message_of(chunks))
-    };
-    let as_document = |doc: &mut CoupleDoc| {
-        Message {
-            heads: Vec::new(),
-            need: Vec::new(),
-            have: Vec::new(),
-            changes: automerge::sync::ChunkList::from(doc.save()),
-            flags: None,
-            version: automerge::sync::MessageVersion::V2,
-        }
-        .encode()
-    };
-    let many = sync_budget::MAX_CHANGES - 64;
-    let each = sync_budget::MAX_OPS / many;
-    type Make<'a> = Box<dyn Fn() -> Result<Vec<u8>> + 'a>;
-    let shapes: [(&str, Make); 3] = [
-        (
-            "one change, every operation",
-            Box::new(|| changes_of(&mut bulk(1, sync_budget::MAX_OPS - 16)?)),
-        ),
-        (
-            "every change and operation, a chunk per change",
-            Box::new(|| changes_of(&mut bulk(many, each)?)),
-        ),
-        (
-            "every change and operation, one document chunk",
-            Box::new(|| Ok(as_document(&mut bulk(many, each)?))),
-        ),
-    ];
-    for (what, make) in shapes {
-        let bytes = make()?;
-        let cost = kintsugi_core::precheck_sync_message(&bytes);
-        let mut device = CoupleDoc::load(&syncs.paired, &actor)?;
-        let door = kintsugi_tests::fixture_door(&device);
-        let (received, growth) = peak_growth_mb(|| {
-            let message = kintsugi_core::decode_sync_message(&bytes)?;
-            device.receive_sync_message(&mut State::new(), message, FIXTURE_START, &door)
-        });
-        println!(
-            "{what}: {} bytes, {cost:?}; received {received:?}, peak +{growth:?} MB",
-            bytes.len()
-        );
+    // A day of 20 appreciations fits; 50 more the next hour do not.
+    for i in 0..20 {
+        ben.device()
+            .update(|doc, now| doc.appreciate(&format!("Thank you, {i}"), now))?;
     }
+    bounded("Ben syncs the first day", ben.node.sync_now()).await??;
+    assert_eq!(ana.device().doc()?.appreciations().len(), 20);
+    for i in 20..70 {
+        ben.device()
+            .update(|doc, now| doc.appreciate(&format!("Thank you, {i}"), now))?;
+    }
+    ana.device()
+        .record_checkin(&checkin_on(3, 6, "Ana's, during the flood"))?;
+    let before = ana.device().doc_mut()?.heads();
+    // Ben's sync ends normally: nothing of his new changes is read, and
+    // Ana's check-in reaches him in the same conversation.
+    let _ = bounded("Ben syncs past the quota", ben.node.sync_now()).await?;
+    let mut after = ana.device().doc_mut()?.heads();
+    let mut before = before;
+    before.sort();
+    after.sort();
+    assert_eq!(after, before, "Ana took in changes past the quota");
+    assert_eq!(ana.device().doc()?.appreciations().len(), 20);
+    let state = ana.node.status().borrow().state;
+    let kintsugi_sync::SyncState::QuotaReached { until } = state else {
+        panic!("Ana's status: {state:?}");
+    };
+    let now = kintsugi_core::now_millis();
+    assert!(until > now && until <= now + kintsugi_sync::quota::WINDOW_MS);
+    let notes: Vec<String> = ben
+        .device()
+        .checkins()?
+        .into_iter()
+        .filter_map(|c| c.note)
+        .collect();
+    assert!(
+        notes.iter().any(|n| n == "Ana's, during the flood"),
+        "Ana's check-in did not reach Ben: {notes:?}"
+    );
+    // Kept across a restart of Ana's app.
+    let saved = ana
+        .device()
+        .store()
+        .read(kintsugi_core::storage::files::SYNC_QUOTA)?
+        .context("the quota is saved")?;
+    assert!(!saved.is_empty());
+    assert_no_panics();
+    ana.close().await;
+    ben.close().await;
     Ok(())
 }

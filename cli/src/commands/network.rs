@@ -239,6 +239,11 @@ pub fn status_line(status: &SyncStatus) -> String {
              and nothing of them was kept (`kintsugi sync` tries again)",
             when(since)
         ),
+        SyncState::QuotaReached { until } => format!(
+            "Sync: your partner's device sent more in a day than this app takes in; its new \
+             changes wait until {} (yours still reach your partner)",
+            when(until)
+        ),
     };
     match status.last_synced_at {
         Some(at) => format!("{state} (last synced {})", when(at)),

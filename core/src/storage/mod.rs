@@ -87,6 +87,9 @@ pub mod files {
     /// Set when the partner's device sent changes this device refused:
     /// syncing waits for the user (the time it paused, nothing else).
     pub const SYNC_PAUSED: &str = "sync-paused.age";
+    /// What the partner's changes added in the last 24 hours, per hour
+    /// (`kintsugi_sync::quota`): counts only.
+    pub const SYNC_QUOTA: &str = "sync-quota.age";
     /// Held while a bundle is made or opened, so two processes never number
     /// two bundles alike.
     pub const BUNDLES_LOCK: &str = "bundles.lock";
@@ -105,6 +108,7 @@ pub mod files {
         BUNDLES,
         BUNDLES_LOCK,
         SYNC_PAUSED,
+        SYNC_QUOTA,
         DOCUMENT_LOCK,
     ];
     /// Shared spaces of earlier pairings, kept read-only on this device.

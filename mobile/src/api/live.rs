@@ -407,6 +407,7 @@ fn status_of(node: Option<&Node>, partner: Option<&Partner>) -> SyncStatusInfo {
             state: crate::SyncStateKind::Idle,
             unreachable_since_ms: None,
             paused_since_ms: None,
+            quota_until_ms: None,
             last_synced_at_ms: partner.and_then(|p| p.last_synced_at),
         },
     }

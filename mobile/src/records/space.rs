@@ -132,6 +132,10 @@ pub enum SyncStateKind {
     /// kept. Sync waits until the user asks to sync again (`sync_now`).
     /// Show it without blame: "Syncing is paused" (see `paused_since_ms`).
     Paused,
+    /// The partner's device sent more in a day than a couple writes in
+    /// years; its further changes wait until `quota_until_ms`, unread. This
+    /// device's own changes still reach the partner.
+    QuotaReached,
 }
 
 /// The sync status an app shows ("Up to date", "Last synced 2 days ago").
@@ -143,6 +147,8 @@ pub struct SyncStatusInfo {
     pub unreachable_since_ms: Option<i64>,
     /// Set when `state` is `Paused`: since when (ms since the epoch).
     pub paused_since_ms: Option<i64>,
+    /// Set when `state` is `QuotaReached`: until when (ms since the epoch).
+    pub quota_until_ms: Option<i64>,
     /// When both devices last held the same changes (kept across restarts).
     pub last_synced_at_ms: Option<i64>,
 }
@@ -150,18 +156,20 @@ pub struct SyncStatusInfo {
 impl From<kintsugi_sync::SyncStatus> for SyncStatusInfo {
     fn from(s: kintsugi_sync::SyncStatus) -> Self {
         use kintsugi_sync::SyncState as S;
-        let (state, since, paused) = match s.state {
-            S::Idle => (SyncStateKind::Idle, None, None),
-            S::Connecting => (SyncStateKind::Connecting, None, None),
-            S::Syncing => (SyncStateKind::Syncing, None, None),
-            S::UpToDate => (SyncStateKind::UpToDate, None, None),
-            S::Unreachable { since } => (SyncStateKind::Unreachable, Some(since), None),
-            S::Paused { since } => (SyncStateKind::Paused, None, Some(since)),
+        let (state, since, paused, until) = match s.state {
+            S::Idle => (SyncStateKind::Idle, None, None, None),
+            S::Connecting => (SyncStateKind::Connecting, None, None, None),
+            S::Syncing => (SyncStateKind::Syncing, None, None, None),
+            S::UpToDate => (SyncStateKind::UpToDate, None, None, None),
+            S::Unreachable { since } => (SyncStateKind::Unreachable, Some(since), None, None),
+            S::Paused { since } => (SyncStateKind::Paused, None, Some(since), None),
+            S::QuotaReached { until } => (SyncStateKind::QuotaReached, None, None, Some(until)),
         };
         SyncStatusInfo {
             state,
             unreachable_since_ms: since,
             paused_since_ms: paused,
+            quota_until_ms: until,
             last_synced_at_ms: s.last_synced_at,
         }
     }

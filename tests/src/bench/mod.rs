@@ -12,6 +12,7 @@
 
 pub mod cdylib;
 pub mod couple;
+pub mod doors;
 pub mod machine;
 pub mod net;
 pub mod report;

@@ -13,7 +13,12 @@ use anyhow::Result;
 use kintsugi_tests::bench::couple::Couple;
 use kintsugi_tests::bench::machine::Machine;
 use kintsugi_tests::bench::report::Report;
-use kintsugi_tests::bench::{cdylib, child_role, storage, sync, views, years_from_args};
+use kintsugi_tests::bench::{cdylib, child_role, doors, storage, sync, views, years_from_args};
+use kintsugi_tests::counting::Counting;
+
+/// Counts allocations per thread, for the doors' peak-memory rows.
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 fn main() -> Result<()> {
     if let Some(child) = child_role() {
@@ -30,6 +35,7 @@ fn main() -> Result<()> {
     storage::run(&couple, &mut report)?;
     views::run(&couple, &mut report)?;
     runtime.block_on(sync::run(&couple, &mut report))?;
+    doors::run(&couple, &mut report)?;
     cdylib::run(&mut report)?;
     report.note(couple.describe());
     println!("# Kintsugi benchmark: a {years}-year couple\n");
