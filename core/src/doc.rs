@@ -155,8 +155,10 @@ impl CoupleDoc {
     pub fn merge_received(&mut self, bytes: &[u8], door: &Door) -> Result<usize> {
         crate::sync_budget::precheck_document(bytes, crate::sync_budget::DOCUMENT)?;
         let new = {
-            let mut incoming = std::panic::catch_unwind(|| AutoCommit::load(bytes))
-                .map_err(|_| CoreError::InvalidSyncMessage("Automerge failed reading it".into()))??;
+            let mut incoming =
+                std::panic::catch_unwind(|| AutoCommit::load(bytes)).map_err(|_| {
+                    CoreError::InvalidSyncMessage("Automerge failed reading it".into())
+                })??;
             self.new_in(&mut incoming)
         };
         self.receive_changes(new, crate::now_millis(), door)

@@ -38,7 +38,11 @@ impl CoupleDoc {
         self.generate_within(state, &SEND)
     }
 
-    pub(crate) fn generate_within(&mut self, state: &mut State, limits: &Limits) -> Option<Message> {
+    pub(crate) fn generate_within(
+        &mut self,
+        state: &mut State,
+        limits: &Limits,
+    ) -> Option<Message> {
         let sent_before = state.sent_hashes.clone();
         let message = self.doc.sync().generate_sync_message(state)?;
         if message.changes.is_empty() || fits(&message, limits) {

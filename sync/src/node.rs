@@ -14,7 +14,6 @@ use tokio::sync::{mpsc, watch};
 use tracing::info;
 use zeroize::Zeroizing;
 
-use crate::quota::GrowthQuota;
 use crate::config::NetworkConfig;
 use crate::discovery::{LocalDiscovery, PartnerSighting};
 use crate::error::{Result, SyncError};
@@ -24,6 +23,7 @@ use crate::live::{self, LIVE_ALPN, LiveHandler};
 use crate::pairing::{self, PAIR_ALPN, PairingHandler, PairingRequest};
 use crate::partner::Partner;
 use crate::protocol::{self, SYNC_ALPN, SyncHandler, SyncReport};
+use crate::quota::GrowthQuota;
 use crate::status::{SyncState, SyncStatus};
 use crate::unpair::{self, UNPAIR_ALPN, UnpairHandler};
 

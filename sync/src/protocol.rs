@@ -146,8 +146,7 @@ async fn session(
     let mut limit = RateLimit::default();
 
     if dialler {
-        let first = shared
-            .with_doc(|doc| Ok(doc.generate_sync_message(&mut state)))?;
+        let first = shared.with_doc(|doc| Ok(doc.generate_sync_message(&mut state)))?;
         send_message(shared, &mut writer, first, &mut report).await?;
     }
     for _ in 0..MAX_TURNS {
@@ -181,8 +180,13 @@ async fn session(
         send_message(shared, &mut writer, next, &mut report).await?;
     }
     writer.finish().await?;
-    // Wait for the peer to finish too, so nothing we sent is cut off.
-    while next_frame(&mut reader).await?.is_some() {}
+    // Wait for the peer to finish too, so nothing we sent is cut off; what
+    // it still sends counts against the same rate limit.
+    while let Some(frame) = next_frame(&mut reader).await? {
+        if !limit.take(Instant::now(), frame.len()) {
+            return Err(SyncError::RateLimited);
+        }
+    }
     shared.save_sync_state(&peer, &state)?;
     shared.synced();
     report.duration_ms = started.elapsed().as_millis() as u64;

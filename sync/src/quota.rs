@@ -183,7 +183,11 @@ mod tests {
         let t0 = 1_767_571_200_000;
         assert!(quota.check(Allowance::default(), t0, 30_000, 10).is_ok());
         quota.charge(t0, 30_000, 10);
-        assert!(quota.check(Allowance::default(), t0 + 2 * HOUR, 15_000, 10).is_ok());
+        assert!(
+            quota
+                .check(Allowance::default(), t0 + 2 * HOUR, 15_000, 10)
+                .is_ok()
+        );
         quota.charge(t0 + 2 * HOUR, 15_000, 10);
         // 45,000 used: 10,000 more does not fit until the first hour leaves.
         assert_eq!(
@@ -192,8 +196,16 @@ mod tests {
                 until: t0 + WINDOW_MS
             })
         );
-        assert!(quota.check(Allowance::default(), t0 + 3 * HOUR, 5_000, 1).is_ok());
-        assert!(quota.check(Allowance::default(), t0 + WINDOW_MS, 10_000, 1).is_ok());
+        assert!(
+            quota
+                .check(Allowance::default(), t0 + 3 * HOUR, 5_000, 1)
+                .is_ok()
+        );
+        assert!(
+            quota
+                .check(Allowance::default(), t0 + WINDOW_MS, 10_000, 1)
+                .is_ok()
+        );
         // Changes count on their own.
         let mut many = GrowthQuota::default();
         many.charge(t0, 100, CHANGES_PER_WINDOW);

@@ -754,18 +754,6 @@ fn message_of(chunks: Vec<Vec<u8>>) -> Vec<u8> {
     .encode()
 }
 
-/// How far `f` raises the process's peak resident memory above what was
-/// resident when it started, in MB; `None` where the peak cannot be reset
-/// (`/proc/self/clear_refs`, Linux 4.0+). The whole process's: other tests
-/// running at the same time add to it.
-fn peak_growth_mb<T>(f: impl FnOnce() -> T) -> (T, Option<u64>) {
-    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
-    let (_, before) = memory_kib();
-    let out = f();
-    let (peak, _) = memory_kib();
-    (out, reset.then(|| peak.saturating_sub(before) / 1000))
-}
-
 #[tokio::test]
 async fn a_deflate_bomb_from_the_partner_is_refused_in_bounded_memory() -> Result<()> {
     let scene = Scene::new().await?;
@@ -885,11 +873,10 @@ fn sync_messages(
 /// - a catch-up after 30 days apart, from the shared heads both devices
 ///   persist.
 ///
-/// Returns every message of each, and the document pairing left.
+/// Returns every message of each.
 struct FixtureSyncs {
     first: Vec<Vec<u8>>,
     catch_up: Vec<Vec<u8>>,
-    paired: Vec<u8>,
 }
 
 fn fixture_syncs(years: u32) -> Result<FixtureSyncs> {
@@ -916,11 +903,7 @@ fn fixture_syncs(years: u32) -> Result<FixtureSyncs> {
         persisted(&shared)?,
         persisted(&shared)?,
     )?;
-    Ok(FixtureSyncs {
-        first,
-        catch_up,
-        paired,
-    })
+    Ok(FixtureSyncs { first, catch_up })
 }
 
 /// The message of `messages` that carries changes.

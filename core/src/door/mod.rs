@@ -1100,9 +1100,7 @@ fn couple_id_in(expanded: &automerge::ExpandedChange) -> Option<String> {
         .operations
         .iter()
         .find_map(|op| match (&op.obj, &op.key, &op.action) {
-            (ObjectId::Root, Key::Map(k), OpType::Put(ScalarValue::Str(v)))
-                if k == "couple_id" =>
-            {
+            (ObjectId::Root, Key::Map(k), OpType::Put(ScalarValue::Str(v))) if k == "couple_id" => {
                 Some(v.to_string())
             }
             _ => None,

@@ -256,8 +256,7 @@ pub fn first_sync(document: &[u8]) -> Result<FirstSync> {
     let ana_id = members.first().context("members")?.id.clone();
     let ben_id = members.get(1).context("two members")?.id.clone();
     let mut sender = CoupleDoc::load(document, &actor_of(&ana_id)?)?;
-    let mut receiver =
-        CoupleDoc::load(&seed, &ActorId::from(vec![0xd; 16]))?.as_member(&ben_id);
+    let mut receiver = CoupleDoc::load(&seed, &ActorId::from(vec![0xd; 16]))?.as_member(&ben_id);
     let receiver_door = Door::partner(
         Roster::new(RosterMember::new(&ben_id))
             .with_partner(RosterMember::new(&ana_id))
@@ -373,7 +372,8 @@ pub fn daily_sync(document: &[u8]) -> Result<(Samples, Samples, Memory)> {
         let mut raw = AutoCommit::load(document)?;
         let t = Instant::now();
         let message = Message::decode(&bytes)?;
-        raw.sync().receive_sync_message(&mut State::new(), message)?;
+        raw.sync()
+            .receive_sync_message(&mut State::new(), message)?;
         plain.push(t.elapsed());
     }
     Ok((through, plain, memory))
