@@ -475,8 +475,30 @@ fn merge(
     progress: &dyn Progress,
 ) -> Result<usize> {
     let total = changes.len() as u64;
-    if changes.is_empty() {
+    let Some(message) = checked_message(device.doc_mut()?.automerge_mut(), changes)? else {
         return Ok(0);
+    };
+    progress.report(Step::Applying, 0, total);
+    let door = kintsugi_core::Door::partner(crate::roster::roster(
+        device,
+        &parties.identity,
+        Some(&parties.partner),
+    ));
+    let new = device
+        .update(|doc, now| doc.receive_sync_message(&mut State::new(), message, now, &door))?;
+    progress.report(Step::Applying, total, total);
+    Ok(new)
+}
+
+/// A bundle's changes as the sync message the door reads, once they are
+/// within the budget, each parses as a change, and each dependency is in the
+/// bundle or in `am`. `None` for a bundle without changes.
+fn checked_message(
+    am: &mut automerge::AutoCommit,
+    changes: Vec<Vec<u8>>,
+) -> Result<Option<Message>> {
+    if changes.is_empty() {
+        return Ok(None);
     }
     let message = Message {
         heads: Vec::new(),
@@ -504,7 +526,6 @@ fn merge(
         .flat_map(|c| c.deps().iter().copied())
         .filter(|d| !inside.contains(d))
         .collect();
-    let am = device.doc_mut()?.automerge_mut();
     let missing = deps
         .iter()
         .filter(|d| am.get_change_meta_by_hash(d).is_none())
@@ -512,16 +533,59 @@ fn merge(
     if missing > 0 {
         return Err(SyncError::BundleGap { missing });
     }
-    progress.report(Step::Applying, 0, total);
-    let door = kintsugi_core::Door::partner(crate::roster::roster(
-        device,
-        &parties.identity,
-        Some(&parties.partner),
-    ));
-    let new = device
-        .update(|doc, now| doc.receive_sync_message(&mut State::new(), message, now, &door))?;
-    progress.report(Step::Applying, total, total);
-    Ok(new)
+    Ok(Some(message))
+}
+
+/// Entry points for the fuzz targets (`fuzz/`): the reader of a bundle's
+/// plaintext as [`open`] runs it once age has decrypted it, on a bare
+/// document instead of a device's data directory. Not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+    use kintsugi_core::{CoupleDoc, Door};
+
+    /// What [`open`] does with a decrypted plaintext from the partner, past
+    /// the signature (a fuzzer cannot forge one; the partner can sign
+    /// anything): the frame, the body, the changes' checks, the door.
+    /// Returns the body's sequence number and the changes applied.
+    pub fn open_plaintext(
+        doc: &mut CoupleDoc,
+        door: &Door,
+        plaintext: &[u8],
+        now: Millis,
+    ) -> Result<(u64, usize)> {
+        let (body, _signature) = unframe_plaintext(plaintext)?;
+        let body = Body::decode(body)?;
+        let Some(message) = checked_message(doc.automerge_mut(), body.changes)? else {
+            return Ok((body.seq, 0));
+        };
+        let new = doc.receive_sync_message(&mut State::new(), message, now, door)?;
+        Ok((body.seq, new))
+    }
+
+    /// A plaintext as [`create`] frames one, for seed inputs: `changes` from
+    /// `base` to `heads`, signed by `signer`.
+    pub fn plaintext(
+        signer: &SecretKey,
+        receiver: [u8; 32],
+        seq: u64,
+        heads: Vec<ChangeHash>,
+        base: Vec<ChangeHash>,
+        changes: Vec<Vec<u8>>,
+    ) -> Vec<u8> {
+        let body = Body {
+            sender: *signer.public().as_bytes(),
+            receiver,
+            seq,
+            created_at: 1_767_571_200_000,
+            opened_seq: seq.saturating_sub(1),
+            heads,
+            base,
+            changes,
+        }
+        .encode();
+        frame_plaintext(&body, &signer.sign(&signed_message(&body)))
+    }
 }
 
 /// The file name a device uses in a shared folder: opaque, the same on both
