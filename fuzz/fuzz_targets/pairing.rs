@@ -1,3 +1,6 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| kintsugi_fuzz::targets::pairing(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| kintsugi_fuzz::fuzz(
+    kintsugi_fuzz::targets::pairing,
+    data
+));
