@@ -22,6 +22,10 @@ if [ "$sanitizer" != none ]; then
   cargo_fuzz=(cargo +nightly fuzz)
 fi
 flags=(-s "$sanitizer")
+# KINTSUGI_FUZZ_CGU=16 reuses the short run's build (scripts/fuzz-short.sh).
+if [ -n "${KINTSUGI_FUZZ_CGU:-}" ]; then
+  flags+=(--codegen-units "$KINTSUGI_FUZZ_CGU")
+fi
 
 nice -n 19 "${cargo_fuzz[@]}" build "${flags[@]}"
 mkdir -p "$work/logs"

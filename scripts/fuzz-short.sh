@@ -7,10 +7,11 @@
 #
 # Works on the stable toolchain: without a sanitizer (`-s none`) cargo-fuzz
 # passes rustc only stable flags. KINTSUGI_FUZZ_SECONDS sets the time per
-# target (default 20).
+# target (default 10: the cold build takes most of this step's ~8 minutes
+# on two cores; the long run is scripts/fuzz-long.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
-seconds="${KINTSUGI_FUZZ_SECONDS:-20}"
+seconds="${KINTSUGI_FUZZ_SECONDS:-10}"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked
@@ -18,7 +19,7 @@ fi
 
 # 16 codegen units: the cold build of automerge, iroh and age with coverage
 # instrumentation takes a fraction of the time of cargo-fuzz's default of 1,
-# for somewhat slower runs, which 20 seconds do not notice.
+# for somewhat slower runs, which a few seconds do not notice.
 flags=(-s none --codegen-units 16)
 cargo fuzz build "${flags[@]}"
 

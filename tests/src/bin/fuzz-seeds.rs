@@ -274,8 +274,8 @@ async fn main() -> Result<()> {
         last_synced_at: None,
         actor_ids: vec![fixture::hex(ANA)],
     };
-    let backups: [(&str, Option<Partner>, Vec<u8>, &[u8]); 3] = [
-        ("shared", Some(ana_as_partner.clone()), ben.save(), b""),
+    let backups = [
+        ("shared", Some(ana_as_partner.clone()), ben.save(), &b""[..]),
         ("forged", Some(ana_as_partner), forger.save(), b""),
         ("unpaired-private", None, ben.save(), b"private journal"),
     ];
@@ -355,7 +355,10 @@ async fn main() -> Result<()> {
 /// Runs both sides' state machines against each other, as `pairing.rs`
 /// drives them over the stream, both users confirming: the joiner's steps
 /// and the inviter's answers (with the document after `accepted`), as JSON.
-fn pairing_exchange(document: &[u8]) -> Result<(Vec<Vec<u8>>, Vec<Vec<u8>>)> {
+/// Frames, one message (or the document) each.
+type Frames = Vec<Vec<u8>>;
+
+fn pairing_exchange(document: &[u8]) -> Result<(Frames, Frames)> {
     let binding = fixture::binding();
     let recipient = |_| age::x25519::Identity::generate().to_public().to_string();
     let mut inviter = Inviter::new(
