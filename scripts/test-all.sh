@@ -25,6 +25,9 @@ echo "== cargo bench --no-run (the criterion benches build; CI never times them)
 # minutes when only the tests crate changed, 9 from a cold target dir.
 cargo bench --no-run -p kintsugi-tests --locked
 
+echo "== fuzz (short): every door's fuzz target for 10 s from its corpus (docs/fuzzing.md)"
+bash scripts/fuzz-short.sh
+
 echo "== public Kotlin/Swift API against mobile/api/ (update: bash mobile/scripts/check-api.sh --update)"
 KINTSUGI_SKIP_BUILD=1 bash mobile/scripts/check-api.sh
 

@@ -175,23 +175,13 @@ pub fn create(
         partner_can_open: options.partner_can_open,
         signing_key: identity.signing_key(),
     };
-    let manifest = serde_json::to_vec(&manifest).expect("the manifest serialises");
-    let parts = [
-        &manifest[..],
-        &keys[..],
-        &shared[..],
+    let plaintext = assemble(
+        &manifest,
+        &keys,
+        &shared,
         private.as_deref().unwrap_or_default(),
-    ];
-    let len = MAGIC.len() + parts.iter().map(|p| 4 + p.len()).sum::<usize>() + SIGNATURE_LEN;
-    let mut plaintext = Vec::with_capacity(seal::padded_len(len));
-    plaintext.extend_from_slice(MAGIC);
-    for part in parts {
-        plaintext.extend_from_slice(&(part.len() as u32).to_be_bytes());
-        plaintext.extend_from_slice(part);
-    }
-    let signature = identity.sign(&signed_message(&plaintext));
-    plaintext.extend_from_slice(&signature.to_bytes());
-    plaintext.resize(seal::padded_len(plaintext.len()), 0);
+        |m| identity.sign(m),
+    );
     let mut recipients: Vec<&dyn age::Recipient> = vec![&own];
     if let Some(partner) = &partner_recipient {
         recipients.push(partner);
@@ -203,6 +193,30 @@ pub fn create(
         partner_can_open: options.partner_can_open,
         padded: plaintext.len(),
     })
+}
+
+/// The plaintext: magic, the four parts each after its length, the
+/// signature over all that, zero padding.
+fn assemble(
+    manifest: &Manifest,
+    keys: &[u8],
+    shared: &[u8],
+    private: &[u8],
+    sign: impl FnOnce(&[u8]) -> Signature,
+) -> Vec<u8> {
+    let manifest = serde_json::to_vec(manifest).expect("the manifest serialises");
+    let parts = [&manifest[..], keys, shared, private];
+    let len = MAGIC.len() + parts.iter().map(|p| 4 + p.len()).sum::<usize>() + SIGNATURE_LEN;
+    let mut plaintext = Vec::with_capacity(seal::padded_len(len));
+    plaintext.extend_from_slice(MAGIC);
+    for part in parts {
+        plaintext.extend_from_slice(&(part.len() as u32).to_be_bytes());
+        plaintext.extend_from_slice(part);
+    }
+    let signature = sign(&signed_message(&plaintext));
+    plaintext.extend_from_slice(&signature.to_bytes());
+    plaintext.resize(seal::padded_len(plaintext.len()), 0);
+    plaintext
 }
 
 fn signed_message(parts: &[u8]) -> Vec<u8> {
@@ -237,7 +251,12 @@ fn open(sealed: &[u8], key: &dyn age::Identity, progress: &dyn Progress) -> Resu
         });
     }
     let plaintext = seal::open(sealed, key, "backup", progress)?;
-    let mut fields = Fields::new(&plaintext, "backup");
+    parse(&plaintext)
+}
+
+/// Splits a decrypted backup into its parts and checks its signature.
+fn parse(plaintext: &[u8]) -> Result<Opened> {
+    let mut fields = Fields::new(plaintext, "backup");
     if fields.take(MAGIC.len())? != MAGIC {
         return Err(damaged("not a Kintsugi backup of this version"));
     }
@@ -384,4 +403,51 @@ pub fn absorb(device: &mut Device, sealed: &[u8], progress: &dyn Progress) -> Re
         made_at: manifest.created_at,
         new_changes,
     })
+}
+
+/// Entry points for the fuzz targets (`fuzz/`): the reader of a backup's
+/// plaintext once age has decrypted it, and what [`absorb`] does with it,
+/// on a bare document instead of a device's data directory. Not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+    use kintsugi_core::{CoupleDoc, Door};
+
+    /// What [`absorb`] does with a decrypted backup from the partner: its
+    /// parts and signature read, then (whatever the signature says: the
+    /// partner can sign anything) its shared history merged through `door`.
+    /// Returns whether the signature held and the changes applied.
+    pub fn absorb_plaintext(
+        doc: &mut CoupleDoc,
+        door: &Door,
+        plaintext: &[u8],
+    ) -> Result<(bool, usize)> {
+        let opened = parse(plaintext)?;
+        let new = doc.merge_received(&opened.shared, door)?;
+        Ok((opened.signed, new))
+    }
+
+    /// A plaintext as [`create`] assembles one, for seed inputs: `shared`
+    /// (and `private`) from member `member_id`, signed by `signer`.
+    pub fn plaintext(
+        signer: &iroh::SecretKey,
+        name: &str,
+        member_id: &str,
+        partner: Option<Partner>,
+        shared: &[u8],
+        private: &[u8],
+    ) -> Vec<u8> {
+        let manifest = Manifest {
+            created_at: 1_767_571_200_000,
+            name: name.to_owned(),
+            member_id: member_id.to_owned(),
+            partner_can_open: partner.is_some(),
+            partner,
+            signing_key: signer.public().to_string(),
+        };
+        // The keys stay sealed in a real backup; absorb never reads them.
+        assemble(&manifest, b"sealed keys", shared, private, |m| {
+            signer.sign(m)
+        })
+    }
 }

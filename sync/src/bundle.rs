@@ -467,8 +467,8 @@ pub fn open(device: &mut Device, sealed: &[u8], progress: &dyn Progress) -> Resu
     })
 }
 
-/// Checks and merges a bundle's changes through the same door as a sync
-/// message (budget, actor and panic checks), durably.
+/// Checks a bundle's changes, then takes them in through the same door as a
+/// sync message (every change before any is applied), durably.
 fn merge(
     device: &mut Device,
     parties: &Parties,
@@ -476,8 +476,28 @@ fn merge(
     progress: &dyn Progress,
 ) -> Result<usize> {
     let total = changes.len() as u64;
-    if changes.is_empty() {
+    let parsed = checked_changes(device.doc_mut()?.automerge_mut(), changes)?;
+    if parsed.is_empty() {
         return Ok(0);
+    }
+    progress.report(Step::Applying, 0, total);
+    let door = kintsugi_core::Door::partner(crate::roster::roster(
+        device,
+        &parties.identity,
+        Some(&parties.partner),
+    ));
+    // Every change through the door first, then applied in parts.
+    let new = device.update(|doc, now| doc.receive_changes(parsed, now, &door))?;
+    progress.report(Step::Applying, total, total);
+    Ok(new)
+}
+
+/// A bundle's changes, parsed, once they are within the file limits (each
+/// change within a sync message's) and each dependency is in the bundle or
+/// in `am`.
+fn checked_changes(am: &mut automerge::AutoCommit, changes: Vec<Vec<u8>>) -> Result<Vec<Change>> {
+    if changes.is_empty() {
+        return Ok(Vec::new());
     }
     // Bounded before Automerge parses a byte of it: a file's limits (a
     // bundle can carry years), each change within a message's.
@@ -501,7 +521,6 @@ fn merge(
         .flat_map(|c| c.deps().iter().copied())
         .filter(|d| !inside.contains(d))
         .collect();
-    let am = device.doc_mut()?.automerge_mut();
     let missing = deps
         .iter()
         .filter(|d| am.get_change_meta_by_hash(d).is_none())
@@ -509,16 +528,57 @@ fn merge(
     if missing > 0 {
         return Err(SyncError::BundleGap { missing });
     }
-    progress.report(Step::Applying, 0, total);
-    let door = kintsugi_core::Door::partner(crate::roster::roster(
-        device,
-        &parties.identity,
-        Some(&parties.partner),
-    ));
-    // Every change through the door first, then applied in parts.
-    let new = device.update(|doc, now| doc.receive_changes(parsed, now, &door))?;
-    progress.report(Step::Applying, total, total);
-    Ok(new)
+    Ok(parsed)
+}
+
+/// Entry points for the fuzz targets (`fuzz/`): the reader of a bundle's
+/// plaintext as [`open`] runs it once age has decrypted it, on a bare
+/// document instead of a device's data directory. Not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+    use kintsugi_core::{CoupleDoc, Door};
+
+    /// What [`open`] does with a decrypted plaintext from the partner, past
+    /// the signature (a fuzzer cannot forge one; the partner can sign
+    /// anything): the frame, the body, the changes' checks, the door.
+    /// Returns the body's sequence number and the changes applied.
+    pub fn open_plaintext(
+        doc: &mut CoupleDoc,
+        door: &Door,
+        plaintext: &[u8],
+        now: Millis,
+    ) -> Result<(u64, usize)> {
+        let (body, _signature) = unframe_plaintext(plaintext)?;
+        let body = Body::decode(body)?;
+        let parsed = checked_changes(doc.automerge_mut(), body.changes)?;
+        let new = doc.receive_changes(parsed, now, door)?;
+        Ok((body.seq, new))
+    }
+
+    /// A plaintext as [`create`] frames one, for seed inputs: `changes` from
+    /// `base` to `heads`, signed by `signer`.
+    pub fn plaintext(
+        signer: &SecretKey,
+        receiver: [u8; 32],
+        seq: u64,
+        heads: Vec<ChangeHash>,
+        base: Vec<ChangeHash>,
+        changes: Vec<Vec<u8>>,
+    ) -> Vec<u8> {
+        let body = Body {
+            sender: *signer.public().as_bytes(),
+            receiver,
+            seq,
+            created_at: 1_767_571_200_000,
+            opened_seq: seq.saturating_sub(1),
+            heads,
+            base,
+            changes,
+        }
+        .encode();
+        frame_plaintext(&body, &signer.sign(&signed_message(&body)))
+    }
 }
 
 /// The file name a device uses in a shared folder: opaque, the same on both

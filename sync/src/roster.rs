@@ -24,7 +24,10 @@ pub fn roster(device: &Device, identity: &Identity, partner: Option<&Partner>) -
     }
 }
 
-fn partner_member(partner: &Partner) -> RosterMember {
+/// The partner as the roster knows them. Public for the pairing fuzz target
+/// (`fuzz/`), which builds the door a joiner adopts the document through.
+#[doc(hidden)]
+pub fn partner_member(partner: &Partner) -> RosterMember {
     let mut member = RosterMember::new(partner.member_id.clone());
     if let Some(key) = partner.signing_key.as_deref().and_then(signing_key) {
         member = member.with_device_key(key);
