@@ -55,6 +55,34 @@ fn the_largest_sync_message_a_device_accepts_costs_at_most_64_mib() -> Result<()
     Ok(())
 }
 
+/// The first document at pairing, the largest a joiner accepts (a new
+/// space, held to one message's limits): the same history as the largest
+/// sync message, as a whole document, loaded through the door.
+#[test]
+fn the_largest_first_document_at_pairing_costs_at_most_64_mib() -> Result<()> {
+    let (shapes, _, mut ben) = doors::largest_messages(40)?;
+    let shape = shapes
+        .iter()
+        .find(|s| s.what == "one document chunk")
+        .expect("the document shape");
+    let message = automerge::sync::Message::decode(&shape.bytes)?;
+    let document = message.changes.iter().next().expect("a chunk").to_vec();
+    kintsugi_core::precheck_document(&document, kintsugi_core::sync_budget::MESSAGE)?;
+    let door = kintsugi_tests::fixture_door(&ben);
+    let _ = ben.heads();
+    let (loaded, memory) =
+        measure(|| CoupleDoc::load_received(&document, &ActorId::from(vec![0xc; 16]), &door));
+    let mut loaded = loaded?;
+    println!(
+        "first document: {} bytes, {} changes; {memory}",
+        document.len(),
+        loaded.automerge_mut().get_changes(&[]).len()
+    );
+    ensure!(memory.peak > 0, "the allocator counted nothing");
+    ensure!(memory.peak <= BOUND, "first document: {memory}");
+    Ok(())
+}
+
 /// The ten-year couple: the first sync (as a restored device takes it
 /// back), a daily sync, an import of the whole export and a backup's
 /// history taken in, each within the bound.
@@ -93,6 +121,23 @@ fn ten_years_through_every_door_within_64_mib() -> Result<()> {
     println!("a file of the whole history, 20 changes new: {merged:?}; {memory}");
     ensure!(merged? == 20, "the 20 new changes");
     ensure!(memory.peak <= BOUND, "file: {memory}");
+    drop(device);
+
+    // A bundle of the whole history (a full bundle to a device that holds
+    // only the space's first change): checked whole, applied in parts.
+    let all = automerge::AutoCommit::load(&document)?.get_changes(&[]);
+    let mut seed = automerge::AutoCommit::new();
+    seed.apply_changes(all[..1].to_vec())?;
+    let ana = couple.ana_doc()?;
+    let mut device = CoupleDoc::load(&seed.save(), &ActorId::random())?.as_member(ana.me());
+    let door = kintsugi_tests::fixture_door(&ana);
+    drop(ana);
+    let rest = all[1..].to_vec();
+    drop(all);
+    let (received, memory) = measure(|| device.receive_changes(rest, 1_900_000_000_000, &door));
+    println!("a bundle of the whole history: {received:?}; {memory}");
+    received?;
+    ensure!(memory.peak <= BOUND, "bundle: {memory}");
     Ok(())
 }
 
