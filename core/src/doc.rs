@@ -182,6 +182,17 @@ impl CoupleDoc {
         if new.is_empty() {
             return Ok(0);
         }
+        // Each change on its own within one message's limits, so each part
+        // applied below stays within them.
+        for change in &new {
+            let cost = crate::sync_budget::chunk_cost(change.raw_bytes())?;
+            if !cost.fits(&crate::sync_budget::MESSAGE) {
+                return Err(CoreError::InvalidSyncMessage(format!(
+                    "a change of {} operations, more than one message takes",
+                    cost.ops
+                )));
+            }
+        }
         if new.iter().any(|c| c.max_op() > u64::from(u32::MAX)) {
             // Automerge panics applying these (found by fuzzing).
             return Err(CoreError::InvalidSyncMessage(

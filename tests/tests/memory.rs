@@ -200,3 +200,52 @@ fn daily_sync_steps_on_ten_years() -> Result<()> {
     }
     Ok(())
 }
+
+/// The largest file a device accepts (an import, a partner's backup taken
+/// in): a whole document at the file limits, every change new, through the
+/// door. Ignored: it writes 150,000 operations (a minute in a debug build).
+#[test]
+#[ignore = "150,000 operations: run in a release build"]
+fn the_largest_file_a_device_accepts_costs_at_most_64_mib() -> Result<()> {
+    use automerge::transaction::Transactable;
+    let limits = kintsugi_core::sync_budget::DOCUMENT;
+    let (mut ana, mut ben) = doors::paired()?;
+    let ana_id = ana.me().to_owned();
+    let ben_id = ben.me().to_owned();
+    let per_change = 3_600usize; // records of 5 operations: 18,000 a change
+    let mut n = 0u64;
+    loop {
+        let mut trial = CoupleDoc::load(&ben.save(), ben.automerge_mut().get_actor())?;
+        let am = trial.automerge_mut();
+        let (_, root) = automerge::ReadDoc::get(am, automerge::ROOT, "appreciations")?
+            .expect("the appreciations map");
+        for _ in 0..per_change {
+            let id = format!("{n:032x}");
+            n += 1;
+            let record = am.put_object(&root, id.as_str(), automerge::ObjType::Map)?;
+            am.put(&record, "author", ben_id.as_str())?;
+            am.put(&record, "to", ana_id.as_str())?;
+            am.put(&record, "at", 1_767_571_200_000 + n as i64)?;
+            am.put(&record, "text", "thank you for listening tonight.")?;
+        }
+        am.commit();
+        let file = trial.save();
+        if kintsugi_core::precheck_document(&file, limits).is_err() {
+            break;
+        }
+        ben = trial;
+    }
+    let file = ben.save();
+    let cost = kintsugi_core::precheck_document(&file, limits)?;
+    let door = kintsugi_tests::fixture_door(&ben);
+    let (merged, memory) = measure(|| ana.merge_received(&file, &door));
+    println!(
+        "the largest file: {} bytes, {} changes, {} operations; merged {merged:?}; {memory}",
+        file.len(),
+        cost.changes,
+        cost.ops
+    );
+    merged?;
+    ensure!(memory.peak <= BOUND, "file: {memory}");
+    Ok(())
+}
