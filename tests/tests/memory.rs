@@ -150,20 +150,10 @@ fn daily_sync_steps_on_ten_years() -> Result<()> {
     let document = couple.document()?;
     let members = CoupleDoc::load(&document, &ActorId::random())?.members();
     let (ana_id, ben_id) = (members[0].id.clone(), members[1].id.clone());
-    let actor = |id: &str| ActorId::from(data_encoding::HEXLOWER.decode(id.as_bytes()).unwrap());
+    let actor = |id: &str| doors::actor_of(id).expect("a member id is an actor's hex");
     let mut ben = CoupleDoc::load(&document, &actor(&ben_id))?;
     let base = ben.heads();
-    ben.record_checkin(
-        &kintsugi_core::CheckInInput {
-            day: Some("2030-01-01".into()),
-            safety: 4,
-            trust: 3,
-            connection: 4,
-            note: Some("A calm evening; we walked.".into()),
-            ..Default::default()
-        },
-        1_900_000_000_000,
-    )?;
+    ben.record_checkin(&doors::calm_checkin(), 1_900_000_000_000)?;
     let changes = ben.automerge_mut().get_changes(&base);
     let door = doors::door(&ana_id, &ben_id);
     for _ in 0..3 {
@@ -207,27 +197,17 @@ fn daily_sync_steps_on_ten_years() -> Result<()> {
 #[test]
 #[ignore = "150,000 operations: run in a release build"]
 fn the_largest_file_a_device_accepts_costs_at_most_64_mib() -> Result<()> {
-    use automerge::transaction::Transactable;
     let limits = kintsugi_core::sync_budget::DOCUMENT;
     let (mut ana, mut ben) = doors::paired()?;
     let ana_id = ana.me().to_owned();
     let ben_id = ben.me().to_owned();
-    let per_change = 3_600usize; // records of 5 operations: 18,000 a change
+    let per_change = 3_600u64; // records of 5 operations: 18,000 a change
     let mut n = 0u64;
     loop {
         let mut trial = CoupleDoc::load(&ben.save(), ben.automerge_mut().get_actor())?;
         let am = trial.automerge_mut();
-        let (_, root) = automerge::ReadDoc::get(am, automerge::ROOT, "appreciations")?
-            .expect("the appreciations map");
-        for _ in 0..per_change {
-            let id = format!("{n:032x}");
-            n += 1;
-            let record = am.put_object(&root, id.as_str(), automerge::ObjType::Map)?;
-            am.put(&record, "author", ben_id.as_str())?;
-            am.put(&record, "to", ana_id.as_str())?;
-            am.put(&record, "at", 1_767_571_200_000 + n as i64)?;
-            am.put(&record, "text", "thank you for listening tonight.")?;
-        }
+        doors::put_appreciations(am, &ben_id, &ana_id, n..n + per_change)?;
+        n += per_change;
         am.commit();
         let file = trial.save();
         if kintsugi_core::precheck_document(&file, limits).is_err() {

@@ -151,7 +151,6 @@ pub fn largest_messages(text_len: usize) -> Result<(Vec<Shape>, Vec<u8>, CoupleD
 /// one message accepts. Returns the message and Ana's device as pairing
 /// left it (saved).
 pub fn largest_batched_message() -> Result<(Shape, Vec<u8>)> {
-    use automerge::transaction::Transactable;
     let (mut ana, mut ben) = paired()?;
     let base = ana.heads();
     let ana_id = ana.me().to_owned();
@@ -163,16 +162,7 @@ pub fn largest_batched_message() -> Result<(Shape, Vec<u8>)> {
     loop {
         let mut trial = CoupleDoc::load(&ben.save(), &actor_of(&ben_id)?)?;
         let am = trial.automerge_mut();
-        let (_, root) = automerge::ReadDoc::get(am, automerge::ROOT, "appreciations")?
-            .context("the appreciations map")?;
-        for i in 0..records + step {
-            let id = format!("{:032x}", 0x5eed_0000_0000u64 + i as u64);
-            let record = am.put_object(&root, id.as_str(), automerge::ObjType::Map)?;
-            am.put(&record, "author", ben_id.as_str())?;
-            am.put(&record, "to", ana_id.as_str())?;
-            am.put(&record, "at", T0 + DAY + i as i64)?;
-            am.put(&record, "text", "thank you for listening tonight.")?;
-        }
+        put_appreciations(am, &ben_id, &ana_id, 0..(records + step) as u64)?;
         am.commit();
         let chunks: Vec<Vec<u8>> = am
             .get_changes(&base)
@@ -199,6 +189,41 @@ pub fn largest_batched_message() -> Result<(Shape, Vec<u8>)> {
         },
         ana.save(),
     ))
+}
+
+/// Writes appreciations from `from` to `to` numbered `ids`, each a valid
+/// record (5 operations), in the open transaction: how a modified app
+/// batches many records into one change.
+pub fn put_appreciations(
+    am: &mut AutoCommit,
+    from: &str,
+    to: &str,
+    ids: std::ops::Range<u64>,
+) -> Result<()> {
+    use automerge::transaction::Transactable;
+    let (_, root) = automerge::ReadDoc::get(am, automerge::ROOT, "appreciations")?
+        .context("the appreciations map")?;
+    for n in ids {
+        let id = format!("{:032x}", 0x5eed_0000_0000u64 + n);
+        let record = am.put_object(&root, id.as_str(), automerge::ObjType::Map)?;
+        am.put(&record, "author", from)?;
+        am.put(&record, "to", to)?;
+        am.put(&record, "at", T0 + DAY + n as i64)?;
+        am.put(&record, "text", "thank you for listening tonight.")?;
+    }
+    Ok(())
+}
+
+/// A calm day's check-in, as the daily sync measures it.
+pub fn calm_checkin() -> CheckInInput {
+    CheckInInput {
+        day: Some("2030-01-01".into()),
+        safety: 4,
+        trust: 3,
+        connection: 4,
+        note: Some("A calm evening; we walked.".into()),
+        ..Default::default()
+    }
 }
 
 /// The largest messages, each received by a device as pairing left it:
@@ -337,17 +362,7 @@ pub fn daily_sync(document: &[u8]) -> Result<(Samples, Samples, Memory)> {
     let mut ben = CoupleDoc::load(document, &actor_of(&ben_id)?)?;
     let base = ben.heads();
     let day = T0 + 20_000 * DAY;
-    ben.record_checkin(
-        &CheckInInput {
-            day: Some("2030-01-01".into()),
-            safety: 4,
-            trust: 3,
-            connection: 4,
-            note: Some("A calm evening; we walked.".into()),
-            ..Default::default()
-        },
-        day,
-    )?;
+    ben.record_checkin(&calm_checkin(), day)?;
     ben.appreciate("Thank you for the walk.", day + 1)?;
     let chunks: Vec<Vec<u8>> = ben
         .automerge_mut()
@@ -380,7 +395,7 @@ pub fn daily_sync(document: &[u8]) -> Result<(Samples, Samples, Memory)> {
 }
 
 /// The actor whose hex is a member id (a member's first actor).
-fn actor_of(member: &str) -> Result<ActorId> {
+pub fn actor_of(member: &str) -> Result<ActorId> {
     Ok(ActorId::from(
         data_encoding::HEXLOWER_PERMISSIVE.decode(member.as_bytes())?,
     ))
