@@ -556,6 +556,32 @@ impl Device {
         })
     }
 
+    /// Prepares a summary for a therapist (see [`crate::views::summary`])
+    /// and, in the same step, leaves its content-free trace in the shared
+    /// space: a summary is never made behind the other partner's back. The
+    /// private space is read only when entries of it are chosen.
+    pub fn prepare_therapist_summary(
+        &mut self,
+        choice: &crate::views::SummaryChoice,
+    ) -> Result<crate::views::RenderedSummary> {
+        if choice.prepared_by != self.member_id() {
+            return Err(CoreError::NotPermitted(
+                "a summary is prepared by this device's own partner",
+            ));
+        }
+        let snapshot = self.snapshot()?;
+        let private = if choice.private_entries.is_empty() {
+            None
+        } else {
+            Some(self.private()?)
+        };
+        let rendered =
+            crate::views::prepare_therapist_summary(&snapshot, private.as_ref(), choice)?;
+        let trace = rendered.summary.trace();
+        self.update(|doc, now| doc.record_summary_made(&trace, now))?;
+        Ok(rendered)
+    }
+
     pub fn propose_agreement(&mut self, text: &str) -> Result<String> {
         self.update(|doc, now| doc.propose_agreement(&AgreementDraft::new(text), now))
     }

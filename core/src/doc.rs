@@ -664,6 +664,7 @@ impl CoupleDoc {
             phase_changes: self.phase_changes(),
             surveys: self.surveys(),
             commitments: self.commitments(),
+            summaries: self.summaries_made(),
         }
     }
 

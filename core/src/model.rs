@@ -63,8 +63,26 @@ pub struct Member {
     pub name: String,
     pub joined_at: Millis,
     pub role: Role,
-    /// Earlier names and roles, with who changed them (only the member themself can).
+    /// Earlier names, roles and summary settings, with who changed them
+    /// (only the member themself can). The timeline shows each change.
     pub revisions: Vec<Revision>,
+    /// Whether this partner has said their own words (notes and texts) may
+    /// appear in a summary the other partner prepares for a therapist.
+    /// Off until they turn it on; only they can.
+    #[serde(default)]
+    pub words_in_summaries: bool,
+}
+
+impl Role {
+    /// How the timeline and summaries name a role in a line of text.
+    pub fn words(self) -> &'static str {
+        match self {
+            Role::Hurt => "I was hurt",
+            Role::BrokeTrust => "I broke the trust",
+            Role::Both => "both",
+            Role::Unsaid => "prefer not to say",
+        }
+    }
 }
 
 /// One earlier value of a record's field, kept when its author changed it.
@@ -265,6 +283,60 @@ pub struct DoneEntry {
     pub acknowledgement: Option<Acknowledgement>,
 }
 
+/// The asked partner's answer to a request. A request is asked, never
+/// imposed: only what they said yes to counts as something to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestAnswerKind {
+    Yes,
+    /// "Let's talk about it first."
+    TalkFirst,
+    NotNow,
+    /// They took back an earlier yes.
+    YesRetired,
+}
+
+impl RequestAnswerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestAnswerKind::Yes => "yes",
+            RequestAnswerKind::TalkFirst => "talk_first",
+            RequestAnswerKind::NotNow => "not_now",
+            RequestAnswerKind::YesRetired => "yes_retired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "yes" => RequestAnswerKind::Yes,
+            "talk_first" => RequestAnswerKind::TalkFirst,
+            "not_now" => RequestAnswerKind::NotNow,
+            "yes_retired" => RequestAnswerKind::YesRetired,
+            _ => return None,
+        })
+    }
+
+    /// The words a line of the timeline or a summary uses.
+    pub fn words(self) -> &'static str {
+        match self {
+            RequestAnswerKind::Yes => "yes",
+            RequestAnswerKind::TalkFirst => "let's talk about it first",
+            RequestAnswerKind::NotNow => "not now",
+            RequestAnswerKind::YesRetired => "no longer a yes",
+        }
+    }
+}
+
+/// One answer of the asked partner, oldest first in `Request::answers`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestAnswer {
+    pub id: String,
+    pub by: String,
+    pub at: Millis,
+    pub kind: RequestAnswerKind,
+    pub note: Option<String>,
+}
+
 /// A low-cost behaviour one partner asks for in specific words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
@@ -275,6 +347,31 @@ pub struct Request {
     pub retired_at: Option<Millis>,
     pub done: Vec<DoneEntry>,
     pub revisions: Vec<Revision>,
+    /// The asked partner's answers, oldest first; the latest stands.
+    #[serde(default)]
+    pub answers: Vec<RequestAnswer>,
+}
+
+impl Request {
+    /// The answer standing at `at` (the latest one at or before it).
+    pub fn answer_at(&self, at: Millis) -> Option<RequestAnswerKind> {
+        self.answers
+            .iter()
+            .filter(|a| a.at <= at)
+            .max_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)))
+            .map(|a| a.kind)
+    }
+
+    /// The answer standing now.
+    pub fn answer(&self) -> Option<RequestAnswerKind> {
+        self.answer_at(Millis::MAX)
+    }
+
+    /// Whether a done entry counts: it was logged while the asked partner's
+    /// yes stood. Consistency views and summaries count only these.
+    pub fn counts(&self, done: &DoneEntry) -> bool {
+        self.answer_at(done.at) == Some(RequestAnswerKind::Yes)
+    }
 }
 
 // --------------------------------------------------------------- disclosures
@@ -457,6 +554,10 @@ pub struct PhaseChange {
     pub from: Phase,
     pub to: Phase,
     pub note: Option<String>,
+    /// The mover's role at that moment (missing in changes written before
+    /// it was recorded).
+    #[serde(default)]
+    pub role: Option<Role>,
 }
 
 // ------------------------------------------------------------ trust survey
@@ -517,6 +618,33 @@ pub struct Commitment {
     pub log: Vec<CommitmentLog>,
 }
 
+// ------------------------------------------------------- summaries made
+
+/// A content-free trace of a summary one partner prepared for a therapist:
+/// both partners see that it was made, for which period and kinds, and which
+/// records it drew on — never its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryMade {
+    pub id: String,
+    /// The partner who prepared it.
+    pub by: String,
+    pub at: Millis,
+    /// The period, `YYYY-MM-DD`, inclusive.
+    pub from: String,
+    pub to: String,
+    /// The kinds brought, as `RecordKind` words (`check_in`, `question`…).
+    pub kinds: Vec<String>,
+    /// Only the questions tagged "for the therapist".
+    pub therapist_questions_only: bool,
+    /// How many of the preparer's own private entries were added.
+    pub private_entries: u32,
+    /// Ids of the other partner's records (or records with entries of
+    /// theirs) that the summary drew on.
+    pub drew_on: Vec<String>,
+    /// Whether the other partner's own words were in it (they had allowed it).
+    pub partner_words: bool,
+}
+
 // ---------------------------------------------------------------- snapshot
 
 /// Every record of the shared space at one moment: the input of every view.
@@ -535,6 +663,9 @@ pub struct Snapshot {
     pub phase_changes: Vec<PhaseChange>,
     pub surveys: Vec<TrustSurvey>,
     pub commitments: Vec<Commitment>,
+    /// Summaries prepared for a therapist, oldest first.
+    #[serde(default)]
+    pub summaries: Vec<SummaryMade>,
 }
 
 impl Snapshot {

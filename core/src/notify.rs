@@ -25,6 +25,10 @@ pub enum NoticeKind {
     PhaseChanged,
     OfferMade,
     CommitmentUpdate,
+    RoleChanged,
+    RequestAnswered,
+    SummaryPrepared,
+    WordsInSummariesChanged,
 }
 
 /// "Your partner did something of this kind, this many times."
@@ -54,6 +58,12 @@ fn text(kind: NoticeKind) -> &'static str {
         NoticeKind::PhaseChanged => "The recovery phase changed.",
         NoticeKind::OfferMade => "Your partner made an offer.",
         NoticeKind::CommitmentUpdate => "Your partner updated a commitment.",
+        NoticeKind::RoleChanged => "Your partner changed their role.",
+        NoticeKind::RequestAnswered => "Your partner answered a request.",
+        NoticeKind::SummaryPrepared => "Your partner prepared a summary for a therapist.",
+        NoticeKind::WordsInSummariesChanged => {
+            "Your partner changed whether their words may appear in summaries."
+        }
     }
 }
 
@@ -106,8 +116,28 @@ fn events(s: &Snapshot) -> Vec<(NoticeKind, String, String)> {
     for o in &s.offers {
         push(OfferMade, format!("offer {}", o.id), &o.owner);
     }
+    for m in &s.members {
+        for r in &m.revisions {
+            let kind = match r.field.as_str() {
+                "role" => RoleChanged,
+                "words_in_summaries" => WordsInSummariesChanged,
+                _ => continue,
+            };
+            push(
+                kind,
+                format!("member {} {} {} {}", m.id, r.field, r.at, r.before),
+                &r.by,
+            );
+        }
+    }
+    for m in &s.summaries {
+        push(SummaryPrepared, format!("summary {}", m.id), &m.by);
+    }
     for r in &s.requests {
         push(RequestMade, format!("request {}", r.id), &r.asker);
+        for a in &r.answers {
+            push(RequestAnswered, format!("answer {}", a.id), &a.by);
+        }
         for d in &r.done {
             push(RequestDone, format!("done {}", d.id), &d.by);
             if let Some(ack) = &d.acknowledgement {

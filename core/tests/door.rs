@@ -485,3 +485,66 @@ fn an_honest_partner_passes_every_door() {
     s.couple.merge();
     assert_eq!(s.couple.ana.snapshot(), s.couple.ben.snapshot());
 }
+
+#[test]
+fn a_modified_app_cannot_fake_roles_answers_or_summary_traces() {
+    let mut s = scene();
+    let now = T0 + 2 * DAY;
+    // Ben, who says he broke the trust, moves the phase back (his right) but
+    // records the move as made by a partner who was hurt.
+    s.couple.ana.set_phase(Phase::Attune, None, now).unwrap();
+    s.couple.sync();
+    let changes = ben_writes(&mut s, |doc| {
+        let phases = at(doc, &["phase_changes"]);
+        let p = doc
+            .put_object(&phases, "9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a", ObjType::Map)
+            .unwrap();
+        doc.put(&p, "by", ben_id()).unwrap();
+        doc.put(&p, "at", now).unwrap();
+        doc.put(&p, "from", "attune").unwrap();
+        doc.put(&p, "to", "atone").unwrap();
+        doc.put(&p, "role", "hurt").unwrap();
+    });
+    assert_refused(&mut s, &changes, |r| matches!(r, Reason::Rule { .. }));
+
+    // The asker answers their own request: only the asked partner answers.
+    let own = s.couple.ben.make_request("Walk with me", now).unwrap();
+    s.couple.sync();
+    let changes = ben_writes(&mut s, |doc| {
+        let answers = at(doc, &["requests", &own, "answers"]);
+        let a = doc
+            .put_object(&answers, "a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5", ObjType::Map)
+            .unwrap();
+        doc.put(&a, "by", ben_id()).unwrap();
+        doc.put(&a, "at", now).unwrap();
+        doc.put(&a, "kind", "yes").unwrap();
+    });
+    assert_refused(&mut s, &changes, not_theirs);
+
+    // Ana's summary setting and her summary traces are hers alone.
+    let ana = ana_id();
+    let changes = ben_writes(&mut s, |doc| {
+        let member = at(doc, &["members", &ana]);
+        doc.put(&member, "words_in_summaries", true).unwrap();
+    });
+    assert_refused(&mut s, &changes, not_theirs);
+    let changes = ben_writes(&mut s, |doc| {
+        let member = at(doc, &["members", &ana]);
+        doc.put_object(&member, "summaries", ObjType::Map).unwrap();
+    });
+    assert_refused(&mut s, &changes, not_theirs);
+
+    // A summary trace of his own that names something that is not a record id.
+    let ben = ben_id();
+    let changes = ben_writes(&mut s, |doc| {
+        let member = at(doc, &["members", &ben]);
+        let summaries = doc.put_object(&member, "summaries", ObjType::Map).unwrap();
+        let e = doc
+            .put_object(&summaries, "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a", ObjType::Map)
+            .unwrap();
+        doc.put(&e, "at", now).unwrap();
+        let list = doc.put_object(&e, "drew_on", ObjType::List).unwrap();
+        doc.insert(&list, 0, "Ana's note: I felt unsafe").unwrap();
+    });
+    assert_refused(&mut s, &changes, wrong_value);
+}

@@ -34,7 +34,7 @@ use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::{ActorId, AutoCommit, Change, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue};
 
 pub use binding::{ActorBinding, binding_message, introduction_message};
-use shape::{Adds, Field, Place, Ty};
+use shape::{Adds, Field, MAX_RECORD_ID, Place, Ty};
 
 use crate::doc;
 
@@ -206,8 +206,6 @@ pub enum Reason {
     Rule { at: String, rule: &'static str },
 }
 
-const MAX_RECORD_ID: usize = 64;
-
 /// Checks `changes` (new to `before`) against `door`. `receiver` is this
 /// device's own actor: changes under it never come from outside, except an
 /// import of one's own export.
@@ -289,6 +287,9 @@ struct Written {
     writer: String,
     creators: Vec<String>,
     values: HashMap<String, ScalarValue>,
+    /// The writer's role when the object was made: the rules run after the
+    /// whole batch, by which time a later change may have switched it.
+    role: Option<String>,
 }
 
 struct Checker<'a> {
@@ -666,6 +667,7 @@ impl<'a> Checker<'a> {
                 self.legacy_versions.insert(id.clone());
             }
             self.created.insert((parent.clone(), key.to_string()));
+            let role = self.role_of(writer);
             self.written.insert(
                 id.clone(),
                 Written {
@@ -673,6 +675,7 @@ impl<'a> Checker<'a> {
                     writer: writer.to_owned(),
                     creators: creators.clone(),
                     values: HashMap::new(),
+                    role,
                 },
             );
             self.targets.insert(
@@ -932,7 +935,9 @@ impl<'a> Checker<'a> {
         at: &str,
     ) -> Result<(), Reason> {
         match (&op.action, field.ty) {
-            (OpType::Put(value), ty) if !matches!(ty, Ty::Map | Ty::Words | Ty::Answers) => {
+            (OpType::Put(value), ty)
+                if !matches!(ty, Ty::Map | Ty::Words | Ty::Answers | Ty::RecordIds) =>
+            {
                 shape::scalar_fits(ty, value, writer, |m| self.door.roster.is_member(m)).map_err(
                     |why| Reason::WrongValue {
                         at: at.to_owned(),
@@ -948,7 +953,7 @@ impl<'a> Checker<'a> {
                 }
             }
             // A list is replaced whole when its owner changes it.
-            (OpType::Make(ObjType::List), Ty::Words | Ty::Answers) => Ok(()),
+            (OpType::Make(ObjType::List), Ty::Words | Ty::Answers | Ty::RecordIds) => Ok(()),
             (OpType::Delete, _) if field.optional => Ok(()),
             (OpType::Delete, _) => Err(Reason::Deleted { at: at.to_owned() }),
             _ => Err(Reason::WrongValue {
@@ -1016,10 +1021,22 @@ impl<'a> Checker<'a> {
                 if from < 0 || to < 0 {
                     return rule("a phase change says where from and where to");
                 }
-                if to > from && !self.may_advance(&w.writer) {
+                let may_advance = w
+                    .role
+                    .as_deref()
+                    .and_then(crate::model::Role::parse)
+                    .is_some_and(crate::model::Role::may_advance_phase);
+                if to > from && !may_advance {
                     return rule(
                         "only a partner who says \"I was hurt\" (or \"both\") moves the recovery phase forward",
                     );
+                }
+                // The role a move records is the mover's role as it stands,
+                // so the timeline cannot be told a different story.
+                if let Some(role) = text("role")
+                    && w.role.as_deref() != Some(role.as_str())
+                {
+                    return rule("a phase change records the mover's role as it stands");
                 }
             }
             [doc::QUESTIONS, _, "responses", _] => {
@@ -1053,8 +1070,9 @@ impl<'a> Checker<'a> {
         Ok(())
     }
 
-    fn may_advance(&self, member: &str) -> bool {
-        let role = self.roles.get(member).cloned().or_else(|| {
+    /// A member's role as it stands with the changes checked so far.
+    fn role_of(&self, member: &str) -> Option<String> {
+        self.roles.get(member).cloned().or_else(|| {
             let members = match self.before.get(ROOT, doc::MEMBERS).ok().flatten() {
                 Some((automerge::Value::Object(ObjType::Map), id)) => id,
                 _ => return None,
@@ -1065,10 +1083,7 @@ impl<'a> Checker<'a> {
                 }
                 _ => None,
             }
-        });
-        role.as_deref()
-            .and_then(crate::model::Role::parse)
-            .is_some_and(crate::model::Role::may_advance_phase)
+        })
     }
 }
 

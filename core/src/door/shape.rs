@@ -35,6 +35,8 @@ pub(crate) enum Ty {
     Answers,
     /// Lowercase hex of this many bytes (device keys, signatures).
     Hex(usize),
+    /// A list of record ids (what a summary drew on).
+    RecordIds,
 }
 
 /// One known field of a map.
@@ -72,6 +74,7 @@ const RESPONSE_KINDS: &[&str] = &[
     "park",
     "reopen",
 ];
+const ANSWER_KINDS: &[&str] = &["yes", "talk_first", "not_now", "yes_retired"];
 const TOGETHER_KINDS: &[&str] = &["date", "ritual", "recreate_memory"];
 const COMMITMENT_KINDS: &[&str] = &[
     "no_contact",
@@ -79,6 +82,8 @@ const COMMITMENT_KINDS: &[&str] = &[
     "small_change",
     "other",
 ];
+/// The longest record id (random ids are 32 hex characters).
+pub(crate) const MAX_RECORD_ID: usize = 64;
 /// A revision's `field` names a field of the record it belongs to.
 const REVISED_FIELDS_MAX: usize = 32;
 
@@ -87,6 +92,19 @@ pub(crate) const MEMBER: &[Field] = &[
     f("joined_at", Ty::Time),
     f("role", Ty::Word(ROLES)),
     f("revisions", Ty::Map),
+    f("words_in_summaries", Ty::Bool),
+    f("summaries", Ty::Map),
+];
+/// A summary the member prepared for a therapist: content-free.
+pub(crate) const SUMMARY_MADE: &[Field] = &[
+    f("at", Ty::Time),
+    f("from", Ty::Day),
+    f("to", Ty::Day),
+    f("kinds", Ty::Words),
+    f("questions_only", Ty::Bool),
+    f("private_entries", Ty::Small(u32::MAX as u64)),
+    f("drew_on", Ty::RecordIds),
+    f("partner_words", Ty::Bool),
 ];
 
 pub(crate) const AGREEMENT: &[Field] = &[
@@ -147,6 +165,14 @@ pub(crate) const REQUEST: &[Field] = &[
     f("retired_at", Ty::Time),
     f("done", Ty::Map),
     f("revisions", Ty::Map),
+    f("answers", Ty::Map),
+];
+/// The asked partner's answer to a request.
+pub(crate) const ANSWER: &[Field] = &[
+    f("by", Ty::Writer),
+    f("at", Ty::Time),
+    f("kind", Ty::Word(ANSWER_KINDS)),
+    opt("note", Ty::Text(MAX_NOTE_CHARS)),
 ];
 pub(crate) const DONE: &[Field] = &[
     f("by", Ty::Writer),
@@ -227,6 +253,8 @@ pub(crate) const PHASE_CHANGE: &[Field] = &[
     f("from", Ty::Word(PHASES)),
     f("to", Ty::Word(PHASES)),
     opt("note", Ty::Text(MAX_NOTE_CHARS)),
+    // The mover's role at that moment; the door checks it.
+    f("role", Ty::Word(ROLES)),
 ];
 
 pub(crate) const SURVEY: &[Field] = &[
@@ -347,6 +375,12 @@ pub(crate) fn place(family: &str, rest: &[&str]) -> Option<Place> {
         (doc::AGREEMENTS, ["versions", _, "accepted"]) => Acceptances,
         (doc::AGREEMENTS, ["checks"]) => Entries(Adds::Anyone),
         (doc::AGREEMENTS, ["checks", _]) => Entry(CHECK),
+        (doc::MEMBERS, ["summaries"]) => Entries(Adds::Owner),
+        (doc::MEMBERS, ["summaries", _]) => Entry(SUMMARY_MADE),
+        (doc::MEMBERS, ["summaries", _, "kinds"]) => List(Ty::Words),
+        (doc::MEMBERS, ["summaries", _, "drew_on"]) => List(Ty::RecordIds),
+        (doc::REQUESTS, ["answers"]) => Entries(Adds::NotOwner),
+        (doc::REQUESTS, ["answers", _]) => Entry(ANSWER),
         (doc::REQUESTS, ["done"]) => Entries(Adds::NotOwner),
         (doc::REQUESTS, ["done", _]) => Entry(DONE),
         (doc::REQUESTS, ["done", _, "ack"]) => Ack,
@@ -430,6 +464,12 @@ pub(crate) fn scalar_fits(
             matches!(value, S::Uint(u) if *u <= 4)
                 || matches!(value, S::Int(i) if (0..=4).contains(i))
         }
+        Ty::RecordIds => text(value).is_some_and(|s| {
+            !s.is_empty()
+                && s.len() <= MAX_RECORD_ID
+                && s.bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'z' | b'-' | b'_'))
+        }),
         Ty::Map => false,
     };
     if fits {

@@ -1,9 +1,9 @@
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ReadDoc, Value};
 
-use crate::doc::{CoupleDoc, MEMBERS, by_time, revisions};
-use crate::error::Result;
-use crate::model::{Member, Millis, Role};
+use crate::doc::{CoupleDoc, MEMBERS, by_time, new_id, revisions};
+use crate::error::{CoreError, Result};
+use crate::model::{Member, Millis, Role, SummaryMade};
 use crate::validate;
 
 impl CoupleDoc {
@@ -39,17 +39,96 @@ impl CoupleDoc {
     }
 
     /// Says, for oneself only, "I was hurt", "I broke the trust", "both" or
-    /// "prefer not to say". Nobody can set the other partner's role.
+    /// "prefer not to say". Nobody can set the other partner's role. The old
+    /// role stays in the member's history, so both timelines show the change.
     pub fn set_my_role(&mut self, role: Role, now: Millis) -> Result<()> {
+        let member = self.my_member(now)?;
+        if self.revise(&member, "role", Some(role.as_str().into()), now)? {
+            self.commit("set my role", now);
+        }
+        Ok(())
+    }
+
+    /// Says whether one's own words (notes and texts) may appear in a
+    /// summary the partner prepares for a therapist. Off until turned on;
+    /// both timelines show each change, the first one included.
+    pub fn set_words_in_summaries(&mut self, allowed: bool, now: Millis) -> Result<()> {
+        let member = self.my_member(now)?;
+        let current = self.obj(&member).bool("words_in_summaries");
+        if current.unwrap_or(false) == allowed {
+            return Ok(());
+        }
+        if current.is_none() {
+            // Never set is "off": record that as the earlier value, so even
+            // the first choice shows in the history.
+            self.note_revision(&member, "words_in_summaries", "false".into(), now)?;
+            self.doc.put(&member, "words_in_summaries", allowed)?;
+        } else {
+            self.revise(&member, "words_in_summaries", Some(allowed.into()), now)?;
+        }
+        self.commit("set words in summaries", now);
+        Ok(())
+    }
+
+    /// Leaves a content-free trace that this partner prepared a summary for
+    /// a therapist: both partners see it, with the period, the kinds and
+    /// which records it drew on. Returns its id.
+    pub fn record_summary_made(&mut self, made: &SummaryMade, now: Millis) -> Result<String> {
+        let member = self.my_member(now)?;
+        let summaries = self.container_for_write(&member, "summaries")?;
+        let id = new_id();
+        let entry = self.doc.put_object(&summaries, id.as_str(), ObjType::Map)?;
+        self.doc.put(&entry, "at", now)?;
+        self.doc.put(&entry, "from", made.from.as_str())?;
+        self.doc.put(&entry, "to", made.to.as_str())?;
+        self.put_list(&entry, "kinds", &made.kinds)?;
+        self.doc
+            .put(&entry, "questions_only", made.therapist_questions_only)?;
+        self.doc
+            .put(&entry, "private_entries", u64::from(made.private_entries))?;
+        self.put_list(&entry, "drew_on", &made.drew_on)?;
+        self.doc.put(&entry, "partner_words", made.partner_words)?;
+        self.commit("record summary made", now);
+        Ok(id)
+    }
+
+    /// This device's own member entry, to write into.
+    fn my_member(&mut self, now: Millis) -> Result<automerge::ObjId> {
         let members = self.root_for_write(MEMBERS, now)?;
         let me = self.me.clone();
-        let member = match self.doc.get(&members, me.as_str())? {
-            Some((Value::Object(ObjType::Map), id)) => id,
-            _ => return Err(crate::CoreError::NoCouple),
-        };
-        self.revise(&member, "role", Some(role.as_str().into()), now)?;
-        self.commit("set my role", now);
-        Ok(())
+        match self.doc.get(&members, me.as_str())? {
+            Some((Value::Object(ObjType::Map), id)) => Ok(id),
+            _ => Err(CoreError::NoCouple),
+        }
+    }
+
+    /// Every summary either partner prepared for a therapist, oldest first.
+    pub fn summaries_made(&self) -> Vec<SummaryMade> {
+        let mut out: Vec<SummaryMade> = self
+            .records(MEMBERS)
+            .into_iter()
+            .flat_map(|(member, m)| {
+                m.entries_of("summaries")
+                    .into_iter()
+                    .map(move |(id, e)| SummaryMade {
+                        by: member.clone(),
+                        at: e.time("at"),
+                        from: e.string("from"),
+                        to: e.string("to"),
+                        kinds: e.strings("kinds"),
+                        therapist_questions_only: e.bool("questions_only").unwrap_or(false),
+                        private_entries: e
+                            .int("private_entries")
+                            .and_then(|n| u32::try_from(n).ok())
+                            .unwrap_or(0),
+                        drew_on: e.strings("drew_on"),
+                        partner_words: e.bool("partner_words").unwrap_or(false),
+                        id,
+                    })
+            })
+            .collect();
+        by_time(&mut out, |s| (s.at, s.id.as_str()));
+        out
     }
 
     pub fn members(&self) -> Vec<Member> {
@@ -64,6 +143,7 @@ impl CoupleDoc {
                     .and_then(|r| Role::parse(&r))
                     .unwrap_or(Role::Unsaid),
                 revisions: revisions(&m),
+                words_in_summaries: m.bool("words_in_summaries").unwrap_or(false),
                 id,
             })
             .collect();

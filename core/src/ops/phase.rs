@@ -2,7 +2,7 @@ use automerge::transaction::Transactable;
 
 use crate::doc::{CoupleDoc, PHASE_CHANGES, by_time};
 use crate::error::{CoreError, Result};
-use crate::model::{Millis, Phase, PhaseChange};
+use crate::model::{Millis, Phase, PhaseChange, Role};
 use crate::validate;
 
 impl CoupleDoc {
@@ -17,7 +17,8 @@ impl CoupleDoc {
                 "the recovery phase is already there",
             ));
         }
-        if to > from && !self.role_of(&self.me.clone()).may_advance_phase() {
+        let role = self.role_of(&self.me.clone());
+        if to > from && !role.may_advance_phase() {
             return Err(CoreError::NotPermitted(
                 "only a partner who says \"I was hurt\" (or \"both\") moves the recovery phase forward",
             ));
@@ -27,6 +28,8 @@ impl CoupleDoc {
         self.doc.put(&obj, "from", from.as_str())?;
         self.doc.put(&obj, "to", to.as_str())?;
         self.put_opt_text(&obj, "note", note.as_deref())?;
+        // Who moved it, in which role: a role switched for the move shows.
+        self.doc.put(&obj, "role", role.as_str())?;
         self.commit("change recovery phase", now);
         Ok(id)
     }
@@ -50,6 +53,7 @@ impl CoupleDoc {
                     from: Phase::parse(&c.str("from")?)?,
                     to: Phase::parse(&c.str("to")?)?,
                     note: c.str("note"),
+                    role: c.str("role").and_then(|r| Role::parse(&r)),
                     id,
                 })
             })

@@ -3,7 +3,7 @@ use automerge::{ObjType, ScalarValue};
 
 use crate::doc::{CoupleDoc, REQUESTS, by_time, new_id, revisions};
 use crate::error::{CoreError, Result};
-use crate::model::{Acknowledgement, DoneEntry, Millis, Request};
+use crate::model::{Acknowledgement, DoneEntry, Millis, Request, RequestAnswer, RequestAnswerKind};
 use crate::validate;
 
 impl CoupleDoc {
@@ -15,6 +15,7 @@ impl CoupleDoc {
         self.doc.put(&obj, "created_at", now)?;
         self.container(&obj, "done")?;
         self.container(&obj, "revisions")?;
+        self.container(&obj, "answers")?;
         self.commit("make request", now);
         Ok(id)
     }
@@ -49,7 +50,53 @@ impl CoupleDoc {
         Ok(())
     }
 
-    /// Logs that one did what the partner asked.
+    /// The asked partner answers a request: yes, let's talk about it
+    /// first, or not now (with an optional note); later they may take back
+    /// a yes (`YesRetired`). Earlier answers stay in the request's history.
+    pub fn answer_request(
+        &mut self,
+        id: &str,
+        kind: RequestAnswerKind,
+        note: Option<&str>,
+        now: Millis,
+    ) -> Result<String> {
+        let note = validate::optional_text("note", note, validate::MAX_NOTE_CHARS)?;
+        let (rid, obj) = self.find(REQUESTS, "request", id)?;
+        self.require_not_author(
+            &obj,
+            "asker",
+            "a request is answered by the partner who was asked",
+        )?;
+        if self.obj(&obj).int("retired_at").is_some() {
+            return Err(CoreError::NotPermitted(
+                "this request was retired by the partner who asked",
+            ));
+        }
+        let standing = self
+            .requests_where(|r| r == rid)
+            .first()
+            .and_then(Request::answer);
+        if kind == RequestAnswerKind::YesRetired && standing != Some(RequestAnswerKind::Yes) {
+            return Err(CoreError::NotPermitted(
+                "only a yes that stands can be taken back",
+            ));
+        }
+        let answers = self.container_for_write(&obj, "answers")?;
+        let answer_id = new_id();
+        let entry = self
+            .doc
+            .put_object(&answers, answer_id.as_str(), ObjType::Map)?;
+        self.doc.put(&entry, "by", self.me.as_str())?;
+        self.doc.put(&entry, "at", now)?;
+        self.doc.put(&entry, "kind", kind.as_str())?;
+        self.put_opt_text(&entry, "note", note.as_deref())?;
+        self.commit("answer request", now);
+        Ok(answer_id)
+    }
+
+    /// Logs that one did what the partner asked. Unanswered, this is also
+    /// one's yes; after "talk first", "not now" or a retired yes it is
+    /// refused until one says yes again.
     pub fn log_request_done(
         &mut self,
         id: &str,
@@ -57,7 +104,7 @@ impl CoupleDoc {
         now: Millis,
     ) -> Result<String> {
         let note = validate::optional_text("note", note, validate::MAX_NOTE_CHARS)?;
-        let (_, obj) = self.find(REQUESTS, "request", id)?;
+        let (rid, obj) = self.find(REQUESTS, "request", id)?;
         self.require_not_author(
             &obj,
             "asker",
@@ -67,6 +114,31 @@ impl CoupleDoc {
             return Err(CoreError::NotPermitted(
                 "this request was retired by the partner who asked",
             ));
+        }
+        let standing = self
+            .requests_where(|r| r == rid)
+            .first()
+            .and_then(Request::answer);
+        match standing {
+            Some(RequestAnswerKind::Yes) => {}
+            // Doing what was asked, unanswered, is the asked partner's own
+            // yes: it is written as one, so the history says so.
+            None => {
+                let answers = self.container_for_write(&obj, "answers")?;
+                let entry = self
+                    .doc
+                    .put_object(&answers, new_id().as_str(), ObjType::Map)?;
+                self.doc.put(&entry, "by", self.me.as_str())?;
+                self.doc.put(&entry, "at", now)?;
+                self.doc
+                    .put(&entry, "kind", RequestAnswerKind::Yes.as_str())?;
+            }
+            // Only what the asked partner agreed to is tracked as done.
+            Some(_) => {
+                return Err(CoreError::NotPermitted(
+                    "you did not say yes to this request; answer yes first to log doing it",
+                ));
+            }
         }
         let done = self.container_for_write(&obj, "done")?;
         let entry_id = new_id();
@@ -125,9 +197,15 @@ impl CoupleDoc {
     }
 
     pub fn requests(&self) -> Vec<Request> {
+        self.requests_where(|_| true)
+    }
+
+    /// The requests whose id passes `keep`, oldest first.
+    fn requests_where(&self, keep: impl Fn(&str) -> bool) -> Vec<Request> {
         let mut out: Vec<Request> = self
             .records(REQUESTS)
             .into_iter()
+            .filter(|(id, _)| keep(id))
             .map(|(id, r)| {
                 let mut done: Vec<DoneEntry> = r
                     .entries_of("done")
@@ -148,6 +226,20 @@ impl CoupleDoc {
                     })
                     .collect();
                 by_time(&mut done, |d| (d.at, d.id.as_str()));
+                let mut answers: Vec<RequestAnswer> = r
+                    .entries_of("answers")
+                    .into_iter()
+                    .filter_map(|(aid, a)| {
+                        Some(RequestAnswer {
+                            by: a.string("by"),
+                            at: a.time("at"),
+                            kind: RequestAnswerKind::parse(&a.str("kind")?)?,
+                            note: a.str("note"),
+                            id: aid,
+                        })
+                    })
+                    .collect();
+                by_time(&mut answers, |a| (a.at, a.id.as_str()));
                 Request {
                     asker: r.string("asker"),
                     text: r.string("text"),
@@ -155,6 +247,7 @@ impl CoupleDoc {
                     retired_at: r.int("retired_at"),
                     revisions: revisions(&r),
                     done,
+                    answers,
                     id,
                 }
             })

@@ -1,7 +1,9 @@
-//! Consistency over rolling four-week windows: how often requested things
-//! were done and acknowledged, and how agreements and commitments were kept.
-//! Counts over a month, never streaks: a day without an entry is not counted
-//! as anything, and a slip is one honest entry among many.
+//! Consistency over rolling four-week windows: the requested things that
+//! were done and how they were received, and how agreements and commitments
+//! were kept. Counts of what was done over a month, never streaks, ratios or
+//! scores: a day without an entry is not counted as anything, a slip is one
+//! honest entry among many, and only what the asked partner said yes to
+//! counts (a request is asked, not imposed).
 
 use std::collections::BTreeMap;
 
@@ -27,23 +29,20 @@ pub struct ConsistencyWindow {
     pub commitments: CommitmentConsistency,
 }
 
-/// Requested behaviours done in the window and how the asker answered them.
+/// Requested things done in the window, of those the asked partner said
+/// yes to, and how the asker received them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RequestConsistency {
-    /// Done entries logged in the window.
+    /// Done entries logged in the window while the doer's yes stood.
     pub done: u32,
-    /// Of those, how many the asker has acknowledged (by `today`).
+    /// Of those, how many the asker has answered (by `today`).
     pub acknowledged: u32,
-    /// Of the acknowledged, how many landed.
+    /// Of the answered, how many landed.
     pub landed: u32,
-    /// Of the acknowledged, "thank you, but it did not land".
+    /// Of the answered, "thank you, but it did not land".
     pub did_not_land: u32,
-    /// `acknowledged / done`; `None` when nothing was done.
-    pub acknowledged_ratio: Option<f32>,
-    /// `landed / acknowledged`; `None` when nothing was acknowledged.
-    pub landed_ratio: Option<f32>,
-    /// The same counts for each (doer, asker) pair, e.g. "Ben did 9
-    /// requested things, Ana acknowledged 8". Ordered by doer, then asker.
+    /// The same counts for each (doer, asker) pair, e.g. "Ben did 9 things
+    /// Ana asked for; 8 landed". Ordered by doer, then asker.
     pub flows: Vec<RequestFlow>,
 }
 
@@ -58,8 +57,6 @@ pub struct RequestFlow {
     pub acknowledged: u32,
     pub landed: u32,
     pub did_not_land: u32,
-    pub acknowledged_ratio: Option<f32>,
-    pub landed_ratio: Option<f32>,
 }
 
 /// Kept-checks on agreements logged in the window.
@@ -138,25 +135,18 @@ impl Tally {
             }
         }
     }
-
-    fn acknowledged_ratio(&self) -> Option<f32> {
-        ratio(self.acknowledged, self.done)
-    }
-
-    fn landed_ratio(&self) -> Option<f32> {
-        ratio(self.landed, self.acknowledged)
-    }
-}
-
-fn ratio(part: u32, whole: u32) -> Option<f32> {
-    (whole > 0).then(|| part as f32 / whole as f32)
 }
 
 fn requests(snapshot: &Snapshot, range: DayRange, as_of: Millis) -> RequestConsistency {
     let mut total = Tally::default();
     let mut pairs: BTreeMap<(&str, &str), Tally> = BTreeMap::new();
     for r in &snapshot.requests {
-        for d in r.done.iter().filter(|d| range.contains_millis(d.at)) {
+        // Only what the asked partner said yes to is something to do.
+        for d in r
+            .done
+            .iter()
+            .filter(|d| range.contains_millis(d.at) && r.counts(d))
+        {
             // An acknowledgement counts once it exists, as of `today`.
             let ack = d
                 .acknowledgement
@@ -175,8 +165,6 @@ fn requests(snapshot: &Snapshot, range: DayRange, as_of: Millis) -> RequestConsi
         acknowledged: total.acknowledged,
         landed: total.landed,
         did_not_land: total.did_not_land,
-        acknowledged_ratio: total.acknowledged_ratio(),
-        landed_ratio: total.landed_ratio(),
         flows: pairs
             .into_iter()
             .map(|((doer, asker), t)| RequestFlow {
@@ -186,8 +174,6 @@ fn requests(snapshot: &Snapshot, range: DayRange, as_of: Millis) -> RequestConsi
                 acknowledged: t.acknowledged,
                 landed: t.landed,
                 did_not_land: t.did_not_land,
-                acknowledged_ratio: t.acknowledged_ratio(),
-                landed_ratio: t.landed_ratio(),
             })
             .collect(),
     }
@@ -285,13 +271,11 @@ mod tests {
     use crate::views::fixtures::*;
 
     #[test]
-    fn ratios_are_none_with_no_data() {
+    fn empty_with_no_data() {
         let w = consistency(&couple(), "2026-11-28", 1);
         assert_eq!(w.len(), 1);
         let r = &w[0].requests;
         assert_eq!((r.done, r.acknowledged), (0, 0));
-        assert_eq!(r.acknowledged_ratio, None);
-        assert_eq!(r.landed_ratio, None);
         assert!(r.flows.is_empty());
         assert_eq!(
             (
@@ -345,14 +329,47 @@ mod tests {
             (r.done, r.acknowledged, r.landed, r.did_not_land),
             (9, 8, 7, 1)
         );
-        assert_eq!(r.acknowledged_ratio, Some(8.0 / 9.0));
-        assert_eq!(r.landed_ratio, Some(7.0 / 8.0));
         assert_eq!(r.flows.len(), 1);
         let f = &r.flows[0];
         assert_eq!(
             (f.doer.as_str(), f.asker.as_str(), f.done, f.acknowledged),
             (BEN, ANA, 9, 8)
         );
+    }
+
+    #[test]
+    fn only_what_the_asked_partner_said_yes_to_counts() {
+        use crate::model::RequestAnswerKind::*;
+        let mut s = couple();
+        // Ben said "not now": what he logged anyway is not a ledger entry.
+        let mut not_now = request("r1", ANA, "Text me every hour", "2026-11-01");
+        not_now.answers = vec![answer("a1", BEN, "2026-11-01", NotNow)];
+        not_now.done.push(done("d1", BEN, "2026-11-10", Some(true)));
+        // Never answered: nothing counts, and nothing is counted against anyone.
+        let mut open = request("r2", ANA, "Share your location", "2026-11-01");
+        open.answers.clear();
+        open.done.push(done("d2", BEN, "2026-11-10", None));
+        // Yes, then talk first, then yes again, then the yes taken back:
+        // only what was done while a yes stood counts.
+        let mut changing = request("r3", ANA, "Call at lunch", "2026-11-01");
+        changing
+            .answers
+            .push(answer("a3", BEN, "2026-11-05", TalkFirst));
+        changing.answers.push(answer("a4", BEN, "2026-11-08", Yes));
+        changing
+            .answers
+            .push(answer("a5", BEN, "2026-11-20", YesRetired));
+        for (id, day) in [
+            ("e1", "2026-11-03"),
+            ("e2", "2026-11-06"),
+            ("e3", "2026-11-09"),
+            ("e4", "2026-11-21"),
+        ] {
+            changing.done.push(done(id, BEN, day, Some(true)));
+        }
+        s.requests.extend([not_now, open, changing]);
+        let r = &consistency(&s, "2026-11-28", 1)[0].requests;
+        assert_eq!((r.done, r.acknowledged, r.landed), (2, 2, 2));
     }
 
     #[test]

@@ -29,8 +29,9 @@ pub use counselling::{
 };
 pub use progress::{Direction, Period, Progress, Sign, SignName, signs_of_progress};
 pub use summary::{
-    RenderedSummary, SummaryChoice, SummaryItem, SummarySection, TherapistSummary,
-    prepare_therapist_summary, seal_for_therapist, therapist_recipient, therapist_summary,
+    NOTE_NOT_SHARED, RenderedSummary, SummaryChoice, SummaryItem, SummarySection, TherapistSummary,
+    WORDS_NOT_SHARED, prepare_therapist_summary, seal_for_therapist, therapist_recipient,
+    therapist_summary,
 };
 pub use timeline::{EntryKind, RecordKind, TimelineEntry, TimelineFilter, timeline};
 pub use trends::{Band, WeeklyBand, weekly_bands};
@@ -63,6 +64,7 @@ pub(crate) mod fixtures {
                     joined_at: ms("2025-01-01"),
                     role: Role::Hurt,
                     revisions: vec![],
+                    words_in_summaries: false,
                 },
                 Member {
                     id: BEN.into(),
@@ -70,6 +72,7 @@ pub(crate) mod fixtures {
                     joined_at: ms("2025-01-01"),
                     role: Role::BrokeTrust,
                     revisions: vec![],
+                    words_in_summaries: false,
                 },
             ],
             ..Snapshot::default()
@@ -105,7 +108,9 @@ pub(crate) mod fixtures {
         c
     }
 
+    /// A request the other partner said yes to on the day it was made.
     pub fn request(id: &str, asker: &str, text: &str, day: &str) -> Request {
+        let asked = if asker == ANA { BEN } else { ANA };
         Request {
             id: id.into(),
             asker: asker.into(),
@@ -114,6 +119,23 @@ pub(crate) mod fixtures {
             retired_at: None,
             done: vec![],
             revisions: vec![],
+            answers: vec![answer(
+                &format!("{id}-yes"),
+                asked,
+                day,
+                RequestAnswerKind::Yes,
+            )],
+        }
+    }
+
+    /// An answer of the asked partner, a minute after noon of `day`.
+    pub fn answer(id: &str, by: &str, day: &str, kind: RequestAnswerKind) -> RequestAnswer {
+        RequestAnswer {
+            id: id.into(),
+            by: by.into(),
+            at: ms(day) + 60_000,
+            kind,
+            note: None,
         }
     }
 

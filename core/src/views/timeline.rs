@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::*;
 
-/// The twelve record families of the shared space.
+/// The record families of the shared space: the twelve a couple writes,
+/// plus the partners themselves (names, roles, summary settings) and the
+/// traces of summaries prepared for a therapist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
@@ -22,6 +24,10 @@ pub enum RecordKind {
     Phase,
     Survey,
     Commitment,
+    /// A partner's own entry: name, role, whether their words may appear in summaries.
+    Member,
+    /// A summary one partner prepared for a therapist (content-free).
+    Summary,
 }
 
 impl RecordKind {
@@ -53,6 +59,7 @@ impl RecordKind {
                 RecordKind::Commitment,
                 before.commitments != after.commitments,
             ),
+            (RecordKind::Summary, before.summaries != after.summaries),
         ];
         let kinds = families
             .into_iter()
@@ -87,6 +94,8 @@ pub enum EntryKind {
     RequestAcknowledged,
     /// The asker retired the request.
     RequestRetired,
+    /// The asked partner answered: yes, let's talk first, not now, or took back a yes.
+    RequestAnswered,
     Disclosure,
     QuestionAsked,
     /// Not ready yet, scheduled, for the therapist, answered, parked, reopened.
@@ -104,6 +113,12 @@ pub enum EntryKind {
     CommitmentEnded,
     /// The author changed a field of their own record; the old value stays visible.
     Edited,
+    /// A partner changed their role (the role decides who moves the phase forward).
+    RoleChanged,
+    /// A partner allowed, or stopped allowing, their words in summaries.
+    WordsInSummariesChanged,
+    /// A partner prepared a summary for a therapist.
+    SummaryPrepared,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -194,6 +209,12 @@ pub fn timeline(snapshot: &Snapshot, filter: &TimelineFilter) -> Vec<TimelineEnt
     }
     if wants(RecordKind::Commitment) {
         snapshot.commitments.iter().for_each(|c| out.commitment(c));
+    }
+    if wants(RecordKind::Member) {
+        snapshot.members.iter().for_each(|m| out.member(m));
+    }
+    if wants(RecordKind::Summary) {
+        snapshot.summaries.iter().for_each(|s| out.summary(s));
     }
 
     let mut entries: Vec<(u32, TimelineEntry)> = out
@@ -421,6 +442,18 @@ impl Collector {
             Some(&r.asker),
             text.clone(),
         );
+        for a in &r.answers {
+            self.push(
+                1,
+                a.at,
+                EntryKind::RequestAnswered,
+                K,
+                &r.id,
+                a.id.clone(),
+                Some(&a.by),
+                with_note(format!("{}: {text}", a.kind.words()), a.note.as_deref()),
+            );
+        }
         for d in &r.done {
             self.push(
                 1,
@@ -610,6 +643,11 @@ impl Collector {
     }
 
     fn phase(&mut self, p: &PhaseChange) {
+        let mut line = format!("{} → {}", p.from.as_str(), p.to.as_str());
+        if let Some(role) = p.role {
+            // Who may move it depends on the role: say which one they held.
+            line.push_str(&format!(" (as \u{201c}{}\u{201d})", role.words()));
+        }
         self.push(
             0,
             p.at,
@@ -618,10 +656,90 @@ impl Collector {
             &p.id,
             p.id.clone(),
             Some(&p.by),
-            with_note(
-                format!("{} → {}", p.from.as_str(), p.to.as_str()),
-                p.note.as_deref(),
-            ),
+            with_note(line, p.note.as_deref()),
+        );
+    }
+
+    /// A partner's changes of name, role and summary setting, each with
+    /// what it was before and what it became.
+    fn member(&mut self, m: &Member) {
+        const K: RecordKind = RecordKind::Member;
+        let current = |field: &str| match field {
+            "name" => m.name.clone(),
+            "role" => m.role.as_str().to_owned(),
+            "words_in_summaries" => m.words_in_summaries.to_string(),
+            _ => String::new(),
+        };
+        for (i, r) in m.revisions.iter().enumerate() {
+            // The value it became: the next change's "before", or today's value.
+            let after = m.revisions[i + 1..]
+                .iter()
+                .find(|later| later.field == r.field)
+                .map(|later| later.before.clone())
+                .unwrap_or_else(|| current(&r.field));
+            let (kind, summary) = match r.field.as_str() {
+                "role" => (
+                    EntryKind::RoleChanged,
+                    format!(
+                        "role: \u{201c}{}\u{201d} → \u{201c}{}\u{201d}",
+                        role_words(&r.before),
+                        role_words(&after)
+                    ),
+                ),
+                "words_in_summaries" => (
+                    EntryKind::WordsInSummariesChanged,
+                    if after == "true" {
+                        "allowed their words in summaries for a therapist".to_owned()
+                    } else {
+                        "stopped allowing their words in summaries for a therapist".to_owned()
+                    },
+                ),
+                field => (
+                    EntryKind::Edited,
+                    format!("changed {field} (was: {})", short(&r.before)),
+                ),
+            };
+            self.push(
+                1_000 + i as u32,
+                r.at,
+                kind,
+                K,
+                &m.id,
+                format!("{}:edit:{i}", m.id),
+                Some(&r.by),
+                summary,
+            );
+        }
+    }
+
+    /// That a summary was prepared, for which period and kinds: never its text.
+    fn summary(&mut self, s: &SummaryMade) {
+        let kinds: Vec<String> = s.kinds.iter().map(|k| k.replace('_', " ")).collect();
+        let mut line = format!(
+            "prepared a summary for a therapist: {} – {}; {}",
+            s.from,
+            s.to,
+            if kinds.is_empty() {
+                "no shared records".to_owned()
+            } else {
+                kinds.join(", ")
+            }
+        );
+        if s.private_entries > 0 {
+            line.push_str(&format!(
+                "; {} of their own private entries",
+                s.private_entries
+            ));
+        }
+        self.push(
+            0,
+            s.at,
+            EntryKind::SummaryPrepared,
+            RecordKind::Summary,
+            &s.id,
+            s.id.clone(),
+            Some(&s.by),
+            line,
         );
     }
 
@@ -678,6 +796,11 @@ impl Collector {
             );
         }
     }
+}
+
+/// A stored role word as the timeline says it.
+fn role_words(stored: &str) -> &str {
+    Role::parse(stored).map(Role::words).unwrap_or(stored)
 }
 
 /// The text on one line, shortened to `SUMMARY_MAX_CHARS` characters.
@@ -771,6 +894,7 @@ mod tests {
                 EntryKind::RequestDone,
                 EntryKind::CheckIn,
                 EntryKind::CheckIn,
+                EntryKind::RequestAnswered,
                 EntryKind::RequestMade,
             ]
         );
@@ -802,7 +926,11 @@ mod tests {
             ..all(0)
         };
         let entries = timeline(&sample(), &filter);
-        assert_eq!(entries.len(), 3);
+        assert_eq!(
+            entries.len(),
+            4,
+            "his yes, what he did, his check-in, his thanks"
+        );
         assert!(entries.iter().all(|e| e.author.as_deref() == Some(BEN)));
     }
 
@@ -1008,6 +1136,7 @@ mod tests {
             from: Phase::Atone,
             to: Phase::Attune,
             note: None,
+            role: Some(Role::Hurt),
         });
         s.surveys.push(TrustSurvey {
             id: "s1".into(),
@@ -1044,7 +1173,7 @@ mod tests {
             .iter()
             .find(|e| e.kind == EntryKind::PhaseChange)
             .unwrap();
-        assert_eq!(phase.summary, "atone → attune");
+        assert_eq!(phase.summary, "atone → attune (as “I was hurt”)");
         let scheduled = entries
             .iter()
             .find(|e| e.kind == EntryKind::QuestionResponse)

@@ -161,22 +161,22 @@ fn charts(out: &mut String, s: &TherapistSummary) {
         for (doer, asker) in flows {
             let _ = writeln!(
                 out,
-                "What {} did of what {} asked, in the four weeks up to each date:\n",
+                "What {} did of what {} asked and they said yes to, in the four weeks up to each date:\n",
                 cell(&s.name_of(&doer)),
                 cell(&s.name_of(&asker))
             );
             let _ = writeln!(
                 out,
-                "| Four weeks | Done | Landed | Did not land | Not answered |\n| --- | ---: | ---: | ---: | ---: |"
+                "| Four weeks | Done | Landed | Did not land |\n| --- | ---: | ---: | ---: |"
             );
             for w in &c.request_consistency {
                 let f = w.flows.iter().find(|f| f.doer == doer && f.asker == asker);
-                let (done, landed, not, open) = f
-                    .map(|f| (f.done, f.landed, f.did_not_land, f.done - f.acknowledged))
-                    .unwrap_or((0, 0, 0, 0));
+                let (done, landed, not) = f
+                    .map(|f| (f.done, f.landed, f.did_not_land))
+                    .unwrap_or((0, 0, 0));
                 let _ = writeln!(
                     out,
-                    "| {} to {} | {done} | {landed} | {not} | {open} |",
+                    "| {} to {} | {done} | {landed} | {not} |",
                     w.start, w.end
                 );
             }

@@ -21,6 +21,9 @@
 mod html;
 mod markdown;
 mod svg;
+mod withhold;
+
+pub use withhold::{NOTE_NOT_SHARED, WORDS_NOT_SHARED};
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -114,6 +117,13 @@ pub struct TherapistSummary {
     pub sections: Vec<SummarySection>,
     /// The private entries added one by one, oldest first.
     pub private_entries: Vec<SummaryItem>,
+    /// Whether the other partner's own words are in it: only when they
+    /// allowed it (`Member::words_in_summaries`); otherwise each of their
+    /// notes reads [`NOTE_NOT_SHARED`] and each text [`WORDS_NOT_SHARED`].
+    pub partner_words: bool,
+    /// The ids of the other partner's records (or records with entries of
+    /// theirs) the report brings, for them to see.
+    pub drew_on: Vec<String>,
 }
 
 /// The numbers behind the charts. Each is empty unless its kind was chosen:
@@ -238,6 +248,16 @@ pub fn therapist_summary(
         })?;
     let partner = snapshot.members.iter().find(|m| m.id != me.id);
     let private_entries = private_items(private, &choice.private_entries, &period, &me.name)?;
+    // The other partner's words come only with their say-so.
+    let partner_words = partner.is_none_or(|p| p.words_in_summaries);
+    let withheld;
+    let snapshot = match partner {
+        Some(p) if !partner_words => {
+            withheld = withhold::withhold(snapshot, &p.id, &me.id);
+            &withheld
+        }
+        _ => snapshot,
+    };
 
     let wants = |k: RecordKind| choice.kinds.contains(&k);
     let included: Vec<RecordKind> = SUMMARY_KIND_ORDER
@@ -270,7 +290,25 @@ pub fn therapist_summary(
         }
     }
 
+    let drew_on = match partner {
+        Some(p) => {
+            let theirs = withhold::records_touched_by(snapshot, &p.id);
+            let brought: std::collections::BTreeSet<&str> = sections
+                .iter()
+                .flat_map(|s| &s.items)
+                .map(|i| i.record_id.as_str())
+                .collect();
+            theirs
+                .into_iter()
+                .filter(|id| brought.contains(id.as_str()))
+                .collect()
+        }
+        None => Vec::new(),
+    };
+
     Ok(TherapistSummary {
+        partner_words,
+        drew_on,
         prepared_by: person(me),
         partner: partner.map(person),
         prepared_at: choice.prepared_at,
@@ -327,6 +365,35 @@ pub fn seal_for_therapist(recipient: &str, bytes: &[u8]) -> Result<Vec<u8>> {
     age::encrypt(&recipient, bytes).map_err(|e| CoreError::Encrypt(e.to_string()))
 }
 
+impl TherapistSummary {
+    /// The content-free trace both partners see of this summary: who, when,
+    /// the period and kinds, and which of the other partner's records it
+    /// drew on.
+    pub fn trace(&self) -> SummaryMade {
+        SummaryMade {
+            id: String::new(),
+            by: self.prepared_by.id.clone(),
+            at: self.prepared_at,
+            from: self.from.clone(),
+            to: self.to.clone(),
+            kinds: self
+                .included
+                .iter()
+                .map(|k| {
+                    serde_json::to_value(k)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                })
+                .collect(),
+            therapist_questions_only: self.therapist_questions_only,
+            private_entries: u32::try_from(self.private_entries.len()).unwrap_or(u32::MAX),
+            drew_on: self.drew_on.clone(),
+            partner_words: self.partner_words,
+        }
+    }
+}
+
 impl SummaryChoice {
     /// A choice of every kind over a period, with nothing private.
     pub fn everything(prepared_by: &str, from: &str, to: &str, prepared_at: Millis) -> Self {
@@ -380,6 +447,8 @@ pub fn kind_words(kind: RecordKind) -> &'static str {
         RecordKind::Phase => "recovery phase changes",
         RecordKind::Survey => "trust surveys",
         RecordKind::Commitment => "commitments",
+        RecordKind::Member => "the partners' roles and settings",
+        RecordKind::Summary => "earlier summaries",
     }
 }
 
@@ -438,7 +507,16 @@ impl TherapistSummary {
                  to bring. The records are as the partners wrote them in the space they share, \
                  which both of them can see; {p}’s entries appear where they belong to the \
                  records {me} chose. Nothing from {p}’s private journal is here: it never leaves \
-                 {p}’s phone."
+                 {p}’s phone. {}",
+                if self.partner_words {
+                    format!("{p} has allowed their own words in summaries.")
+                } else {
+                    format!(
+                        "{p} has not allowed their own words in summaries, so their scores, \
+                         dates and choices are here while each of their notes reads \
+                         “{NOTE_NOT_SHARED}” and each of their texts “{WORDS_NOT_SHARED}”."
+                    )
+                }
             ),
             None => format!(
                 "This is {me}’s own selection. {me} chose the period and which kinds of records \
@@ -823,8 +901,9 @@ impl Cx<'_> {
             ),
             RecordKind::Request => (
                 "Requests",
-                "Small, specific things one partner asked for, each time the other logged \
-                 doing one, and whether it landed for the partner who asked.",
+                "Small, specific things one partner asked for and the other said yes to, \
+                 what was done about them and how it was received. Requests that were not \
+                 agreed to are not brought: a request is asked, never imposed.",
                 self.requests(),
             ),
             RecordKind::CheckIn => (
@@ -862,7 +941,9 @@ impl Cx<'_> {
                  (completely); the score is their sum scaled to 100.",
                 self.surveys(),
             ),
-            RecordKind::Question => unreachable!("questions have their own sections"),
+            RecordKind::Question | RecordKind::Member | RecordKind::Summary => {
+                unreachable!("questions have their own sections; the others are never brought")
+            }
         };
         // Oldest first; on one day, the preparing partner first.
         items.sort_by(|a, b| {
@@ -886,12 +967,11 @@ impl Cx<'_> {
             .iter()
             .filter(|p| self.period.has(p.at))
             .map(|p| {
-                let mut it = self.item(
-                    &p.id,
-                    p.at,
-                    Some(&p.by),
-                    format!("Moved from {} to {}", p.from.as_str(), p.to.as_str()),
-                );
+                let mut line = format!("Moved from {} to {}", p.from.as_str(), p.to.as_str());
+                if let Some(role) = p.role {
+                    line.push_str(&format!(", as \u{201c}{}\u{201d}", role.words()));
+                }
+                let mut it = self.item(&p.id, p.at, Some(&p.by), line);
                 it.quote = note(&p.note);
                 it
             })
@@ -1091,11 +1171,23 @@ impl Cx<'_> {
         let p = self.period;
         let mut out = Vec::new();
         for r in &self.snapshot.requests {
-            let done: Vec<&DoneEntry> = r.done.iter().filter(|d| p.has(d.at)).collect();
-            let active = p.by_end(r.created_at) && r.retired_at.is_none_or(|t| t >= p.start_ms);
-            if !active && done.is_empty() {
+            // A request is asked, not imposed: only one the asked partner
+            // said yes to (a yes standing at some point of the period) is
+            // brought, and only what was done while that yes stood.
+            let answers: Vec<&RequestAnswer> =
+                r.answers.iter().filter(|a| p.by_end(a.at)).collect();
+            let yes_in_period = r.answer_at(p.start_ms) == Some(RequestAnswerKind::Yes)
+                || answers
+                    .iter()
+                    .any(|a| p.has(a.at) && a.kind == RequestAnswerKind::Yes);
+            if !yes_in_period {
                 continue;
             }
+            let done: Vec<&DoneEntry> = r
+                .done
+                .iter()
+                .filter(|d| p.has(d.at) && r.counts(d))
+                .collect();
             let text = as_of(&r.text, &r.revisions, "text", p.end_ms);
             let mut it = self.item(&r.id, r.created_at, Some(&r.asker), text);
             if !p.has(r.created_at) {
@@ -1105,32 +1197,52 @@ impl Cx<'_> {
                     p.when(r.created_at)
                 ));
             }
-            let answers: Vec<&Acknowledgement> = done
+            for a in &answers {
+                let said = match a.kind {
+                    RequestAnswerKind::Yes => "said yes",
+                    RequestAnswerKind::TalkFirst => "asked to talk about it first",
+                    RequestAnswerKind::NotNow => "said not now",
+                    RequestAnswerKind::YesRetired => "took back their yes",
+                };
+                let before = if p.has(a.at) {
+                    ""
+                } else {
+                    " (before the period)"
+                };
+                it.details.push(sentence(with_note(
+                    format!("{}: {} {said}{before}", p.when(a.at), self.name(&a.by)),
+                    &a.note,
+                )));
+            }
+            let received: Vec<&Acknowledgement> = done
                 .iter()
                 .filter_map(|d| d.acknowledgement.as_ref().filter(|a| p.by_end(a.at)))
                 .collect();
-            let acked = answers.len();
-            let landed = answers.iter().filter(|a| a.landed).count();
+            let landed = received.iter().filter(|a| a.landed).count();
+            let not_landed = received.len() - landed;
             let done_count = done.len();
-            if done.is_empty() {
-                it.details
-                    .push("Nothing logged as done in the period.".into());
-            } else {
+            if !done.is_empty() {
                 let mut doers: Vec<String> = done.iter().map(|d| self.name(&d.by)).collect();
                 doers.dedup();
+                // What was done, and how it was received; never a rate.
                 let mut line = format!(
-                    "In the period: done {} (logged by {}); {} answered {}",
-                    plural(done.len(), "time", "times"),
+                    "In the period: {} did it {}",
                     doers.join(" and "),
-                    self.name(&r.asker),
-                    acked
+                    plural(done.len(), "time", "times"),
                 );
-                if acked > 0 {
-                    line.push_str(&format!(" ({landed} landed"));
-                    if acked > landed {
-                        line.push_str(&format!(", {} did not land", acked - landed));
-                    }
-                    line.push(')');
+                let mut received_words = Vec::new();
+                if landed > 0 {
+                    received_words.push(format!("{landed} landed"));
+                }
+                if not_landed > 0 {
+                    received_words.push(format!("{not_landed} did not land"));
+                }
+                if !received_words.is_empty() {
+                    line.push_str(&format!(
+                        "; for {}, {}",
+                        self.name(&r.asker),
+                        received_words.join(" and ")
+                    ));
                 }
                 it.details.push(line + ".");
             }
@@ -1138,51 +1250,36 @@ impl Cx<'_> {
             // did not land (or a note on the answer). The rest are counted above.
             let mut done = done;
             done.sort_by_key(|d| d.at);
-            let (mut quiet_landed, mut quiet_open) = (0, 0);
+            let mut quiet = 0;
             for d in done {
                 let answer = d.acknowledgement.as_ref().filter(|a| p.by_end(a.at));
                 let telling = note(&d.note).is_some()
                     || answer.is_some_and(|a| !a.landed || note(&a.note).is_some());
                 if !telling {
-                    match answer {
-                        Some(_) => quiet_landed += 1,
-                        None => quiet_open += 1,
-                    }
+                    quiet += 1;
                     continue;
                 }
                 let mut line = sentence(with_note(
                     format!("{}: {} did it", p.when(d.at), self.name(&d.by)),
                     &d.note,
                 ));
-                match answer {
-                    Some(a) => {
-                        let how = if a.landed {
-                            "it landed"
-                        } else {
-                            "thank you, but it did not land"
-                        };
-                        line = sentence(with_note(
-                            format!("{line} {}: {how}", self.name(&r.asker)),
-                            &a.note,
-                        ));
-                    }
-                    None => line.push_str(" Not answered by the end of the period."),
+                if let Some(a) = answer {
+                    let how = if a.landed {
+                        "it landed"
+                    } else {
+                        "thank you, but it did not land"
+                    };
+                    line = sentence(with_note(
+                        format!("{line} {}: {how}", self.name(&r.asker)),
+                        &a.note,
+                    ));
                 }
                 it.details.push(line);
             }
-            if quiet_landed + quiet_open > 0 && quiet_landed + quiet_open < done_count {
-                let mut parts = Vec::new();
-                if quiet_landed > 0 {
-                    parts.push(format!("{quiet_landed} landed"));
-                }
-                if quiet_open > 0 {
-                    parts.push(format!(
-                        "{quiet_open} not answered by the end of the period"
-                    ));
-                }
+            if quiet > 0 && quiet < done_count {
                 it.details.push(format!(
-                    "The other times, without notes: {}.",
-                    parts.join("; ")
+                    "The other {} without notes.",
+                    plural(quiet, "time was", "times were")
                 ));
             }
             if let Some(t) = r.retired_at.filter(|t| p.has(*t)) {
