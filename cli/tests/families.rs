@@ -714,3 +714,114 @@ fn sync_says_what_the_partner_added_without_its_content() {
     let again = c.sync();
     assert!(!again.contains("Your partner"), "{again}");
 }
+
+#[test]
+fn a_request_is_answered_by_the_asked_and_not_now_never_counts() {
+    let c = Couple::with_roles();
+    run(&c.ana, &["request", "make", "Text me every hour"]);
+    let id = first_id(&json(&c.ana, &["request", "list", "--json"]));
+    c.sync();
+    assert_not_allowed(&c.ana, &["request", "answer", &id[..8], "yes"]);
+    let out = run(
+        &c.ben,
+        &[
+            "request",
+            "answer",
+            &id[..8],
+            "not-now",
+            "--note",
+            "can we talk about it with the therapist",
+        ],
+    );
+    assert!(out.contains("not now"), "{out}");
+    // Having said not now, logging it done is refused until a yes.
+    assert_not_allowed(&c.ben, &["request", "done", &id[..8]]);
+    c.sync();
+    let human = run(&c.ana, &["request", "list"]);
+    assert!(human.contains("Ben said: not now"), "{human}");
+    let windows = json(&c.ana, &["consistency", "--json"]);
+    assert_eq!(windows[0]["requests"]["done"], 0);
+    let timeline = run(&c.ana, &["timeline", "--kind", "request"]);
+    assert!(
+        timeline.contains("Ben answered a request: not now: Text me every hour"),
+        "{timeline}"
+    );
+}
+
+#[test]
+fn a_role_change_and_a_summary_show_on_the_other_phone() {
+    let c = Couple::with_roles();
+    run(&c.ben, &["role", "hurt"]);
+    run(
+        &c.ben,
+        &[
+            "checkin",
+            "--safety",
+            "6",
+            "--trust",
+            "5",
+            "--connection",
+            "4",
+            "--note",
+            "I keep thinking about it",
+        ],
+    );
+    c.sync();
+    let timeline = run(&c.ana, &["timeline", "--kind", "member"]);
+    assert!(
+        timeline.contains("Ben changed their role: role: “I broke the trust” → “I was hurt”"),
+        "{timeline}"
+    );
+
+    let today = jiff::Zoned::now().date();
+    let from = today
+        .checked_sub(jiff::Span::new().days(7))
+        .unwrap()
+        .to_string();
+    let until = today
+        .checked_add(jiff::Span::new().days(1))
+        .unwrap()
+        .to_string();
+    let out = tempfile::tempdir().unwrap();
+    let summary = |dir: &str| {
+        let target = out.path().join(dir);
+        run(
+            &c.ana,
+            &[
+                "summary",
+                "--from",
+                &from,
+                "--until",
+                &until,
+                "--kinds",
+                "checkins",
+                "--out",
+                target.to_str().unwrap(),
+            ],
+        );
+        std::fs::read_to_string(target.join("summary.md")).unwrap()
+    };
+    let first = summary("first");
+    assert!(!first.contains("I keep thinking about it"), "{first}");
+    assert!(first.contains("(note not shared)"), "{first}");
+    c.sync();
+
+    // Ben sees that Ana made one, and which of his records it drew on.
+    let ben_checkin = first_id(&json(&c.ben, &["checkins", "--json"]));
+    let traces = json(&c.ben, &["summaries", "list", "--json"]);
+    assert_eq!(traces[0]["drew_on"][0], ben_checkin.as_str(), "{traces}");
+    let human = run(&c.ben, &["summaries", "list"]);
+    assert!(
+        human.contains("Ana prepared a summary for a therapist")
+            && human.contains("drew on 1 of your records"),
+        "{human}"
+    );
+    let timeline = run(&c.ben, &["timeline", "--kind", "summary"]);
+    assert!(timeline.contains("Ana prepared a summary"), "{timeline}");
+
+    // Once Ben allows his words, the next summary carries his note.
+    run(&c.ben, &["summaries", "my-words", "on"]);
+    c.sync();
+    let second = summary("second");
+    assert!(second.contains("I keep thinking about it"), "{second}");
+}

@@ -29,7 +29,8 @@ struct Setup {
 }
 
 /// Ana, paired with Ben through the core: check-ins in August, September
-/// and October, a request done in September, two private journal entries.
+/// and October, a request Ben said yes to in September, two private
+/// journal entries.
 fn setup() -> Setup {
     let root = tempfile::tempdir().unwrap();
     let ana = root.path().join("ana");
@@ -48,8 +49,21 @@ fn setup() -> Setup {
     let mut b = Device::init(&ben_dir, "Ben", &unlock(&ben_dir)).unwrap();
     let roster = kintsugi_core::Roster::new(kintsugi_core::RosterMember::new(b.member_id()))
         .with_partner(kintsugi_core::RosterMember::new(a.member_id()));
+    let request = a
+        .update(|doc, _| doc.make_request("Call me at lunch", noon("2026-09-03")))
+        .unwrap();
     b.join_couple(&a.export_automerge().unwrap(), &roster)
         .unwrap();
+    // Ben says yes: only a request the asked partner agreed to is brought.
+    b.update(|doc, _| {
+        doc.answer_request(
+            &request,
+            kintsugi_core::RequestAnswerKind::Yes,
+            None,
+            noon("2026-09-03") + 60_000,
+        )
+    })
+    .unwrap();
     let bytes = b.export_automerge().unwrap();
     a.update(|doc, _| doc.merge_bytes(&bytes)).unwrap();
     for (day, note) in [
@@ -69,8 +83,6 @@ fn setup() -> Setup {
         a.update(|doc, _| doc.record_checkin(&input, noon(day)))
             .unwrap();
     }
-    a.update(|doc, _| doc.make_request("Call me at lunch", noon("2026-09-03")))
-        .unwrap();
     let journal_kept = a
         .update_private(|p, _| p.write_journal("the entry I chose", noon("2026-09-04")))
         .unwrap();

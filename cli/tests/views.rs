@@ -52,7 +52,8 @@ fn views_describe_a_calm_couple_without_alarm() {
     // Timeline: everything, newest first, with who did it.
     let timeline = json(&c.ana, &["timeline", "--json"]);
     let entries = list(&timeline);
-    assert_eq!(entries.len(), 7, "{timeline}");
+    // Ben's logging it done is also his yes to Ana's request: an entry too.
+    assert_eq!(entries.len(), 8, "{timeline}");
     let times: Vec<i64> = entries.iter().map(|e| e["at"].as_i64().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
     assert_eq!(entries[0]["kind"], "appreciation");
@@ -65,6 +66,7 @@ fn views_describe_a_calm_couple_without_alarm() {
         "request_made",
         "request_done",
         "request_acknowledged",
+        "request_answered",
         "agreement_proposed",
     ] {
         assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
@@ -145,7 +147,7 @@ fn views_describe_a_calm_couple_without_alarm() {
     );
     let human = run(&c.ana, &["consistency"]);
     assert!(
-        human.contains("Ben did 1 requested thing; Ana acknowledged 1 (1 landed)."),
+        human.contains("Ben did 1 thing Ana asked for; for Ana, 1 landed."),
         "{human}"
     );
 

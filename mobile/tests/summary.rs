@@ -67,9 +67,20 @@ async fn the_summary_holds_what_was_chosen_and_nothing_else() {
         "requests were not chosen"
     );
 
+    // Sam has not allowed his words in summaries: his scores are there, his note is not.
+    assert!(!s.partner_words);
+    let sams_checkin = sam
+        .checkins()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.by_me)
+        .unwrap()
+        .id;
+    assert_eq!(s.drew_on, vec![sams_checkin.clone()]);
     for (what, text) in [("markdown", &rendered.markdown), ("html", &rendered.html)] {
         assert!(text.contains("the drive home was hard"), "{what}");
-        assert!(text.contains("we talked at dinner"), "{what}");
+        assert!(!text.contains("we talked at dinner"), "{what}: Sam's note");
+        assert!(text.contains("(note not shared)"), "{what}");
         assert!(
             text.contains("replaying the phone call"),
             "{what}: the chosen entry"
@@ -91,12 +102,32 @@ async fn the_summary_holds_what_was_chosen_and_nothing_else() {
     );
     assert!(rendered.html.contains("<svg"));
 
+    // Sam sees that Alex prepared one, and exactly which of his records it drew on.
+    bounded(sam.sync_now()).await.unwrap();
+    let made = sam.summaries_made().unwrap();
+    assert_eq!(made.len(), 1);
+    assert!(!made[0].by_me);
+    assert_eq!(made[0].kinds, vec![RecordKind::CheckIn]);
+    assert_eq!(made[0].private_entries, 1);
+    assert_eq!(made[0].drew_on, vec![sams_checkin]);
+    assert!(
+        sam.timeline(Default::default())
+            .unwrap()
+            .iter()
+            .any(|e| e.kind == kintsugi_mobile::EntryKind::SummaryPrepared && !e.by_me)
+    );
+
+    // Once Sam allows his words, the next summary carries his note.
+    sam.set_words_in_summaries(true).unwrap();
+    bounded(sam.sync_now()).await.unwrap();
     // Nothing private unless named.
     let plain = alex
         .therapist_summary(choice(vec![RecordKind::CheckIn], Vec::new()))
         .unwrap();
     assert!(plain.summary.private_entries.is_empty());
     assert!(!plain.markdown.contains("replaying the phone call"));
+    assert!(plain.summary.partner_words);
+    assert!(plain.markdown.contains("we talked at dinner"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

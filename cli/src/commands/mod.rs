@@ -266,7 +266,13 @@ pub enum Command {
         json: bool,
     },
     /// A report you choose to bring to a therapist (Markdown and HTML), optionally sealed to them.
+    /// Your partner sees that you prepared one (its period and kinds, never its text).
     Summary(summary::SummaryArgs),
+    /// Summaries either of you prepared, and whether your own words may appear in your partner's.
+    Summaries {
+        #[command(subcommand)]
+        action: summary::TraceAction,
+    },
     /// Make a key file, or change what unlocks this device (passphrase or key file).
     Key {
         #[command(subcommand)]
@@ -397,5 +403,6 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Progress { json } => views::progress(ctx, json),
         Command::Counselling { json } => views::counselling(ctx, json),
         Command::Summary(args) => summary::run(ctx, args),
+        Command::Summaries { action } => summary::traces(ctx, action),
     }
 }

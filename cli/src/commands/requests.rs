@@ -1,9 +1,10 @@
-//! Requests: small, specific behaviours one partner asks for; the other logs
-//! each time they did it, and the asker says whether it landed.
+//! Requests: small, specific behaviours one partner asks for; the other
+//! answers (yes, let's talk first, not now), logs each time they did what
+//! they said yes to, and the asker says whether it landed.
 
 use anyhow::Result;
-use clap::{Args, Subcommand};
-use kintsugi_core::Request;
+use clap::{Args, Subcommand, ValueEnum};
+use kintsugi_core::{Request, RequestAnswerKind};
 
 use super::{Ctx, full_id};
 use crate::render::{self, Names, note_suffix, short, when};
@@ -16,7 +17,15 @@ pub enum Action {
     Reword { id: String, text: String },
     /// Retire your own request when it is no longer needed.
     Retire { id: String },
-    /// Log that you did what your partner asked.
+    /// Answer your partner's request: yes, talk-first or not-now (a request
+    /// is asked, never imposed); retire-yes takes back an earlier yes.
+    Answer {
+        id: String,
+        answer: AnswerArg,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Log that you did what your partner asked (and you said yes to).
     Done {
         id: String,
         #[arg(long)]
@@ -41,6 +50,29 @@ pub enum Action {
     },
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+pub enum AnswerArg {
+    /// Yes.
+    Yes,
+    /// Let's talk about it first.
+    TalkFirst,
+    /// Not now.
+    NotNow,
+    /// Take back an earlier yes.
+    RetireYes,
+}
+
+impl From<AnswerArg> for RequestAnswerKind {
+    fn from(a: AnswerArg) -> Self {
+        match a {
+            AnswerArg::Yes => RequestAnswerKind::Yes,
+            AnswerArg::TalkFirst => RequestAnswerKind::TalkFirst,
+            AnswerArg::NotNow => RequestAnswerKind::NotNow,
+            AnswerArg::RetireYes => RequestAnswerKind::YesRetired,
+        }
+    }
+}
+
 /// `--landed` or `--did-not-land`, exactly one.
 #[derive(Args)]
 #[group(required = true, multiple = false)]
@@ -63,7 +95,7 @@ pub fn run(ctx: &Ctx, action: Action) -> Result<()> {
         Action::Make { text } => {
             let id = device.update(|doc, now| doc.make_request(&text, now))?;
             println!(
-                "Request {} made. Your partner can log each time they do it.",
+                "Request {} made. Your partner answers it: yes, let's talk first, or not now.",
                 short(&id)
             );
         }
@@ -79,6 +111,15 @@ pub fn run(ctx: &Ctx, action: Action) -> Result<()> {
             println!(
                 "Retired request {}. It stays visible in the history.",
                 short(&request_id(&device, &id)?)
+            );
+        }
+        Action::Answer { id, answer, note } => {
+            let kind = RequestAnswerKind::from(answer);
+            device.update(|doc, now| doc.answer_request(&id, kind, note.as_deref(), now))?;
+            println!(
+                "Answered request {}: {}.",
+                short(&request_id(&device, &id)?),
+                kind.words()
             );
         }
         Action::Done { id, note } => {
@@ -132,6 +173,14 @@ fn lines(r: &Request, names: &Names) -> Vec<String> {
     if !r.revisions.is_empty() {
         head.push_str(&format!(" · reworded {}×", r.revisions.len()));
     }
+    if let Some(a) = r.answers.last() {
+        head.push_str(&format!(
+            " · {} said: {}{}",
+            names.get(&a.by),
+            a.kind.words(),
+            note_suffix(a.note.as_deref())
+        ));
+    }
     let mut out = vec![head];
     for d in &r.done {
         let answer = match &d.acknowledgement {
@@ -140,10 +189,15 @@ fn lines(r: &Request, names: &Names) -> Vec<String> {
                 "thank you, but it did not land{}",
                 note_suffix(a.note.as_deref())
             ),
-            None => "not answered yet".to_owned(),
+            None => String::new(),
+        };
+        let answer = if answer.is_empty() {
+            answer
+        } else {
+            format!(" · {answer}")
         };
         out.push(format!(
-            "    {}  {}  done by {}{} · {answer}",
+            "    {}  {}  done by {}{}{answer}",
             short(&d.id),
             when(d.at),
             names.get(&d.by),

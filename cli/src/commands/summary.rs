@@ -7,10 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{ArgGroup, Args, ValueEnum};
 use kintsugi_core::views::summary::{
-    SUMMARY_KIND_ORDER, SummaryChoice, prepare_therapist_summary, seal_for_therapist,
-    therapist_recipient,
+    SUMMARY_KIND_ORDER, SummaryChoice, seal_for_therapist, therapist_recipient,
 };
-use kintsugi_core::views::{RecordKind, summary::kind_words};
+use kintsugi_core::views::{NOTE_NOT_SHARED, RecordKind, summary::kind_words};
 use kintsugi_core::{CoreError, now_millis};
 
 use super::Ctx;
@@ -177,13 +176,7 @@ pub fn run(ctx: &Ctx, args: SummaryArgs) -> Result<()> {
         .clone()
         .or_else(|| jiff::tz::TimeZone::system().iana_name().map(str::to_owned));
 
-    let device = ctx.open()?;
-    let snapshot = device.snapshot()?;
-    let private = if args.private_entries.is_empty() {
-        None
-    } else {
-        Some(device.private()?)
-    };
+    let mut device = ctx.open()?;
     let choice = SummaryChoice {
         prepared_by: device.member_id().to_owned(),
         from: from.to_string(),
@@ -194,8 +187,11 @@ pub fn run(ctx: &Ctx, args: SummaryArgs) -> Result<()> {
         time_zone,
         prepared_at: now_millis(),
     };
-    let rendered =
-        prepare_therapist_summary(&snapshot, private.as_ref(), &choice).map_err(|e| match e {
+    // Prepared and, in the same step, traced in the shared space: your
+    // partner sees that a summary was made, its period and kinds.
+    let rendered = device
+        .prepare_therapist_summary(&choice)
+        .map_err(|e| match e {
             CoreError::UnknownId { kind: "member", .. } => anyhow::anyhow!(
                 "this device has no shared space yet; there is nothing to summarise"
             ),
@@ -247,6 +243,20 @@ pub fn run(ctx: &Ctx, args: SummaryArgs) -> Result<()> {
             }
         );
     }
+    if let Some(partner) = &s.partner {
+        if s.partner_words {
+            println!("  with {}'s own words (they allowed them)", partner.name);
+        } else {
+            println!(
+                "  {}'s notes and texts read \"{NOTE_NOT_SHARED}\": they have not allowed their words in summaries",
+                partner.name
+            );
+        }
+        println!(
+            "  {} sees that you prepared it (the period and kinds, never its text)",
+            partner.name
+        );
+    }
     for (path, _) in &files {
         println!("  wrote {}", path.display());
     }
@@ -260,6 +270,96 @@ pub fn run(ctx: &Ctx, args: SummaryArgs) -> Result<()> {
             "Warning: these files are NOT encrypted: anyone who can read them reads everything \
              in them. To send them, seal them with --to and the therapist's age recipient."
         ),
+    }
+    Ok(())
+}
+
+/// `kintsugi summaries`: the traces of summaries either partner prepared,
+/// and whether your own words may appear in your partner's.
+#[derive(clap::Subcommand)]
+pub enum TraceAction {
+    /// Every summary either of you prepared: who, when, the period and
+    /// kinds, and which of your records your partner's drew on.
+    List {
+        /// Print as JSON (the core's records, pretty-printed).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Whether your own notes and texts may appear in a summary your
+    /// partner prepares (off until you turn it on; they see each change).
+    MyWords { allowed: OnOff },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+pub fn traces(ctx: &Ctx, action: TraceAction) -> Result<()> {
+    match action {
+        TraceAction::MyWords { allowed } => {
+            let allowed = matches!(allowed, OnOff::On);
+            let mut device = ctx.open()?;
+            device.update(|doc, now| doc.set_words_in_summaries(allowed, now))?;
+            if allowed {
+                println!(
+                    "Your notes and texts may now appear in a summary your partner prepares for a therapist."
+                );
+            } else {
+                println!(
+                    "Your notes and texts stay out of summaries your partner prepares; your scores and dates may still appear."
+                );
+            }
+        }
+        TraceAction::List { json } => {
+            let (device, snapshot, names) = ctx.read()?;
+            if json {
+                return crate::render::print_json(&snapshot.summaries);
+            }
+            let me = device.member_id().to_owned();
+            let lines = snapshot
+                .summaries
+                .iter()
+                .map(|s| {
+                    let mut line = format!(
+                        "{}  {} prepared a summary for a therapist: {} to {}; {}",
+                        crate::render::when(s.at),
+                        names.get(&s.by),
+                        s.from,
+                        s.to,
+                        if s.kinds.is_empty() {
+                            "no shared records".to_owned()
+                        } else {
+                            s.kinds.join(", ").replace('_', " ")
+                        }
+                    );
+                    if s.by != me {
+                        line.push_str(&format!(
+                            "\n    drew on {} of your records{}",
+                            s.drew_on.len(),
+                            if s.drew_on.is_empty() {
+                                String::new()
+                            } else {
+                                format!(
+                                    ": {}",
+                                    s.drew_on
+                                        .iter()
+                                        .map(|id| crate::render::short(id))
+                                        .collect::<Vec<_>>()
+                                        .join(" ")
+                                )
+                            }
+                        ));
+                        if !s.partner_words {
+                            line.push_str(" (your words were not in it)");
+                        }
+                    }
+                    line
+                })
+                .collect();
+            crate::render::print_lines(lines, "(no summary has been prepared)");
+        }
     }
     Ok(())
 }

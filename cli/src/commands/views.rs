@@ -43,6 +43,10 @@ enum KindArg {
     Phase,
     Survey,
     Commitment,
+    /// Names, roles and summary settings.
+    Member,
+    /// Summaries prepared for a therapist.
+    Summary,
 }
 
 impl From<KindArg> for RecordKind {
@@ -60,6 +64,8 @@ impl From<KindArg> for RecordKind {
             KindArg::Phase => RecordKind::Phase,
             KindArg::Survey => RecordKind::Survey,
             KindArg::Commitment => RecordKind::Commitment,
+            KindArg::Member => RecordKind::Member,
+            KindArg::Summary => RecordKind::Summary,
         }
     }
 }
@@ -156,6 +162,10 @@ fn entry_words(kind: EntryKind) -> &'static str {
         EntryKind::CommitmentLog => "logged a commitment",
         EntryKind::CommitmentEnded => "ended a commitment",
         EntryKind::Edited => "edited",
+        EntryKind::RequestAnswered => "answered a request",
+        EntryKind::RoleChanged => "changed their role",
+        EntryKind::WordsInSummariesChanged => "changed a summary setting",
+        EntryKind::SummaryPrepared => "prepared a summary",
     }
 }
 
@@ -222,19 +232,27 @@ fn window_lines(w: &ConsistencyWindow, names: &Names) -> Vec<String> {
         out.push("  No requested things logged in these four weeks.".into());
     }
     for f in &w.requests.flows {
+        // What was done and how it was received: counts, never a rate,
+        // and nothing about what has had no word yet.
         let mut line = format!(
-            "  {} did {}; {} acknowledged {}",
+            "  {} did {} {} asked for",
             names.plain(&f.doer),
-            plural(f.done, "requested thing", "requested things"),
+            plural(f.done, "thing", "things"),
             names.plain(&f.asker),
-            f.acknowledged
         );
-        if f.acknowledged > 0 {
-            line.push_str(&format!(" ({} landed", f.landed));
-            if f.did_not_land > 0 {
-                line.push_str(&format!(", {} did not land", f.did_not_land));
-            }
-            line.push(')');
+        let mut received = Vec::new();
+        if f.landed > 0 {
+            received.push(format!("{} landed", f.landed));
+        }
+        if f.did_not_land > 0 {
+            received.push(format!("{} did not land", f.did_not_land));
+        }
+        if !received.is_empty() {
+            line.push_str(&format!(
+                "; for {}, {}",
+                names.plain(&f.asker),
+                received.join(" and ")
+            ));
         }
         line.push('.');
         out.push(line);

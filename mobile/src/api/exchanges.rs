@@ -2,8 +2,8 @@
 
 use crate::records::list;
 use crate::{
-    Appreciation, Companion, Disclosure, Question, QuestionResponse, Request, Result, TimeTogether,
-    TogetherKind, Trigger,
+    Appreciation, Companion, Disclosure, Question, QuestionResponse, Request, RequestAnswerKind,
+    Result, TimeTogether, TogetherKind, Trigger,
 };
 
 #[uniffi::export]
@@ -26,8 +26,25 @@ impl Companion {
         self.update(|doc, now| doc.retire_request(&id, now))
     }
 
+    /// The asked partner answers a request: `Yes`, `TalkFirst` ("let's
+    /// talk about it first") or `NotNow`, with an optional note; `YesRetired`
+    /// takes back a standing yes. Earlier answers stay visible. The asker
+    /// cannot answer their own request (`NotPermitted`). Returns the
+    /// answer's id.
+    #[uniffi::method(default(note = None))]
+    pub fn answer_request(
+        &self,
+        request_id: String,
+        answer: RequestAnswerKind,
+        note: Option<String>,
+    ) -> Result<String> {
+        self.update(|doc, now| doc.answer_request(&request_id, answer.into(), note.as_deref(), now))
+    }
+
     /// Logs that one did what the partner asked (only the partner who was
-    /// asked can). Returns the done entry's id, for `acknowledge_done`.
+    /// asked can). Unanswered, this is also one's yes; after `TalkFirst`,
+    /// `NotNow` or a retired yes it is `NotPermitted` until one says yes.
+    /// Returns the done entry's id, for `acknowledge_done`.
     #[uniffi::method(default(note = None))]
     pub fn log_request_done(&self, request_id: String, note: Option<String>) -> Result<String> {
         self.update(|doc, now| doc.log_request_done(&request_id, note.as_deref(), now))

@@ -4,8 +4,10 @@
 use kintsugi_core::now_millis;
 use kintsugi_core::views::summary;
 
-use crate::records::FromCore;
-use crate::{Companion, RenderedSummary, Result, SealedSummary, SummaryChoice, TherapistSummary};
+use crate::records::{FromCore, list};
+use crate::{
+    Companion, RenderedSummary, Result, SealedSummary, SummaryChoice, SummaryMade, TherapistSummary,
+};
 
 #[uniffi::export]
 impl Companion {
@@ -14,6 +16,13 @@ impl Companion {
     /// standalone HTML page with its charts (show it in a web view). It
     /// leaves the phone only if the app sends it; to send it, prefer
     /// `sealed_therapist_summary`.
+    ///
+    /// A summary is never made behind the other partner's back: each call
+    /// leaves a content-free trace both partners see (`summaries_made`, a
+    /// `SummaryPrepared` timeline entry and a notice on the other phone), so
+    /// call it when the user asks for the report, not to draw a preview on
+    /// every keystroke. The other partner's notes and texts are in it only
+    /// if they allowed it (`set_words_in_summaries`).
     ///
     /// An unreadable day, a period that ends before it starts or an unknown
     /// time zone is `InvalidInput`; a private id that names no entry is
@@ -51,6 +60,23 @@ impl Companion {
     }
 }
 
+#[uniffi::export]
+impl Companion {
+    /// Every summary either partner prepared for a therapist, oldest first:
+    /// who, when, the period and kinds, and which records of the partner
+    /// who did not prepare it it drew on. Never the summary's text.
+    pub fn summaries_made(&self) -> Result<Vec<SummaryMade>> {
+        self.read(|doc, me| list(doc.summaries_made(), me))
+    }
+
+    /// Whether one's own words (notes and texts) may appear in a summary the
+    /// partner prepares for a therapist. Off until turned on; the partner
+    /// sees each change in the timeline. Scores and dates appear either way.
+    pub fn set_words_in_summaries(&self, allowed: bool) -> Result<()> {
+        self.update(|doc, now| doc.set_words_in_summaries(allowed, now))
+    }
+}
+
 impl Companion {
     /// Prepares the summary from a snapshot taken under the lock (with the
     /// private space only when entries of it are chosen), then hands it to
@@ -60,17 +86,14 @@ impl Companion {
         choice: SummaryChoice,
         finish: impl FnOnce(summary::RenderedSummary, &str) -> Result<T>,
     ) -> Result<T> {
-        let (snapshot, private, me) = {
-            let device = self.device()?;
-            let private = if choice.private_entries.is_empty() {
-                None
-            } else {
-                Some(device.private()?)
-            };
-            (device.snapshot()?, private, device.member_id().to_owned())
+        let (rendered, me) = {
+            let mut device = self.device()?;
+            let me = device.member_id().to_owned();
+            let choice = choice.into_core(&me, now_millis());
+            // Prepared and traced in one step, under the lock.
+            (device.prepare_therapist_summary(&choice)?, me)
         };
-        let choice = choice.into_core(&me, now_millis());
-        let rendered = summary::prepare_therapist_summary(&snapshot, private.as_ref(), &choice)?;
+        self.hub.touch();
         finish(rendered, &me)
     }
 }

@@ -25,6 +25,77 @@ pub struct Request {
     pub done: Vec<DoneEntry>,
     /// Earlier wordings.
     pub revisions: Vec<Revision>,
+    /// The asked partner's standing answer; `None` until they answer. A
+    /// request is asked, never imposed: only what was done under a yes
+    /// counts in consistency and summaries.
+    pub answer: Option<RequestAnswerKind>,
+    /// Every answer, oldest first (earlier ones stay visible).
+    pub answers: Vec<RequestAnswer>,
+}
+
+/// The asked partner's answer to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RequestAnswerKind {
+    /// Yes.
+    Yes,
+    /// "Let's talk about it first."
+    TalkFirst,
+    /// "Not now."
+    NotNow,
+    /// They took back an earlier yes.
+    YesRetired,
+}
+
+/// One answer of the asked partner.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct RequestAnswer {
+    /// Stable id of this answer.
+    pub id: String,
+    /// Member id of the partner who answered (the one who was asked).
+    pub by: String,
+    /// True when this device's partner answered.
+    pub by_me: bool,
+    /// When (ms since the Unix epoch).
+    pub at_ms: i64,
+    /// What they said.
+    pub kind: RequestAnswerKind,
+    /// An optional note with it.
+    pub note: Option<String>,
+}
+
+impl From<core::RequestAnswerKind> for RequestAnswerKind {
+    fn from(k: core::RequestAnswerKind) -> Self {
+        match k {
+            core::RequestAnswerKind::Yes => RequestAnswerKind::Yes,
+            core::RequestAnswerKind::TalkFirst => RequestAnswerKind::TalkFirst,
+            core::RequestAnswerKind::NotNow => RequestAnswerKind::NotNow,
+            core::RequestAnswerKind::YesRetired => RequestAnswerKind::YesRetired,
+        }
+    }
+}
+
+impl From<RequestAnswerKind> for core::RequestAnswerKind {
+    fn from(k: RequestAnswerKind) -> Self {
+        match k {
+            RequestAnswerKind::Yes => core::RequestAnswerKind::Yes,
+            RequestAnswerKind::TalkFirst => core::RequestAnswerKind::TalkFirst,
+            RequestAnswerKind::NotNow => core::RequestAnswerKind::NotNow,
+            RequestAnswerKind::YesRetired => core::RequestAnswerKind::YesRetired,
+        }
+    }
+}
+
+impl FromCore<core::RequestAnswer> for RequestAnswer {
+    fn from_core(a: core::RequestAnswer, me: &str) -> Self {
+        RequestAnswer {
+            by_me: a.by == me,
+            id: a.id,
+            by: a.by,
+            at_ms: a.at,
+            kind: a.kind.into(),
+            note: a.note,
+        }
+    }
 }
 
 /// One time the asked partner did what was requested.
@@ -38,6 +109,8 @@ pub struct DoneEntry {
     pub by_me: bool,
     /// When it was logged as done (ms since the Unix epoch).
     pub at_ms: i64,
+    /// Whether it was done while the doer's yes stood (what counts).
+    pub counts: bool,
     /// An optional note from whoever wrote it.
     pub note: Option<String>,
     /// The asker's answer, once given.
@@ -255,6 +328,12 @@ pub struct TogetherOutcome {
 
 impl FromCore<core::Request> for Request {
     fn from_core(r: core::Request, me: &str) -> Self {
+        let answer = r.answer().map(Into::into);
+        let counted: Vec<bool> = r.done.iter().map(|d| r.counts(d)).collect();
+        let mut done: Vec<DoneEntry> = list(r.done, me);
+        for (d, counts) in done.iter_mut().zip(counted) {
+            d.counts = counts;
+        }
         Request {
             by_me: r.asker == me,
             id: r.id,
@@ -262,8 +341,10 @@ impl FromCore<core::Request> for Request {
             text: r.text,
             created_at_ms: r.created_at,
             retired_at_ms: r.retired_at,
-            done: list(r.done, me),
+            done,
             revisions: list(r.revisions, me),
+            answer,
+            answers: list(r.answers, me),
         }
     }
 }
@@ -275,6 +356,8 @@ impl FromCore<core::DoneEntry> for DoneEntry {
             id: d.id,
             by: d.by,
             at_ms: d.at,
+            // Set by the request, which knows its answers.
+            counts: false,
             note: d.note,
             acknowledgement: d.acknowledgement.map(|a| Acknowledgement {
                 at_ms: a.at,

@@ -223,8 +223,13 @@ pub struct Member {
     pub is_me: bool,
     /// When they joined the shared space (ms since the Unix epoch).
     pub joined_at_ms: i64,
-    /// The role they set for themselves.
+    /// The role they set for themselves. Every change shows in both
+    /// timelines (`EntryKind::RoleChanged`) and as a notice.
     pub role: Role,
+    /// Whether their own words (notes and texts) may appear in a summary the
+    /// other partner prepares for a therapist. Off until they turn it on
+    /// (`set_words_in_summaries`); only they can.
+    pub words_in_summaries: bool,
 }
 
 /// The recovery phases, in order: atone → attune → attach.
@@ -255,6 +260,9 @@ pub struct PhaseChange {
     pub to_phase: Phase,
     /// An optional word about why.
     pub note: Option<String>,
+    /// The mover's role at that moment (who may move it forward depends on
+    /// it); `None` for moves recorded before roles were kept with them.
+    pub role: Option<Role>,
 }
 
 /// One earlier value of a field, kept when its author changed it: history is
@@ -325,6 +333,14 @@ pub enum NoticeKind {
     OfferMade,
     /// The partner made, logged or ended a commitment.
     CommitmentUpdate,
+    /// The partner changed their role.
+    RoleChanged,
+    /// The partner answered a request (yes, let's talk first, not now, or took back a yes).
+    RequestAnswered,
+    /// The partner prepared a summary for a therapist.
+    SummaryPrepared,
+    /// The partner changed whether their words may appear in summaries.
+    WordsInSummariesChanged,
 }
 
 /// "Your partner did something of this kind, this many times." It carries no
@@ -410,6 +426,7 @@ impl FromCore<core::Member> for Member {
             name: m.name,
             joined_at_ms: m.joined_at,
             role: m.role.into(),
+            words_in_summaries: m.words_in_summaries,
         }
     }
 }
@@ -444,6 +461,7 @@ impl FromCore<core::PhaseChange> for PhaseChange {
             from_phase: c.from.into(),
             to_phase: c.to.into(),
             note: c.note,
+            role: c.role.map(Into::into),
         }
     }
 }
@@ -481,6 +499,10 @@ impl From<notify::NoticeKind> for NoticeKind {
             K::PhaseChanged => NoticeKind::PhaseChanged,
             K::OfferMade => NoticeKind::OfferMade,
             K::CommitmentUpdate => NoticeKind::CommitmentUpdate,
+            K::RoleChanged => NoticeKind::RoleChanged,
+            K::RequestAnswered => NoticeKind::RequestAnswered,
+            K::SummaryPrepared => NoticeKind::SummaryPrepared,
+            K::WordsInSummariesChanged => NoticeKind::WordsInSummariesChanged,
         }
     }
 }

@@ -82,6 +82,70 @@ pub struct TherapistSummary {
     pub sections: Vec<SummarySection>,
     /// The private entries added one by one, oldest first.
     pub private_entries: Vec<SummaryItem>,
+    /// Whether the other partner's own words are in it (only when they
+    /// allowed it); otherwise each of their notes reads "(note not shared)".
+    pub partner_words: bool,
+    /// The ids of the other partner's records it drew on (they see the same
+    /// list in `summaries_made`).
+    pub drew_on: Vec<String>,
+}
+
+/// The content-free trace a summary leaves in the shared space: both
+/// partners see that it was made, when, for which period and kinds, and
+/// which records of the other partner it drew on; never its text.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SummaryMade {
+    /// Stable id of this trace.
+    pub id: String,
+    /// Member id of the partner who prepared it.
+    pub by: String,
+    /// True when this device's partner prepared it.
+    pub by_me: bool,
+    /// When (ms since the Unix epoch).
+    pub at_ms: i64,
+    /// First day of its period (`YYYY-MM-DD`).
+    pub first_day: String,
+    /// Last day of its period (`YYYY-MM-DD`), inclusive.
+    pub last_day: String,
+    /// The kinds it brought.
+    pub kinds: Vec<RecordKind>,
+    /// Only the questions tagged "for the therapist" were brought.
+    pub therapist_questions_only: bool,
+    /// How many of the preparer's own private entries were added.
+    pub private_entries: u32,
+    /// Ids of the records of the partner who did not prepare it (or with
+    /// entries of theirs) that it drew on: for them, "which of mine".
+    pub drew_on: Vec<String>,
+    /// Whether that partner's own words were in it.
+    pub partner_words: bool,
+}
+
+impl FromCore<kintsugi_core::SummaryMade> for SummaryMade {
+    fn from_core(s: kintsugi_core::SummaryMade, me: &str) -> Self {
+        SummaryMade {
+            by_me: s.by == me,
+            id: s.id,
+            by: s.by,
+            at_ms: s.at,
+            first_day: s.from,
+            last_day: s.to,
+            kinds: s
+                .kinds
+                .iter()
+                .filter_map(|k| {
+                    serde_json::from_value::<kintsugi_core::views::RecordKind>(
+                        serde_json::Value::String(k.clone()),
+                    )
+                    .ok()
+                })
+                .map(Into::into)
+                .collect(),
+            therapist_questions_only: s.therapist_questions_only,
+            private_entries: s.private_entries,
+            drew_on: s.drew_on,
+            partner_words: s.partner_words,
+        }
+    }
 }
 
 /// The numbers behind the summary's charts. Each is empty unless its kind
@@ -270,6 +334,8 @@ impl FromCore<core::TherapistSummary> for TherapistSummary {
                 })
                 .collect(),
             private_entries: s.private_entries.into_iter().map(Into::into).collect(),
+            partner_words: s.partner_words,
+            drew_on: s.drew_on,
         }
     }
 }

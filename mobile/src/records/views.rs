@@ -8,7 +8,8 @@ use super::{FromCore, count};
 
 // ------------------------------------------------------------------ timeline
 
-/// The twelve record families of the shared space.
+/// The record families of the shared space: the twelve a couple writes,
+/// the partners themselves, and the traces of summaries for a therapist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
 pub enum RecordKind {
     /// Agreements and boundaries.
@@ -35,6 +36,10 @@ pub enum RecordKind {
     Survey,
     /// Commitments and their logs.
     Commitment,
+    /// A partner's own entry: name, role, whether their words may appear in summaries.
+    Member,
+    /// A summary one partner prepared for a therapist (its trace, never its text).
+    Summary,
 }
 
 /// What happened, for one timeline entry.
@@ -94,6 +99,14 @@ pub enum EntryKind {
     CommitmentEnded,
     /// The author changed a field of their own record; the old value stays visible.
     Edited,
+    /// The asked partner answered a request: yes, let's talk first, not now, or took back a yes.
+    RequestAnswered,
+    /// A partner changed their role (it decides who moves the phase forward).
+    RoleChanged,
+    /// A partner allowed, or stopped allowing, their words in summaries.
+    WordsInSummariesChanged,
+    /// A partner prepared a summary for a therapist.
+    SummaryPrepared,
 }
 
 /// Which timeline entries to return. Every field is optional: an empty
@@ -154,6 +167,8 @@ impl From<RecordKind> for views::RecordKind {
             RecordKind::Phase => K::Phase,
             RecordKind::Survey => K::Survey,
             RecordKind::Commitment => K::Commitment,
+            RecordKind::Member => K::Member,
+            RecordKind::Summary => K::Summary,
         }
     }
 }
@@ -174,6 +189,8 @@ impl From<views::RecordKind> for RecordKind {
             K::Phase => RecordKind::Phase,
             K::Survey => RecordKind::Survey,
             K::Commitment => RecordKind::Commitment,
+            K::Member => RecordKind::Member,
+            K::Summary => RecordKind::Summary,
         }
     }
 }
@@ -209,6 +226,10 @@ impl From<views::EntryKind> for EntryKind {
             K::CommitmentLog => EntryKind::CommitmentLog,
             K::CommitmentEnded => EntryKind::CommitmentEnded,
             K::Edited => EntryKind::Edited,
+            K::RequestAnswered => EntryKind::RequestAnswered,
+            K::RoleChanged => EntryKind::RoleChanged,
+            K::WordsInSummariesChanged => EntryKind::WordsInSummariesChanged,
+            K::SummaryPrepared => EntryKind::SummaryPrepared,
         }
     }
 }
@@ -328,21 +349,20 @@ pub struct ConsistencyWindow {
     pub commitments: CommitmentConsistency,
 }
 
-/// Requested behaviours done in the window and how the asker answered them.
+/// Requested things done in the window, of those the asked partner said yes
+/// to, and how the asker received them. Counts of what was done, never a
+/// rate: show them as such ("Ben did 9 things Ana asked for; 8 landed"),
+/// and never what had no answer as anyone's failure.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct RequestConsistency {
-    /// Done entries logged in the window.
+    /// Done entries logged in the window while the doer's yes stood.
     pub done: i32,
-    /// Of those, how many the asker has acknowledged.
+    /// Of those, how many the asker has answered.
     pub acknowledged: i32,
-    /// Of the acknowledged, how many landed.
+    /// Of the answered, how many landed.
     pub landed: i32,
-    /// Of the acknowledged, "thank you, but it did not land".
+    /// Of the answered, "thank you, but it did not land".
     pub did_not_land: i32,
-    /// `acknowledged / done`; `None` when nothing was done.
-    pub acknowledged_ratio: Option<f32>,
-    /// `landed / acknowledged`; `None` when nothing was acknowledged.
-    pub landed_ratio: Option<f32>,
     /// The same counts for each (doer, asker) pair.
     pub flows: Vec<RequestFlow>,
 }
@@ -364,10 +384,6 @@ pub struct RequestFlow {
     pub landed: i32,
     /// Of the acknowledged, how many did not land.
     pub did_not_land: i32,
-    /// `acknowledged / done`; `None` when nothing was done.
-    pub acknowledged_ratio: Option<f32>,
-    /// `landed / acknowledged`; `None` when nothing was acknowledged.
-    pub landed_ratio: Option<f32>,
 }
 
 /// Kept-checks on agreements logged in the window.
@@ -417,8 +433,6 @@ impl FromCore<views::ConsistencyWindow> for ConsistencyWindow {
                 acknowledged: count(w.requests.acknowledged),
                 landed: count(w.requests.landed),
                 did_not_land: count(w.requests.did_not_land),
-                acknowledged_ratio: w.requests.acknowledged_ratio,
-                landed_ratio: w.requests.landed_ratio,
                 flows: super::list(w.requests.flows, me),
             },
             agreements: AgreementConsistency {
@@ -446,8 +460,6 @@ impl FromCore<views::RequestFlow> for RequestFlow {
             acknowledged: count(f.acknowledged),
             landed: count(f.landed),
             did_not_land: count(f.did_not_land),
-            acknowledged_ratio: f.acknowledged_ratio,
-            landed_ratio: f.landed_ratio,
         }
     }
 }

@@ -47,6 +47,7 @@ from kintsugi_mobile import (  # noqa: E402  (the path is set just above)
     QuestionResponse,
     QuestionStatus,
     RecordKind,
+    RequestAnswerKind,
     Role,
     SignName,
     SummaryChoice,
@@ -556,6 +557,26 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         # Either partner may move it back.
         sam.set_phase(Phase.ATONE)
         self.assertEqual(sam.phase(), Phase.ATONE)
+
+    async def test_a_request_is_answered_and_not_now_never_counts(self):
+        alex, sam = await self.paired()
+        hourly = alex.make_request("Text me every hour")
+        await self.sync(sam)
+
+        with self.assertRaises(KintsugiError.NotAllowed):
+            alex.answer_request(hourly, RequestAnswerKind.YES)
+        sam.answer_request(hourly, RequestAnswerKind.NOT_NOW, note="can we talk about it first")
+        with self.assertRaises(KintsugiError.NotAllowed):
+            sam.log_request_done(hourly)
+        await self.sync(sam)
+
+        request = alex.requests()[0]
+        self.assertEqual(request.answer, RequestAnswerKind.NOT_NOW)
+        self.assertEqual([(a.kind, a.by_me, a.note) for a in request.answers],
+                         [(RequestAnswerKind.NOT_NOW, False, "can we talk about it first")])
+        window = alex.consistency(1)[0]
+        self.assertEqual(window.requests.done, 0)
+        self.assertFalse(hasattr(window.requests, "landed_ratio"), "counts, never a rate")
 
     async def test_request_done_by_one_and_acknowledged_by_the_other(self):
         alex, sam = await self.paired()
