@@ -192,6 +192,9 @@ fn live(ana: &mut CoupleDoc, ben: &mut CoupleDoc) -> Result<()> {
     let t0 = at(FIRST_DAY, 9, 0);
     ana.set_my_role(Role::Hurt, t0)?;
     ben.set_my_role(Role::BrokeTrust, t0 + 60_000)?;
+    // Ben agrees that his own words may go into Ana's summaries (without it
+    // his notes would read "(note not shared)").
+    ben.set_words_in_summaries(true, t0 + 120_000)?;
     sync(ana, ben)?;
 
     // Before the period: the first agreement, the no-contact commitment and
