@@ -17,6 +17,7 @@ enum Op {
     ReviseLatest(u8),
     Request(u8),
     DoneLatest,
+    AnswerLatest(u8),
     AckLatest(bool),
     Disclose(u8),
     Ask { topic: u8 },
@@ -32,6 +33,9 @@ enum Op {
     LogLatest(bool),
     Offer,
     WithdrawLatestOffer,
+    Role(u8),
+    WordsInSummaries(bool),
+    Summary,
     Sync,
     Merge,
 }
@@ -44,7 +48,11 @@ fn op() -> impl Strategy<Value = Op> {
         any::<u8>().prop_map(Op::ReviseLatest),
         any::<u8>().prop_map(Op::Request),
         Just(Op::DoneLatest),
+        (0u8..4).prop_map(Op::AnswerLatest),
         any::<bool>().prop_map(Op::AckLatest),
+        (0u8..4).prop_map(Op::Role),
+        any::<bool>().prop_map(Op::WordsInSummaries),
+        Just(Op::Summary),
         any::<u8>().prop_map(Op::Disclose),
         (0u8..3).prop_map(|topic| Op::Ask { topic }),
         (0u8..6).prop_map(Op::RespondLatest),
@@ -95,6 +103,28 @@ fn apply(doc: &mut CoupleDoc, op: &Op, now: i64) {
         Op::Request(n) => doc.make_request(&format!("request {n}"), now).map(drop),
         Op::DoneLatest => latest(doc.requests().iter().map(|r| r.id.clone()))
             .map_or(Ok(()), |id| doc.log_request_done(&id, None, now).map(drop)),
+        Op::AnswerLatest(k) => {
+            latest(doc.requests().iter().map(|r| r.id.clone())).map_or(Ok(()), |id| {
+                let kind = [
+                    RequestAnswerKind::Yes,
+                    RequestAnswerKind::TalkFirst,
+                    RequestAnswerKind::NotNow,
+                    RequestAnswerKind::YesRetired,
+                ][*k as usize];
+                doc.answer_request(&id, kind, Some("a note"), now).map(drop)
+            })
+        }
+        Op::Role(r) => doc.set_my_role(
+            [Role::Hurt, Role::BrokeTrust, Role::Both, Role::Unsaid][*r as usize],
+            now,
+        ),
+        Op::WordsInSummaries(on) => doc.set_words_in_summaries(*on, now),
+        Op::Summary => {
+            let me = doc.me().to_owned();
+            let choice = views::SummaryChoice::everything(&me, "2026-01-01", "2026-02-28", now);
+            views::therapist_summary(&doc.snapshot(), None, &choice)
+                .and_then(|s| doc.record_summary_made(&s.trace(), now).map(drop))
+        }
         Op::AckLatest(landed) => {
             let target = doc
                 .requests()

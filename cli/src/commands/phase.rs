@@ -76,8 +76,13 @@ pub fn run(ctx: &Ctx, args: PhaseArgs) -> Result<()> {
         current.as_str()
     );
     for c in &snapshot.phase_changes {
+        // The role decides who may move it forward: say which one they held.
+        let role = c
+            .role
+            .map(|r| format!(" (as “{}”)", r.words()))
+            .unwrap_or_default();
         println!(
-            "  {}  {}: {} → {}{}",
+            "  {}  {}: {} → {}{role}{}",
             when(c.at),
             names.get(&c.by),
             c.from.as_str(),
