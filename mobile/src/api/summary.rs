@@ -17,7 +17,8 @@ impl Companion {
     ///
     /// An unreadable day, a period that ends before it starts or an unknown
     /// time zone is `InvalidInput`; a private id that names no entry is
-    /// `NotFound`. `NotPaired` before there is a shared space.
+    /// `NotFound`. `NotPaired` before there is a shared space. When
+    /// `choice` brings private entries, the private lock is asked first.
     pub fn therapist_summary(&self, choice: SummaryChoice) -> Result<RenderedSummary> {
         self.summarise(choice, |rendered, me| {
             Ok(RenderedSummary::from_core(rendered, me))
@@ -60,6 +61,9 @@ impl Companion {
         choice: SummaryChoice,
         finish: impl FnOnce(summary::RenderedSummary, &str) -> Result<T>,
     ) -> Result<T> {
+        if !choice.private_entries.is_empty() {
+            self.unlock_private()?;
+        }
         let (snapshot, private, me) = {
             let device = self.device()?;
             let private = if choice.private_entries.is_empty() {

@@ -355,7 +355,7 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         await self.eventually(
             "Alex's status reaches up to date",
             lambda: any(
-                s.state == SyncStateKind.UP_TO_DATE and s.last_synced_at_ms is not None
+                s.state == SyncStateKind.UP_TO_DATE
                 for s in recorder.statuses()
             ),
         )
@@ -888,16 +888,21 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         for day in range(1, 8):
             alex.record_checkin(CheckInInput(safety=day, trust=day, connection=day, day=in_days(-day)))
         alex.write_journal("mine")
+        # Without asking, the private space is not counted.
         info = alex.storage_info()
         self.assertGreater(info.shared.total_bytes, 0)
-        self.assertGreater(info.private.total_bytes, 0)
-        for doc in (info.shared, info.private):
+        self.assertIsNone(info.private)
+        self.assertEqual(info.total_bytes, info.shared.total_bytes)
+        full = alex.storage_info_with_private()
+        self.assertGreater(full.private.total_bytes, 0)
+        for doc in (full.shared, full.private):
             self.assertEqual(doc.total_bytes, doc.snapshot_bytes + doc.chunk_bytes)
             self.assertGreaterEqual(doc.snapshots + doc.chunks, 1)
-        self.assertEqual(info.total_bytes, info.shared.total_bytes + info.private.total_bytes)
+        self.assertEqual(full.total_bytes, full.shared.total_bytes + full.private.total_bytes)
 
         compacted = alex.compact()
-        for doc in (compacted.shared, compacted.private):
+        self.assertIsNone(compacted.private)
+        for doc in (compacted.shared, alex.storage_info_with_private().private):
             self.assertEqual((doc.snapshots, doc.chunks), (1, 0))
             self.assertGreater(doc.snapshot_bytes, 0)
         self.assertEqual(alex.storage_info(), compacted)
