@@ -182,6 +182,7 @@ pub fn run(ctx: &Ctx, args: SummaryArgs) -> Result<()> {
     let private = if args.private_entries.is_empty() {
         None
     } else {
+        super::require_private_unlocked(&device)?;
         Some(device.private()?)
     };
     let choice = SummaryChoice {
