@@ -42,6 +42,7 @@ from kintsugi_mobile import (  # noqa: E402  (the path is set just above)
     NetworkMode,
     NoticeKind,
     Phase,
+    PrivateSpaceLock,
     ProgressListener,
     ProgressStep,
     QuestionResponse,
@@ -882,6 +883,49 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         self.assertIn("we talked until two", exported)
         self.assertNotIn("only for me", exported)
         self.assertIn("only for me", alex.export_json(True))
+
+    async def test_a_private_lock_written_in_python_guards_the_journal(self):
+        alex = self.open("Alex")
+        entry = alex.write_journal("not ready to forgive")
+
+        class Lock(PrivateSpaceLock):
+            def __init__(self):
+                self.open = False
+                self.asked = 0
+
+            def unlock(self):
+                self.asked += 1
+                return self.open
+
+        class Throwing(PrivateSpaceLock):
+            def unlock(self):
+                raise RuntimeError("no biometrics enrolled")
+
+        lock = Lock()
+        alex.set_private_lock(lock)
+        for call in (
+            alex.journal,
+            alex.private_notes,
+            lambda: alex.export_json(True),
+            alex.storage_info_with_private,
+            lambda: alex.delete_journal(entry),
+            lambda: alex.set_private_lock(None),
+        ):
+            with self.assertRaises(KintsugiError.PrivateLocked):
+                call()
+        self.assertEqual(lock.asked, 6)
+        # Writing shows nothing, so it does not ask.
+        alex.write_journal("written while locked")
+        self.assertIsNone(alex.storage_info().private)
+        self.assertEqual(lock.asked, 6)
+
+        lock.open = True
+        alex.edit_journal(entry[:8], "still not ready")
+        self.assertEqual(sorted(e.text for e in alex.journal()), ["still not ready", "written while locked"])
+        alex.set_private_lock(Throwing())
+        with self.assertRaises(KintsugiError.PrivateLocked):
+            alex.journal()
+        self.assertEqual(alex.member_id(), alex.member_id(), "the companion still works")
 
     async def test_storage_info_and_compact(self):
         alex, _ = await self.paired()
