@@ -25,6 +25,7 @@ import app.kintsugi.NetworkMode
 import app.kintsugi.NoticeKind
 import app.kintsugi.PartnerInfo
 import app.kintsugi.Phase
+import app.kintsugi.PrivateSpaceLock
 import app.kintsugi.ProgressListener
 import app.kintsugi.ProgressStep
 import app.kintsugi.QuestionResponse
@@ -369,6 +370,38 @@ suspend fun privateJournalStaysOnTheDevice(devices: Devices) {
     assertEquals(1, sam.checkins().size, "the shared check-in reached Sam")
     assertEquals(listOf("I do not want to say this out loud yet"), alex.journal().map { it.text }, "Alex's journal")
     check(sam.timeline(TimelineFilter()).none { it.summary.contains("out loud") }) { "not in Sam's timeline" }
+}
+
+/** The app's lock, here a flag; a real one shows a biometric prompt. */
+class FlagLock(@Volatile var open: Boolean = false) : PrivateSpaceLock {
+    @Volatile var asked = 0
+    override fun unlock(): Boolean {
+        asked++
+        return open
+    }
+}
+
+suspend fun aPrivateLockGuardsTheJournalAndAThrowingOneCountsAsShut(devices: Devices) {
+    val alex = devices.open("Alex")
+    val entry = alex.writeJournal("not ready to forgive")
+    val lock = FlagLock()
+    alex.setPrivateLock(lock)
+    assertThrows<KintsugiException.PrivateLocked>("journal while locked") { alex.journal() }
+    assertThrows<KintsugiException.PrivateLocked>("notes while locked") { alex.privateNotes() }
+    assertThrows<KintsugiException.PrivateLocked>("export with the private space") { alex.exportJson(true) }
+    assertThrows<KintsugiException.PrivateLocked>("its size") { alex.storageInfoWithPrivate() }
+    assertThrows<KintsugiException.PrivateLocked>("delete while locked") { alex.deleteJournal(entry) }
+    assertThrows<KintsugiException.PrivateLocked>("remove the lock") { alex.setPrivateLock(null) }
+    assertEquals(6, lock.asked, "asked once per call")
+    alex.writeJournal("written while locked")
+    check(alex.storageInfo().private == null) { "no private size without asking" }
+    lock.open = true
+    alex.editJournal(entry.take(8), "still not ready")
+    assertEquals(listOf("still not ready", "written while locked"), alex.journal().map { it.text }.sorted(), "the journal once open")
+    alex.setPrivateLock(object : PrivateSpaceLock {
+        override fun unlock(): Boolean = throw IllegalStateException("no biometrics enrolled")
+    })
+    assertThrows<KintsugiException.PrivateLocked>("a lock that throws") { alex.journal() }
 }
 
 suspend fun viewsOfACalmCouple(devices: Devices) {
@@ -894,6 +927,7 @@ val scenarios: List<Pair<String, suspend (Devices) -> Unit>> = listOf(
     "offer withdrawn by its owner only" to ::offerWithdrawnByItsOwnerOnly,
     "revised agreement keeps both versions" to ::revisedAgreementKeepsBothVersions,
     "private journal stays on the device" to ::privateJournalStaysOnTheDevice,
+    "a private lock guards the journal; a throwing one counts as shut" to ::aPrivateLockGuardsTheJournalAndAThrowingOneCountsAsShut,
     "views of a calm couple" to ::viewsOfACalmCouple,
     "sync carries content-free notices" to ::syncCarriesContentFreeNotices,
     "the same storage key reopens the data" to ::sameKeyReopensTheData,
