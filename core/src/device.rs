@@ -617,18 +617,26 @@ impl Device {
         };
         let now = now_millis();
         let out = f(private, now)?;
-        let mut fresh = private.without_history(now)?;
         // `compact` writes one snapshot and, once it is durable, removes
         // every other file of the document (all are known after the refresh).
-        if let Err(e) = self.private_files.compact(fresh.automerge_mut()) {
-            self.reread_from_disk();
-            return Err(e);
+        let saved = private.without_history(now).and_then(|mut fresh| {
+            self.private_files.compact(fresh.automerge_mut())?;
+            Ok(fresh)
+        });
+        match saved {
+            Ok(fresh) => {
+                self.private = Some(PrivateDoc::from_automerge(
+                    fresh.into_automerge(),
+                    &self.actor,
+                ));
+                Ok(out)
+            }
+            // Memory goes back to what is on disk, as after a failed save.
+            Err(e) => {
+                self.reread_from_disk();
+                Err(e)
+            }
         }
-        self.private = Some(PrivateDoc::from_automerge(
-            fresh.into_automerge(),
-            &self.actor,
-        ));
-        Ok(out)
     }
 
     /// This device's private space (empty when never written).
