@@ -27,6 +27,10 @@ use zeroize::Zeroizing;
 pub const KEY_FILE_ENV: &str = "KINTSUGI_KEY_FILE";
 pub const PASSPHRASE_ENV: &str = "KINTSUGI_PASSPHRASE";
 pub const NEW_PASSPHRASE_ENV: &str = "KINTSUGI_NEW_PASSPHRASE";
+/// The private lock's passphrase, for scripts and tests. Kept in a shell
+/// profile it would undo the lock: it guards against the person at an
+/// unlocked terminal.
+pub const PRIVATE_PASSPHRASE_ENV: &str = "KINTSUGI_PRIVATE_PASSPHRASE";
 
 /// Where an unlock came from, to name it when it does not fit.
 #[derive(Debug, Clone)]
@@ -125,6 +129,39 @@ pub fn replacement(new_key_file: Option<&Path>) -> Result<(Unlock, Source)> {
     );
     let text = ask_twice("New passphrase: ", "Type it again: ", &no_terminal, &[])?;
     Ok((Unlock::Passphrase(text), Source::Typed))
+}
+
+/// The private lock's passphrase, to open it: `KINTSUGI_PRIVATE_PASSPHRASE`
+/// or typed. Never the device's unlock (key file, `KINTSUGI_PASSPHRASE`):
+/// an unlocked terminal already has that.
+pub fn private_passphrase() -> Result<SecretString> {
+    if let Some(text) = env_passphrase(PRIVATE_PASSPHRASE_ENV) {
+        return Ok(text);
+    }
+    let no_terminal = format!(
+        "the private space is locked, and there is no terminal to ask for its passphrase: \
+         set {PRIVATE_PASSPHRASE_ENV} (for scripts)"
+    );
+    ask("Private lock passphrase: ", &no_terminal)
+}
+
+/// A new passphrase for the private lock: `KINTSUGI_PRIVATE_PASSPHRASE`, or
+/// typed twice; refused if easy to guess, as a device passphrase is.
+pub fn new_private_passphrase(hints: &[&str]) -> Result<SecretString> {
+    if let Some(text) = env_passphrase(PRIVATE_PASSPHRASE_ENV) {
+        check_strength(&text, hints, &Source::Env(PRIVATE_PASSPHRASE_ENV))?;
+        return Ok(text);
+    }
+    let no_terminal = format!(
+        "there is no terminal to ask for the private lock's passphrase: set \
+         {PRIVATE_PASSPHRASE_ENV} (for scripts)"
+    );
+    ask_twice(
+        "Choose a passphrase for the private lock: ",
+        "Type it again: ",
+        &no_terminal,
+        hints,
+    )
 }
 
 /// The lowest zxcvbn score (0 to 4) a new passphrase may have: 3 takes

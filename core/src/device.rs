@@ -626,6 +626,45 @@ impl Device {
         Ok(out)
     }
 
+    /// Like [`Self::update_private`], then saves the private document anew
+    /// without its history and removes every older file of it: for edits
+    /// and deletions, so that what was replaced or removed is gone from
+    /// the data directory, not only from the current state. (A chunk would
+    /// keep the old text in the change that wrote it.)
+    pub fn update_private_forgetting<T>(
+        &mut self,
+        f: impl FnOnce(&mut PrivateDoc, Millis) -> Result<T>,
+    ) -> Result<T> {
+        let _lock = self.store.lock(files::DOCUMENT_LOCK)?;
+        self.refresh_private()?;
+        let private = match self.private.as_mut() {
+            Some(p) => p,
+            None => self.private.insert(PrivateDoc::new(&self.actor)?),
+        };
+        let now = now_millis();
+        let out = f(private, now)?;
+        // `compact` writes one snapshot and, once it is durable, removes
+        // every other file of the document (all are known after the refresh).
+        let saved = private.without_history(now).and_then(|mut fresh| {
+            self.private_files.compact(fresh.automerge_mut())?;
+            Ok(fresh)
+        });
+        match saved {
+            Ok(fresh) => {
+                self.private = Some(PrivateDoc::from_automerge(
+                    fresh.into_automerge(),
+                    &self.actor,
+                ));
+                Ok(out)
+            }
+            // Memory goes back to what is on disk, as after a failed save.
+            Err(e) => {
+                self.reread_from_disk();
+                Err(e)
+            }
+        }
+    }
+
     /// This device's private space (empty when never written).
     pub fn private(&self) -> Result<PrivateDoc> {
         match &self.private {
@@ -881,7 +920,9 @@ impl Device {
 
     fn refresh_private(&mut self) -> Result<()> {
         let mut am = self.private.take().map(PrivateDoc::into_automerge);
-        let damage = self.private_files.refresh(&mut am);
+        // Whole, never merged: another process may have rewritten it
+        // without history (`update_private_forgetting`).
+        let damage = self.private_files.refresh_whole(&mut am);
         self.private = am.map(|am| PrivateDoc::from_automerge(am, &self.actor));
         self.note_damage(damage?)
     }

@@ -37,6 +37,11 @@ pub enum KintsugiError {
     /// recovered, and `wipe_data_dir` clears the directory for a fresh start.
     #[error("{message}")]
     WrongKey { message: String },
+    /// The app's `PrivateSpaceLock` did not unlock (it said no, or failed):
+    /// nothing of the private space was read or changed. The message says
+    /// nothing of what it holds.
+    #[error("{message}")]
+    PrivateLocked { message: String },
     /// A bug: please report it.
     #[error("{message}")]
     Internal { message: String },
@@ -94,6 +99,13 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for CallbackError {
 }
 
 impl KintsugiError {
+    /// A call that needs the private space while its lock stays shut.
+    pub(crate) fn private_locked() -> Self {
+        KintsugiError::PrivateLocked {
+            message: "the private space is locked".into(),
+        }
+    }
+
     /// Any call on a companion after `wipe`.
     pub(crate) fn wiped() -> Self {
         KintsugiError::NotAllowed {

@@ -54,9 +54,9 @@ mod error;
 mod records;
 
 pub use api::{
-    CompanionObserver, LogLevel, LogSink, ProgressListener, ProgressStep, Subscription,
-    android_context_installed, generate_storage_key, init_logging, restore_from_backup,
-    wipe_data_dir,
+    CompanionObserver, LogLevel, LogSink, PrivateSpaceLock, ProgressListener, ProgressStep,
+    Subscription, android_context_installed, generate_storage_key, init_logging,
+    restore_from_backup, wipe_data_dir,
 };
 pub use error::{CallbackError, KintsugiError};
 pub use records::*;
@@ -112,6 +112,8 @@ pub struct Companion {
     cache_dir: Option<std::path::PathBuf>,
     /// Taken only in `Drop`.
     runtime: Option<tokio::runtime::Runtime>,
+    /// Asked before the private space is shown (`api/private.rs`).
+    private_lock: Mutex<Option<Arc<dyn PrivateSpaceLock>>>,
 }
 
 #[uniffi::export]
@@ -288,6 +290,7 @@ impl Companion {
             hub: Arc::default(),
             cache_dir,
             runtime: Some(runtime),
+            private_lock: Mutex::new(None),
         })
     }
 

@@ -57,7 +57,7 @@ fn up_to_date(e: &CompanionEvent) -> bool {
         CompanionEvent::SyncStatusChanged { status } => *status,
         _ => return false,
     };
-    status.state == SyncStateKind::UpToDate && status.last_synced_at_ms.is_some()
+    status.state == SyncStateKind::UpToDate
 }
 
 fn changed(e: &CompanionEvent, kind: RecordKind, from_partner: bool) -> bool {

@@ -67,6 +67,9 @@ pub fn run(ctx: &Ctx, action: Action) -> Result<()> {
             partner_can_open,
         } => {
             let mut device = ctx.open()?;
+            if private {
+                super::require_private_unlocked(&device)?;
+            }
             let options = BackupOptions {
                 include_private: private,
                 partner_can_open,

@@ -49,6 +49,9 @@ pub fn export(ctx: &Ctx, args: ExportArgs) -> Result<()> {
     // Refused before the passphrase is asked; the create below refuses too.
     refuse_existing(path)?;
     let mut device = ctx.open()?;
+    if args.include_private {
+        super::require_private_unlocked(&device)?;
+    }
     let bytes = match (&ctx.archive, args.automerge.is_some()) {
         (Some(id), true) => device.export_archive_automerge(id)?,
         (Some(id), false) => device
@@ -171,26 +174,38 @@ pub fn import(ctx: &Ctx, args: ImportArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn storage(ctx: &Ctx, as_json: bool) -> Result<()> {
+/// Sizes on disk. The private space's only with `private`: its size on a
+/// screen someone else sees would tell that a journal exists and grows.
+pub fn storage(ctx: &Ctx, as_json: bool, private: bool) -> Result<()> {
     let device = ctx.open()?;
+    if private {
+        super::require_private_unlocked(&device)?;
+    }
     let stats = device.storage_stats();
+    let all = total(&stats, private);
     if as_json {
-        return render::print_json(&json!({
+        let mut out = json!({
             "shared": doc_json(&stats.couple),
-            "private": doc_json(&stats.private),
-            "total_bytes": total(&stats),
-        }));
+            "total_bytes": all,
+        });
+        if private {
+            out["private"] = doc_json(&stats.private);
+        }
+        return render::print_json(&out);
     }
     println!(
         "On disk in {} (encrypted; keys, profile and sync state not counted):",
         ctx.dir.display()
     );
     println!("  shared space   {}", doc_line(&stats.couple));
-    println!("  private space  {}", doc_line(&stats.private));
-    println!("  in all         {}", size(total(&stats)));
+    if private {
+        println!("  private space  {}", doc_line(&stats.private));
+        println!("  in all         {}", size(all));
+    }
     Ok(())
 }
 
+/// Compacts both documents; reports the shared space's sizes only (see `storage`).
 pub fn compact(ctx: &Ctx) -> Result<()> {
     let mut device = ctx.open()?;
     let before = device.storage_stats();
@@ -200,16 +215,6 @@ pub fn compact(ctx: &Ctx) -> Result<()> {
         "  shared space   {} → {}",
         doc_short(&before.couple),
         doc_short(&after.couple)
-    );
-    println!(
-        "  private space  {} → {}",
-        doc_short(&before.private),
-        doc_short(&after.private)
-    );
-    println!(
-        "  in all         {} → {}",
-        size(total(&before)),
-        size(total(&after))
     );
     Ok(())
 }
@@ -280,8 +285,13 @@ pub(super) fn ask(question: &str) -> Result<bool> {
     Ok(answer == "y" || answer == "yes")
 }
 
-fn total(stats: &StorageStats) -> u64 {
-    stats.couple.total_bytes() + stats.private.total_bytes()
+fn total(stats: &StorageStats, private: bool) -> u64 {
+    stats.couple.total_bytes()
+        + if private {
+            stats.private.total_bytes()
+        } else {
+            0
+        }
 }
 
 fn doc_json(stats: &DocStats) -> serde_json::Value {

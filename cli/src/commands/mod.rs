@@ -33,6 +33,7 @@ use kintsugi_core::{CoreError, Device, Snapshot};
 use kintsugi_sync::NetworkConfig;
 
 pub use keys::{Action as KeyAction, new as new_key_file};
+pub use private::require_unlocked as require_private_unlocked;
 
 use crate::render::Names;
 use crate::unlock::{Source, Unlocker};
@@ -243,6 +244,12 @@ pub enum Command {
         #[command(subcommand)]
         action: private::NoteAction,
     },
+    /// A passphrase of its own before your journal and notes are shown,
+    /// even at a terminal where this device opens by itself.
+    PrivateLock {
+        #[command(subcommand)]
+        action: private::LockAction,
+    },
     /// Everything that happened in the shared space, newest first.
     Timeline(views::TimelineArgs),
     /// Check-in scores per week: the middle and the range.
@@ -288,11 +295,14 @@ pub enum Command {
         #[command(subcommand)]
         action: data::ArchiveAction,
     },
-    /// How much this device's documents take on disk.
+    /// How much this device's shared space takes on disk.
     Storage {
         /// Print as JSON.
         #[arg(long)]
         json: bool,
+        /// Also the private journal and notes (asks the private lock, if on).
+        #[arg(long)]
+        private: bool,
     },
     /// Fold each document's saved changes into one snapshot now.
     Compact,
@@ -304,8 +314,8 @@ pub enum Command {
     },
     /// Sync with your partner now (they must be reachable, e.g. running `serve`).
     Sync,
-    /// Who this device is paired with and when the two last agreed (no
-    /// network; `serve` reports the live status as it changes).
+    /// Who this device is paired with, since when (no network; `serve`
+    /// reports the live status as it changes).
     Status {
         /// Print as JSON.
         #[arg(long)]
@@ -367,7 +377,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Export(args) => data::export(ctx, args),
         Command::Import(args) => data::import(ctx, args),
         Command::Archive { action } => data::archive(ctx, action),
-        Command::Storage { json } => data::storage(ctx, json),
+        Command::Storage { json, private } => data::storage(ctx, json, private),
         Command::Compact => data::compact(ctx),
         Command::Wipe { yes } => data::wipe(ctx, yes),
         Command::Init { name } => network::init(ctx, &name),
@@ -397,6 +407,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Commitment { action } => commitments::run(ctx, action),
         Command::Journal { action } => private::journal(ctx, action),
         Command::Note { action } => private::note(ctx, action),
+        Command::PrivateLock { action } => private::lock(ctx, action),
         Command::Timeline(args) => views::timeline(ctx, args),
         Command::Trends { json } => views::trends(ctx, json),
         Command::Consistency(args) => views::consistency(ctx, args),

@@ -191,6 +191,8 @@ pub async fn serve(ctx: &Ctx) -> Result<()> {
 }
 
 /// The pairing as this device remembers it, without touching the network.
+/// When the devices were last in sync is not shown: it is when the
+/// partner's device was last online (docs/threat-model.md).
 pub fn status(ctx: &Ctx, as_json: bool) -> Result<()> {
     let device = ctx.open()?;
     let partner = kintsugi_sync::Partner::load(device.store())?;
@@ -201,19 +203,12 @@ pub fn status(ctx: &Ctx, as_json: bool) -> Result<()> {
                 "name": p.name,
                 "member_id": p.member_id,
                 "paired_at": p.paired_at,
-                "last_synced_at": p.last_synced_at,
             })),
         }));
     }
     match partner {
         None => println!("Not paired: run `kintsugi pair invite` or `kintsugi pair join`."),
-        Some(p) => {
-            println!("Paired with {} since {}.", p.name, when(p.paired_at));
-            match p.last_synced_at {
-                Some(at) => println!("Last in sync: {}.", when(at)),
-                None => println!("Not in sync yet since pairing."),
-            }
-        }
+        Some(p) => println!("Paired with {} since {}.", p.name, when(p.paired_at)),
     }
     Ok(())
 }
@@ -224,16 +219,18 @@ fn when(ms: kintsugi_core::Millis) -> String {
         .unwrap_or_else(|_| ms.to_string())
 }
 
-/// One line per change of sync status, for people and scripts alike.
+/// One line per change of sync status, for people and scripts alike. No
+/// time the partner's device was reached or lost: that is when it was
+/// online or switched off.
 pub fn status_line(status: &SyncStatus) -> String {
-    let state = match status.state {
+    match status.state {
         SyncState::Idle => "Sync: idle".to_owned(),
         SyncState::Connecting => "Sync: connecting to your partner's device".to_owned(),
         SyncState::Syncing => "Sync: syncing".to_owned(),
         SyncState::UpToDate => "Sync: up to date".to_owned(),
-        SyncState::Unreachable { since } => {
-            format!("Sync: partner unreachable since {}", when(since))
-        }
+        SyncState::Unreachable { .. } => "Sync: your partner's device is not reachable now \
+                                           (both keep working apart)"
+            .to_owned(),
         SyncState::Paused { since } => format!(
             "Sync: paused since {}: your partner's device sent changes this app cannot accept, \
              and nothing of them was kept (`kintsugi sync` tries again)",
@@ -244,10 +241,6 @@ pub fn status_line(status: &SyncStatus) -> String {
              changes wait until {} (yours still reach your partner)",
             when(until)
         ),
-    };
-    match status.last_synced_at {
-        Some(at) => format!("{state} (last synced {})", when(at)),
-        None => state,
     }
 }
 

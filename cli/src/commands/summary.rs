@@ -177,6 +177,10 @@ pub fn run(ctx: &Ctx, args: SummaryArgs) -> Result<()> {
         .or_else(|| jiff::tz::TimeZone::system().iana_name().map(str::to_owned));
 
     let mut device = ctx.open()?;
+    if !args.private_entries.is_empty() {
+        // Private entries come only past the private lock, when it is on.
+        super::require_private_unlocked(&device)?;
+    }
     let choice = SummaryChoice {
         prepared_by: device.member_id().to_owned(),
         from: from.to_string(),

@@ -31,6 +31,7 @@ pub fn kintsugi_bare(dir: &Path) -> Command {
         .env_remove("KINTSUGI_KEY_FILE")
         .env_remove("KINTSUGI_PASSPHRASE")
         .env_remove("KINTSUGI_NEW_PASSPHRASE")
+        .env_remove("KINTSUGI_PRIVATE_PASSPHRASE")
         .env_remove("KINTSUGI_DATA_DIR")
         .env_remove("KINTSUGI_RELAY")
         .stdin(Stdio::null())
@@ -60,6 +61,23 @@ pub fn key_file(dir: &Path) -> PathBuf {
         let _ = tmp.persist_noclobber(&path);
     }
     path
+}
+
+/// The command with no controlling terminal (a new session), as under a
+/// service manager or CI, even when the tests run in a terminal.
+#[cfg(unix)]
+pub fn without_terminal(mut cmd: Command) -> Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setsid is async-signal-safe and touches no memory of ours.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd
 }
 
 /// Runs a command that must succeed; returns its stdout.

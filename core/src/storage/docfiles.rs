@@ -182,6 +182,28 @@ impl DocFiles {
         Ok(damage)
     }
 
+    /// Like [`Self::refresh`], for a document that is always saved before
+    /// its lock is let go (the private one): when no file this process
+    /// loaded is left, another process replaced them all (a compaction, or
+    /// a rewrite without history), so the document is read anew from disk
+    /// rather than merged into memory, which would bring back the history
+    /// a rewrite dropped.
+    pub(crate) fn refresh_whole(&mut self, doc: &mut Option<AutoCommit>) -> Result<Vec<Damage>> {
+        let on_disk = fsio::list_files(&self.dir)?;
+        let replaced = !self.known.is_empty()
+            && self
+                .known
+                .keys()
+                .all(|name| on_disk.binary_search(name).is_err());
+        if replaced {
+            *doc = None;
+            self.known.clear();
+            self.tail = None;
+            self.saved_heads.clear();
+        }
+        self.refresh(doc)
+    }
+
     fn load_new(&mut self, doc: &mut Option<AutoCommit>) -> Result<Vec<Damage>> {
         let on_disk = fsio::list_files(&self.dir)?;
         self.known

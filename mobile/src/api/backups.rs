@@ -26,6 +26,7 @@ impl Companion {
     /// pairing, plus what `options` adds. Only this device's recovery key
     /// (`recovery_key`) opens it, and the partner's device too with
     /// `options.partner_can_open`. `NotPaired` without a shared space.
+    /// With `options.include_private` the private lock is asked first.
     /// Cancelling stops the wait, not the sealing.
     #[uniffi::method(default(listener = None, options))]
     pub async fn create_backup(
@@ -33,6 +34,9 @@ impl Companion {
         options: BackupOptions,
         listener: Option<Arc<dyn ProgressListener>>,
     ) -> Result<Backup> {
+        if options.include_private {
+            self.unlock_private_async().await?;
+        }
         let options = options.into();
         self.with_device_blocking(listener, move |device, progress| {
             Ok(backup::create(device, &options, progress)?.into())

@@ -217,7 +217,7 @@ impl Watcher {
         };
         let mut seen = first.doc;
         let mut partner = first.partner;
-        let mut status = status_of(node.as_deref(), partner.as_ref());
+        let mut status = status_of(node.as_deref());
         self.deliver(CompanionEvent::Current {
             state: CompanionState {
                 sync_status: status,
@@ -288,7 +288,7 @@ impl Watcher {
             if let Some(event) = look.changed {
                 self.deliver(event).await;
             }
-            let now = status_of(node.as_deref(), partner.as_ref());
+            let now = status_of(node.as_deref());
             if now != status {
                 status = now;
                 self.deliver(CompanionEvent::SyncStatusChanged { status })
@@ -398,17 +398,14 @@ fn compare(
     }
 }
 
-/// The status while `node` runs; `Idle` (with the last sync time kept with
-/// the partner) while networking is off.
-fn status_of(node: Option<&Node>, partner: Option<&Partner>) -> SyncStatusInfo {
+/// The status while `node` runs; `Idle` while networking is off.
+fn status_of(node: Option<&Node>) -> SyncStatusInfo {
     match node {
         Some(node) => (*node.status().borrow()).into(),
         None => SyncStatusInfo {
             state: crate::SyncStateKind::Idle,
-            unreachable_since_ms: None,
             paused_since_ms: None,
             quota_until_ms: None,
-            last_synced_at_ms: partner.and_then(|p| p.last_synced_at),
         },
     }
 }

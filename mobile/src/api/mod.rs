@@ -24,6 +24,7 @@ pub(crate) use cache::clear_staged;
 pub use live::{CompanionObserver, Subscription};
 pub use logging::{LogLevel, LogSink, init_logging};
 pub use platform::android_context_installed;
+pub use private::PrivateSpaceLock;
 pub(crate) use progress::deliver as deliver_progress;
 pub use progress::{ProgressListener, ProgressStep};
 pub use storage::{generate_storage_key, wipe_data_dir};

@@ -37,8 +37,12 @@ impl Companion {
     }
 
     /// Every record of the shared space as readable JSON; with
-    /// `include_private`, this device's journal and notes too. Not encrypted.
+    /// `include_private`, this device's journal and notes too (then the
+    /// private lock is asked first). Not encrypted.
     pub fn export_json(&self, include_private: bool) -> Result<String> {
+        if include_private {
+            self.unlock_private()?;
+        }
         Ok(self.device()?.export_json(include_private)?)
     }
 
@@ -86,6 +90,9 @@ impl Companion {
 
     /// An archived space as readable JSON (not encrypted), like `export_json`.
     pub fn export_archive_json(&self, archive_id: String, include_private: bool) -> Result<String> {
+        if include_private {
+            self.unlock_private()?;
+        }
         Ok(self
             .device()?
             .export_archive_json(&archive_id, include_private)?)
@@ -96,15 +103,26 @@ impl Companion {
         Ok(self.device()?.delete_archive(&archive_id)?)
     }
 
-    /// The size on disk of the shared and the private space.
+    /// The size on disk of the shared space. The private space is left out
+    /// (`private` is `None`, and `total_bytes` is the shared space's): on a
+    /// settings screen someone else may see, its size would tell that a
+    /// journal exists and grows. `storage_info_with_private` has it.
     pub fn storage_info(&self) -> Result<StorageInfo> {
-        Ok(self.device()?.storage_stats().into())
+        Ok(StorageInfo::shared_only(self.device()?.storage_stats()))
+    }
+
+    /// The size on disk of the shared and the private space, for the owner
+    /// who asked for it. Asks the private lock first.
+    pub fn storage_info_with_private(&self) -> Result<StorageInfo> {
+        self.unlock_private()?;
+        Ok(StorageInfo::with_private(self.device()?.storage_stats()))
     }
 
     /// Folds each space's chunks into one fresh snapshot now (it also
-    /// happens by itself as chunks accumulate) and returns the sizes after.
+    /// happens by itself as chunks accumulate) and returns the sizes after,
+    /// as `storage_info` does (without the private space's).
     pub fn compact(&self) -> Result<StorageInfo> {
-        Ok(self.device()?.compact()?.into())
+        Ok(StorageInfo::shared_only(self.device()?.compact()?))
     }
 
     /// Files found damaged since this companion was opened. Each was moved

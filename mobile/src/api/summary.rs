@@ -26,7 +26,8 @@ impl Companion {
     ///
     /// An unreadable day, a period that ends before it starts or an unknown
     /// time zone is `InvalidInput`; a private id that names no entry is
-    /// `NotFound`. `NotPaired` before there is a shared space.
+    /// `NotFound`. `NotPaired` before there is a shared space. When
+    /// `choice` brings private entries, the private lock is asked first.
     pub fn therapist_summary(&self, choice: SummaryChoice) -> Result<RenderedSummary> {
         self.summarise(choice, |rendered, me| {
             Ok(RenderedSummary::from_core(rendered, me))
@@ -86,6 +87,9 @@ impl Companion {
         choice: SummaryChoice,
         finish: impl FnOnce(summary::RenderedSummary, &str) -> Result<T>,
     ) -> Result<T> {
+        if !choice.private_entries.is_empty() {
+            self.unlock_private()?;
+        }
         let (rendered, me) = {
             let mut device = self.device()?;
             let me = device.member_id().to_owned();

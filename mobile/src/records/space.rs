@@ -124,8 +124,9 @@ pub enum SyncStateKind {
     Syncing,
     /// Connected; both devices hold the same changes.
     UpToDate,
-    /// The partner's device cannot be reached (see `unreachable_since_ms`).
-    /// Both keep working apart; nothing is lost.
+    /// The partner's device cannot be reached now. Both keep working
+    /// apart; nothing is lost. Since when is not told: it would tell when
+    /// the partner's phone went offline or was switched off.
     Unreachable,
     /// The partner's device sent changes this app cannot accept (a newer
     /// app, or one changed to break the couple's rules); nothing of them was
@@ -138,39 +139,40 @@ pub enum SyncStateKind {
     QuotaReached,
 }
 
-/// The sync status an app shows ("Up to date", "Last synced 2 days ago").
+/// The sync status an app shows ("Up to date", "Not in touch right now").
+///
+/// It carries no time the partner's phone was reached or lost: "last
+/// synced at" and "unreachable since" are when the partner's phone was
+/// last online, or went off, which a partner could watch (see
+/// docs/threat-model.md, "A coercive partner").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct SyncStatusInfo {
     /// Where sync stands now.
     pub state: SyncStateKind,
-    /// Set when `state` is `Unreachable`: since when (ms since the epoch).
-    pub unreachable_since_ms: Option<i64>,
     /// Set when `state` is `Paused`: since when (ms since the epoch).
     pub paused_since_ms: Option<i64>,
     /// Set when `state` is `QuotaReached`: until when (ms since the epoch).
     pub quota_until_ms: Option<i64>,
-    /// When both devices last held the same changes (kept across restarts).
-    pub last_synced_at_ms: Option<i64>,
 }
 
 impl From<kintsugi_sync::SyncStatus> for SyncStatusInfo {
     fn from(s: kintsugi_sync::SyncStatus) -> Self {
         use kintsugi_sync::SyncState as S;
-        let (state, since, paused, until) = match s.state {
-            S::Idle => (SyncStateKind::Idle, None, None, None),
-            S::Connecting => (SyncStateKind::Connecting, None, None, None),
-            S::Syncing => (SyncStateKind::Syncing, None, None, None),
-            S::UpToDate => (SyncStateKind::UpToDate, None, None, None),
-            S::Unreachable { since } => (SyncStateKind::Unreachable, Some(since), None, None),
-            S::Paused { since } => (SyncStateKind::Paused, None, Some(since), None),
-            S::QuotaReached { until } => (SyncStateKind::QuotaReached, None, None, Some(until)),
+        // The sync layer's `since` of `Unreachable` and `last_synced_at`
+        // stay behind (see the type's comment).
+        let (state, paused, until) = match s.state {
+            S::Idle => (SyncStateKind::Idle, None, None),
+            S::Connecting => (SyncStateKind::Connecting, None, None),
+            S::Syncing => (SyncStateKind::Syncing, None, None),
+            S::UpToDate => (SyncStateKind::UpToDate, None, None),
+            S::Unreachable { .. } => (SyncStateKind::Unreachable, None, None),
+            S::Paused { since } => (SyncStateKind::Paused, Some(since), None),
+            S::QuotaReached { until } => (SyncStateKind::QuotaReached, None, Some(until)),
         };
         SyncStatusInfo {
             state,
-            unreachable_since_ms: since,
             paused_since_ms: paused,
             quota_until_ms: until,
-            last_synced_at_ms: s.last_synced_at,
         }
     }
 }

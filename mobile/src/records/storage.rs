@@ -28,9 +28,11 @@ pub struct DocumentStorage {
 pub struct StorageInfo {
     /// The shared space (synced with the partner).
     pub shared: DocumentStorage,
-    /// The private journal and notes (never synced).
-    pub private: DocumentStorage,
-    /// Both documents together.
+    /// The private journal and notes (never synced): only from
+    /// `storage_info_with_private`, `None` otherwise.
+    pub private: Option<DocumentStorage>,
+    /// The documents reported here together (without the private one when
+    /// it is `None`).
     pub total_bytes: u64,
 }
 
@@ -74,12 +76,23 @@ impl From<DocStats> for DocumentStorage {
     }
 }
 
-impl From<core::StorageStats> for StorageInfo {
-    fn from(s: core::StorageStats) -> Self {
+impl StorageInfo {
+    /// The shared space's figures only: nothing here depends on the
+    /// private space.
+    pub(crate) fn shared_only(s: core::StorageStats) -> Self {
+        StorageInfo {
+            total_bytes: s.couple.total_bytes(),
+            shared: s.couple.into(),
+            private: None,
+        }
+    }
+
+    /// Both spaces' figures.
+    pub(crate) fn with_private(s: core::StorageStats) -> Self {
         StorageInfo {
             total_bytes: s.couple.total_bytes() + s.private.total_bytes(),
             shared: s.couple.into(),
-            private: s.private.into(),
+            private: Some(s.private.into()),
         }
     }
 }

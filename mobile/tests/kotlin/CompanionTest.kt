@@ -25,6 +25,7 @@ import app.kintsugi.NetworkMode
 import app.kintsugi.NoticeKind
 import app.kintsugi.PartnerInfo
 import app.kintsugi.Phase
+import app.kintsugi.PrivateSpaceLock
 import app.kintsugi.ProgressListener
 import app.kintsugi.ProgressStep
 import app.kintsugi.QuestionResponse
@@ -371,6 +372,38 @@ suspend fun privateJournalStaysOnTheDevice(devices: Devices) {
     check(sam.timeline(TimelineFilter()).none { it.summary.contains("out loud") }) { "not in Sam's timeline" }
 }
 
+/** The app's lock, here a flag; a real one shows a biometric prompt. */
+class FlagLock(@Volatile var open: Boolean = false) : PrivateSpaceLock {
+    @Volatile var asked = 0
+    override fun unlock(): Boolean {
+        asked++
+        return open
+    }
+}
+
+suspend fun aPrivateLockGuardsTheJournalAndAThrowingOneCountsAsShut(devices: Devices) {
+    val alex = devices.open("Alex")
+    val entry = alex.writeJournal("not ready to forgive")
+    val lock = FlagLock()
+    alex.setPrivateLock(lock)
+    assertThrows<KintsugiException.PrivateLocked>("journal while locked") { alex.journal() }
+    assertThrows<KintsugiException.PrivateLocked>("notes while locked") { alex.privateNotes() }
+    assertThrows<KintsugiException.PrivateLocked>("export with the private space") { alex.exportJson(true) }
+    assertThrows<KintsugiException.PrivateLocked>("its size") { alex.storageInfoWithPrivate() }
+    assertThrows<KintsugiException.PrivateLocked>("delete while locked") { alex.deleteJournal(entry) }
+    assertThrows<KintsugiException.PrivateLocked>("remove the lock") { alex.setPrivateLock(null) }
+    assertEquals(6, lock.asked, "asked once per call")
+    alex.writeJournal("written while locked")
+    check(alex.storageInfo().private == null) { "no private size without asking" }
+    lock.open = true
+    alex.editJournal(entry.take(8), "still not ready")
+    assertEquals(listOf("still not ready", "written while locked"), alex.journal().map { it.text }.sorted(), "the journal once open")
+    alex.setPrivateLock(object : PrivateSpaceLock {
+        override fun unlock(): Boolean = throw IllegalStateException("no biometrics enrolled")
+    })
+    assertThrows<KintsugiException.PrivateLocked>("a lock that throws") { alex.journal() }
+}
+
 suspend fun viewsOfACalmCouple(devices: Devices) {
     val (alex, sam) = paired(devices)
     check("hopeful" in moodVocabulary()) { "the vocabulary offers hopeful" }
@@ -473,15 +506,21 @@ suspend fun storageInfoAndCompact(devices: Devices) {
         alex.recordCheckin(CheckInInput(safety = 5, trust = 5, connection = 5, day = inDays(-day)))
     }
     alex.writeJournal("mine")
+    // Without asking, the private space is not counted.
     val info = alex.storageInfo()
-    check(info.shared.totalBytes > 0uL && info.private.totalBytes > 0uL) { "both spaces take room: $info" }
-    for (doc in listOf(info.shared, info.private)) {
+    check(info.shared.totalBytes > 0uL && info.private == null) { "the shared space only: $info" }
+    assertEquals(info.shared.totalBytes, info.totalBytes, "total without the private space")
+    val full = alex.storageInfoWithPrivate()
+    val private = checkNotNull(full.private) { "asked for: $full" }
+    check(private.totalBytes > 0uL) { "the journal takes room: $full" }
+    for (doc in listOf(full.shared, private)) {
         assertEquals(doc.snapshotBytes + doc.chunkBytes, doc.totalBytes, "total of $doc")
     }
-    assertEquals(info.shared.totalBytes + info.private.totalBytes, info.totalBytes, "total")
+    assertEquals(full.shared.totalBytes + private.totalBytes, full.totalBytes, "total")
 
     val compacted = alex.compact()
-    for (doc in listOf(compacted.shared, compacted.private)) {
+    check(compacted.private == null) { "compact reports the shared space only: $compacted" }
+    for (doc in listOf(compacted.shared, checkNotNull(alex.storageInfoWithPrivate().private))) {
         assertEquals(1 to 0, doc.snapshots to doc.chunks, "snapshots and chunks after compact")
         check(doc.snapshotBytes > 0uL) { "a snapshot has bytes: $doc" }
     }
@@ -571,7 +610,7 @@ suspend fun liveSyncObserverAndUnpair(devices: Devices) {
     bounded { alex.appForegrounded() }
     bounded { sam.appForegrounded() }
     eventually("Alex's status reaches up to date") {
-        recorder.statuses().any { it.state == SyncStateKind.UP_TO_DATE && it.lastSyncedAtMs != null }
+        recorder.statuses().any { it.state == SyncStateKind.UP_TO_DATE }
     }
     sam.recordCheckin(checkin(7, "a good walk"))
     eventually("the observer hears Sam's check-in with no syncNow") { recorder.changed(RecordKind.CHECK_IN, true) }
@@ -888,6 +927,7 @@ val scenarios: List<Pair<String, suspend (Devices) -> Unit>> = listOf(
     "offer withdrawn by its owner only" to ::offerWithdrawnByItsOwnerOnly,
     "revised agreement keeps both versions" to ::revisedAgreementKeepsBothVersions,
     "private journal stays on the device" to ::privateJournalStaysOnTheDevice,
+    "a private lock guards the journal; a throwing one counts as shut" to ::aPrivateLockGuardsTheJournalAndAThrowingOneCountsAsShut,
     "views of a calm couple" to ::viewsOfACalmCouple,
     "sync carries content-free notices" to ::syncCarriesContentFreeNotices,
     "the same storage key reopens the data" to ::sameKeyReopensTheData,

@@ -42,6 +42,7 @@ from kintsugi_mobile import (  # noqa: E402  (the path is set just above)
     NetworkMode,
     NoticeKind,
     Phase,
+    PrivateSpaceLock,
     ProgressListener,
     ProgressStep,
     QuestionResponse,
@@ -356,7 +357,7 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         await self.eventually(
             "Alex's status reaches up to date",
             lambda: any(
-                s.state == SyncStateKind.UP_TO_DATE and s.last_synced_at_ms is not None
+                s.state == SyncStateKind.UP_TO_DATE
                 for s in recorder.statuses()
             ),
         )
@@ -904,21 +905,69 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         self.assertNotIn("only for me", exported)
         self.assertIn("only for me", alex.export_json(True))
 
+    async def test_a_private_lock_written_in_python_guards_the_journal(self):
+        alex = self.open("Alex")
+        entry = alex.write_journal("not ready to forgive")
+
+        class Lock(PrivateSpaceLock):
+            def __init__(self):
+                self.open = False
+                self.asked = 0
+
+            def unlock(self):
+                self.asked += 1
+                return self.open
+
+        class Throwing(PrivateSpaceLock):
+            def unlock(self):
+                raise RuntimeError("no biometrics enrolled")
+
+        lock = Lock()
+        alex.set_private_lock(lock)
+        for call in (
+            alex.journal,
+            alex.private_notes,
+            lambda: alex.export_json(True),
+            alex.storage_info_with_private,
+            lambda: alex.delete_journal(entry),
+            lambda: alex.set_private_lock(None),
+        ):
+            with self.assertRaises(KintsugiError.PrivateLocked):
+                call()
+        self.assertEqual(lock.asked, 6)
+        # Writing shows nothing, so it does not ask.
+        alex.write_journal("written while locked")
+        self.assertIsNone(alex.storage_info().private)
+        self.assertEqual(lock.asked, 6)
+
+        lock.open = True
+        alex.edit_journal(entry[:8], "still not ready")
+        self.assertEqual(sorted(e.text for e in alex.journal()), ["still not ready", "written while locked"])
+        alex.set_private_lock(Throwing())
+        with self.assertRaises(KintsugiError.PrivateLocked):
+            alex.journal()
+        self.assertEqual(alex.member_id(), alex.member_id(), "the companion still works")
+
     async def test_storage_info_and_compact(self):
         alex, _ = await self.paired()
         for day in range(1, 8):
             alex.record_checkin(CheckInInput(safety=day, trust=day, connection=day, day=in_days(-day)))
         alex.write_journal("mine")
+        # Without asking, the private space is not counted.
         info = alex.storage_info()
         self.assertGreater(info.shared.total_bytes, 0)
-        self.assertGreater(info.private.total_bytes, 0)
-        for doc in (info.shared, info.private):
+        self.assertIsNone(info.private)
+        self.assertEqual(info.total_bytes, info.shared.total_bytes)
+        full = alex.storage_info_with_private()
+        self.assertGreater(full.private.total_bytes, 0)
+        for doc in (full.shared, full.private):
             self.assertEqual(doc.total_bytes, doc.snapshot_bytes + doc.chunk_bytes)
             self.assertGreaterEqual(doc.snapshots + doc.chunks, 1)
-        self.assertEqual(info.total_bytes, info.shared.total_bytes + info.private.total_bytes)
+        self.assertEqual(full.total_bytes, full.shared.total_bytes + full.private.total_bytes)
 
         compacted = alex.compact()
-        for doc in (compacted.shared, compacted.private):
+        self.assertIsNone(compacted.private)
+        for doc in (compacted.shared, alex.storage_info_with_private().private):
             self.assertEqual((doc.snapshots, doc.chunks), (1, 0))
             self.assertGreater(doc.snapshot_bytes, 0)
         self.assertEqual(alex.storage_info(), compacted)
