@@ -6,6 +6,7 @@ pub mod device;
 pub mod doc;
 pub mod door;
 pub mod error;
+pub mod i18n;
 pub mod model;
 pub mod notify;
 pub mod ops;

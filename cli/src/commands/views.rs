@@ -315,8 +315,9 @@ fn progress_lines(p: &Progress, names: &Names) -> Vec<String> {
 }
 
 pub fn counselling(ctx: &Ctx, json: bool) -> Result<()> {
-    let (_, snapshot, _) = ctx.read()?;
-    let prompt = views::counselling_prompt(&snapshot, &today());
+    let (device, snapshot, _) = ctx.read()?;
+    // Worked out for this device's user: their own safety is theirs alone.
+    let prompt = views::counselling_prompt(&snapshot, &today(), device.member_id());
     if json {
         return render::print_json(&prompt);
     }

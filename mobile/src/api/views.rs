@@ -50,6 +50,6 @@ impl Companion {
     /// feeling unheard, pain stays high for weeks); `None` otherwise.
     pub fn counselling_prompt(&self) -> Result<Option<CounsellingPrompt>> {
         let today = today();
-        self.view(|snapshot, _| views::counselling_prompt(snapshot, &today).map(Into::into))
+        self.view(|snapshot, me| views::counselling_prompt(snapshot, &today, me).map(Into::into))
     }
 }
