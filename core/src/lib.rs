@@ -8,6 +8,7 @@ pub mod door;
 pub mod error;
 pub mod i18n;
 pub mod model;
+pub mod notice_gate;
 pub mod notify;
 pub mod ops;
 pub mod private;
