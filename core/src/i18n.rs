@@ -26,7 +26,11 @@ const SHIPPED: &[(&str, &str, &str)] = &[
         "counselling.ftl",
         include_str!("../locales/en/counselling.ftl"),
     ),
-    ("en", "notices.ftl", include_str!("../locales/en/notices.ftl")),
+    (
+        "en",
+        "notices.ftl",
+        include_str!("../locales/en/notices.ftl"),
+    ),
 ];
 
 /// Every message id the core looks up. A host translating the app supplies
@@ -202,16 +206,15 @@ fn new_bundle(langid: LanguageIdentifier) -> Bundle {
 }
 
 fn add(bundle: &mut Bundle, locale: &str, ftl: &str) -> Result<(), CatalogError> {
-    let resource = FluentResource::try_new(ftl.to_owned()).map_err(|(_, errors)| {
-        CatalogError::Syntax {
+    let resource =
+        FluentResource::try_new(ftl.to_owned()).map_err(|(_, errors)| CatalogError::Syntax {
             locale: locale.to_owned(),
             errors: errors
                 .iter()
                 .map(|e| e.to_string())
                 .collect::<Vec<_>>()
                 .join("; "),
-        }
-    })?;
+        })?;
     bundle.add_resource(resource).map_err(|errors| {
         let id = errors
             .iter()
@@ -284,7 +287,10 @@ mod tests {
         let host = "os-notification-body = Etwas Neues in Kintsugi\n";
         let de = Messages::with_host_catalog("de-DE", host).unwrap();
         assert_eq!(de.locale(), "de-DE");
-        assert_eq!(de.get("os-notification-body", &[]), "Etwas Neues in Kintsugi");
+        assert_eq!(
+            de.get("os-notification-body", &[]),
+            "Etwas Neues in Kintsugi"
+        );
         // Not in the host's text: English.
         assert_eq!(
             de.get("os-notification-title", &[]),

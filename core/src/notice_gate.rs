@@ -319,15 +319,83 @@ mod tests {
         assert_eq!(many.coalesced, 10);
     }
 
+    /// Every notice kind. The match makes a new kind fail to compile here
+    /// until it is listed, so the test below covers it too.
+    fn every_kind() -> Vec<crate::notify::NoticeKind> {
+        use crate::notify::NoticeKind::*;
+        let all = vec![
+            CheckedIn,
+            AgreementProposed,
+            AgreementAccepted,
+            RequestMade,
+            RequestDone,
+            RequestAcknowledged,
+            Disclosure,
+            QuestionAsked,
+            QuestionResponse,
+            Trigger,
+            TriggerRepair,
+            Appreciation,
+            TimeTogether,
+            PhaseChanged,
+            OfferMade,
+            CommitmentUpdate,
+        ];
+        for kind in &all {
+            match kind {
+                CheckedIn | AgreementProposed | AgreementAccepted | RequestMade | RequestDone
+                | RequestAcknowledged | Disclosure | QuestionAsked | QuestionResponse | Trigger
+                | TriggerRepair | Appreciation | TimeTogether | PhaseChanged | OfferMade
+                | CommitmentUpdate => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn the_os_notification_names_no_kind_for_any_kind() {
+        let english = Messages::english();
+        let banned = [
+            "check",
+            "agreement",
+            "request",
+            "hard moment",
+            "phase",
+            "question",
+            "trigger",
+            "appreciat",
+            "offer",
+            "commitment",
+            "disclos",
+            "together",
+            "partner",
+            "repair",
+            "accept",
+            "respon",
+        ];
+        for kind in every_kind() {
+            // What the gate is given for a notice of this kind: its count.
+            let mut gate = GateState::default();
+            gate.arrive(1);
+            let n = OsNotification::new(gate.poll(T0, Interval::default()).post.unwrap(), &english);
+            let text = format!("{} {}", n.title, n.body).to_lowercase();
+            for word in banned {
+                assert!(!text.contains(word), "{word:?} for {kind:?}: {text:?}");
+            }
+            // Nor any word of the kind's own name.
+            let name = serde_json::to_string(&kind).unwrap();
+            for word in name.trim_matches('"').split('_').filter(|w| w.len() > 3) {
+                assert!(!text.contains(word), "{word:?} for {kind:?}: {text:?}");
+            }
+        }
+    }
+
     #[test]
     fn the_state_survives_a_restart_and_a_damaged_file_holds_the_limit() {
         let dir = tempfile::tempdir().unwrap();
         let unlock = crate::Unlock::HostKey(crate::Unlock::generate_host_key());
         let store = Store::create_or_unlock(dir.path(), &unlock).unwrap();
-        assert_eq!(
-            GateState::load(&store, T0).unwrap(),
-            GateState::default()
-        );
+        assert_eq!(GateState::load(&store, T0).unwrap(), GateState::default());
         let mut gate = GateState::default();
         gate.arrive(3);
         gate.poll(T0, Interval::default());

@@ -315,7 +315,10 @@ fn returning_topics(
                     ("window_weeks", weeks(TOPIC_WINDOW_DAYS)),
                 ],
             ),
-            reason: ReasonKind::TopicReturns { topic, questions: n as u32 },
+            reason: ReasonKind::TopicReturns {
+                topic,
+                questions: n as u32,
+            },
         })
         .collect()
 }
@@ -341,7 +344,10 @@ fn returning_triggers(
                     ("window_weeks", weeks(TRIGGER_WINDOW_DAYS)),
                 ],
             ),
-            reason: ReasonKind::TriggerReturns { what, triggers: n as u32 },
+            reason: ReasonKind::TriggerReturns {
+                what,
+                triggers: n as u32,
+            },
         })
         .collect()
 }
@@ -369,7 +375,10 @@ fn feeling_unheard(
                     ("window_weeks", weeks(UNHEARD_WINDOW_DAYS)),
                 ],
             ),
-            reason: ReasonKind::FeelingUnheard { member: member.to_owned(), checkins: n as u32 },
+            reason: ReasonKind::FeelingUnheard {
+                member: member.to_owned(),
+                checkins: n as u32,
+            },
         })
         .collect()
 }
@@ -411,7 +420,10 @@ fn pain_stays_high(
                     messages.get(
                         "counselling-reason-pain",
                         &[
-                            ("name", Arg::Text(&name_of(snapshot, &last.member, messages))),
+                            (
+                                "name",
+                                Arg::Text(&name_of(snapshot, &last.member, messages)),
+                            ),
                             ("measure", Arg::Text(&what)),
                             ("max", max),
                             ("weeks", weeks),
@@ -689,14 +701,19 @@ mod tests {
         assert_eq!(kinds, ResourceKind::ALL.to_vec());
         assert_eq!(kinds[0], ResourceKind::IndividualCounsellor);
         assert!(prompt.resources[0].text.contains("individual counsellor"));
-        assert!(prompt.resources[1].text.contains("domestic abuse or family violence"));
+        assert!(
+            prompt.resources[1]
+                .text
+                .contains("domestic abuse or family violence")
+        );
         assert!(prompt.resources[2].text.contains("emergency"));
         assert!(prompt.resources[3].text.contains("trust"));
         let message = prompt.message.to_lowercase();
         assert!(message.contains("couples counselling is not advised while someone feels unsafe"));
         assert!(!message.contains("couples therapist"));
         // No phone number or country's service is written in.
-        for text in std::iter::once(&prompt.message).chain(prompt.resources.iter().map(|r| &r.text)) {
+        for text in std::iter::once(&prompt.message).chain(prompt.resources.iter().map(|r| &r.text))
+        {
             assert!(!text.chars().any(|c| c.is_ascii_digit()), "{text:?}");
         }
     }
@@ -719,9 +736,15 @@ mod tests {
         assert!(!ana.couples_counselling_advised);
         assert!(matches!(
             ana.reasons[0].reason,
-            ReasonKind::PainStaysHigh { measure: Measure::Safety, .. }
+            ReasonKind::PainStaysHigh {
+                measure: Measure::Safety,
+                ..
+            }
         ));
-        assert!(matches!(ana.reasons[1].reason, ReasonKind::TopicReturns { .. }));
+        assert!(matches!(
+            ana.reasons[1].reason,
+            ReasonKind::TopicReturns { .. }
+        ));
         // Ben sees the returning topic, as a couples prompt, and nothing of Ana's safety.
         let ben = counselling_prompt(&s, TODAY, BEN).unwrap();
         assert_eq!(ben.kind, PromptKind::CouplesCounselling);
@@ -758,8 +781,16 @@ mod tests {
         };
         for today in ["2026-11-24", TODAY, "2026-12-01"] {
             let seen_by_ben = counselling_prompt(&unsafe_, today, BEN);
-            assert_eq!(seen_by_ben, counselling_prompt(&calm_too, today, BEN), "{today}");
-            assert_eq!(seen_by_ben, counselling_prompt(&calm, today, BEN), "{today}");
+            assert_eq!(
+                seen_by_ben,
+                counselling_prompt(&calm_too, today, BEN),
+                "{today}"
+            );
+            assert_eq!(
+                seen_by_ben,
+                counselling_prompt(&calm, today, BEN),
+                "{today}"
+            );
             if let Some(p) = &seen_by_ben {
                 assert_eq!(p.kind, PromptKind::CouplesCounselling);
             }

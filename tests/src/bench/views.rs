@@ -83,7 +83,9 @@ pub fn run(couple: &Couple, report: &mut Report) -> Result<()> {
         ),
         (
             "view: counselling prompt".to_owned(),
-            time_runs(RUNS, || counselling_prompt(&doc.snapshot(), &today, &viewer)),
+            time_runs(RUNS, || {
+                counselling_prompt(&doc.snapshot(), &today, &viewer)
+            }),
             time_runs(RUNS, || counselling_prompt(&s, &today, &viewer)),
         ),
     ];
