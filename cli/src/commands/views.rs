@@ -325,6 +325,12 @@ pub fn counselling(ctx: &Ctx, json: bool) -> Result<()> {
         None => println!("No prompt right now."),
         Some(p) => {
             println!("{}", p.message);
+            if !p.resources.is_empty() {
+                println!("Support for you:");
+                for r in &p.resources {
+                    println!("  · {}", r.text);
+                }
+            }
             println!("What was noticed:");
             for r in &p.reasons {
                 println!("  · {}", r.sentence);
