@@ -158,8 +158,8 @@ impl GateState {
         };
         match store.read(files::NOTICE_GATE) {
             Ok(None) => Ok(GateState::default()),
-            Ok(Some(bytes)) => Ok(serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "the notice gate's state is unreadable; starting anew");
+            Ok(Some(bytes)) => Ok(serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                tracing::warn!("the notice gate's state is unreadable; starting anew");
                 unreadable()
             })),
             Err(CoreError::Corrupt { .. }) => {
