@@ -221,6 +221,8 @@ fn a_checkin_from_another_terminal_reaches_the_serving_partner_live() {
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    // Ana's terminal says what Ben did, as the unlocked app would.
+    anas_lines.until(|l| l.contains("Your partner checked in."));
 
     // Ben's side goes away; Ana's says so.
     drop(bens);

@@ -190,6 +190,63 @@ fn the_counselling_prompt_names_what_keeps_returning() {
 }
 
 #[test]
+fn the_low_safety_prompt_shows_only_in_the_terminal_of_the_one_who_feels_unsafe() {
+    let c = Couple::paired();
+    let today = jiff::Zoned::now().date();
+    for weeks_ago in [2, 1, 0] {
+        let day = (today - jiff::Span::new().days(7 * weeks_ago)).to_string();
+        run(
+            &c.ana,
+            &[
+                "checkin",
+                "--safety",
+                "2",
+                "--trust",
+                "6",
+                "--connection",
+                "5",
+                "--day",
+                &day,
+            ],
+        );
+    }
+    c.sync();
+    assert_eq!(
+        json(&c.ben, &["checkins", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // Ben's terminal: nothing.
+    assert_eq!(json(&c.ben, &["counselling", "--json"]), Value::Null);
+    // Ana's: safety first, individual support named first.
+    let prompt = json(&c.ana, &["counselling", "--json"]);
+    assert_eq!(prompt["kind"], "safety_first");
+    assert_eq!(prompt["couples_counselling_advised"], false);
+    assert_eq!(prompt["resources"][0]["kind"], "individual_counsellor");
+    let human = run(&c.ana, &["counselling"]);
+    assert!(
+        human.contains("Support for you:") && human.contains("individual counsellor"),
+        "{human}"
+    );
+    assert!(!human.contains("couples therapist"), "{human}");
+}
+
+#[test]
+fn the_notice_interval_is_a_setting_of_this_device_alone() {
+    let c = Couple::paired();
+    assert!(run(&c.ana, &["settings", "notices"]).contains("every 15 minute"));
+    let set = run(&c.ana, &["settings", "notices", "--interval", "45"]);
+    assert!(set.contains("every 45 minute"), "{set}");
+    let err = run_err(&c.ana, &["settings", "notices", "--interval", "0"]);
+    assert!(err.contains("between 1 and 1440"), "{err}");
+    c.sync();
+    assert!(run(&c.ben, &["settings", "notices"]).contains("every 15 minute"));
+    assert!(run(&c.ana, &["settings", "notices"]).contains("every 45 minute"));
+}
+
+#[test]
 fn the_private_journal_stays_on_its_device() {
     let c = Couple::paired();
     let out = run(

@@ -673,6 +673,15 @@ impl Device {
         }
     }
 
+    /// How often, at most, this device's user lets the phone notify of the
+    /// partner's changes (their private setting; see `notice_gate`).
+    pub fn notice_interval(&self) -> crate::notice_gate::Interval {
+        self.private
+            .as_ref()
+            .map(PrivateDoc::notice_interval)
+            .unwrap_or_default()
+    }
+
     /// Every record of the shared space, for the derived views.
     pub fn snapshot(&self) -> Result<Snapshot> {
         Ok(self.doc()?.snapshot())
@@ -782,6 +791,9 @@ impl Device {
             out["private"] = serde_json::json!({
                 "journal": private.journal(),
                 "notes": private.notes(),
+                "settings": {
+                    "notice_interval_minutes": private.notice_interval().get(),
+                },
             });
         }
         Ok(serde_json::to_string_pretty(&out).expect("records serialise"))
@@ -1367,6 +1379,44 @@ mod tests {
                 "Sunday walks".to_owned(),
                 "written after the snapshot".to_owned()
             ]
+        );
+    }
+
+    #[test]
+    fn the_notice_interval_is_private_kept_and_bounded() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut ana = couple(&tmp.path().join("ana"));
+        assert_eq!(ana.notice_interval().get(), 15, "the default");
+        ana.update_private(|p, now| p.set_notice_interval(90, now))
+            .unwrap();
+        assert!(
+            ana.update_private(|p, now| p.set_notice_interval(0, now))
+                .is_err()
+        );
+        assert!(
+            ana.update_private(|p, now| p.set_notice_interval(1441, now))
+                .is_err()
+        );
+        // Kept across a restart, in the private document.
+        let mut reopened = Device::open(tmp.path().join("ana"), &key()).unwrap();
+        assert_eq!(reopened.notice_interval().get(), 90);
+        // Not in the shared space, nor in an export without the private part.
+        let shared = serde_json::to_string(&reopened.snapshot().unwrap()).unwrap();
+        assert!(!shared.contains("interval"), "{shared}");
+        let plain = reopened.export_json(false).unwrap();
+        assert!(!plain.contains("notice_interval"), "{plain}");
+        let private: serde_json::Value =
+            serde_json::from_str(&reopened.export_json(true).unwrap()).unwrap();
+        assert_eq!(
+            private["private"]["settings"]["notice_interval_minutes"],
+            90
+        );
+        let exported = reopened.export_automerge().unwrap();
+        let plain_doc = automerge::AutoCommit::load(&exported).unwrap();
+        assert!(
+            automerge::ReadDoc::get(&plain_doc, automerge::ROOT, "notice_interval_minutes")
+                .unwrap()
+                .is_none()
         );
     }
 

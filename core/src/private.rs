@@ -11,10 +11,15 @@ use serde::{Deserialize, Serialize};
 use crate::am::Obj;
 use crate::error::{CoreError, Result};
 use crate::model::Millis;
+use crate::notice_gate::Interval;
 use crate::validate;
 
 const JOURNAL: &str = "journal";
 const NOTES: &str = "notes";
+/// A setting of this device's user alone: how often, at most, the phone
+/// may show a notification of the partner's changes (`notice_gate`). It
+/// lives here so the partner never sees or changes it.
+const NOTICE_INTERVAL: &str = "notice_interval_minutes";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JournalEntry {
@@ -134,6 +139,31 @@ impl PrivateDoc {
             .collect();
         out.sort_by(|a, b| (b.at, &b.id).cmp(&(a.at, &a.id)));
         out
+    }
+
+    /// How often, at most, the phone may notify of the partner's changes;
+    /// the default until the user chose (or if what is stored is out of
+    /// bounds).
+    pub fn notice_interval(&self) -> Interval {
+        match self.doc.get(ROOT, NOTICE_INTERVAL).ok().flatten() {
+            Some((Value::Scalar(s), _)) => match s.as_ref() {
+                ScalarValue::Uint(m) => u32::try_from(*m)
+                    .ok()
+                    .and_then(|m| Interval::minutes(m).ok())
+                    .unwrap_or_default(),
+                _ => Interval::default(),
+            },
+            _ => Interval::default(),
+        }
+    }
+
+    /// Sets the interval (refused outside its bounds).
+    pub fn set_notice_interval(&mut self, minutes: u32, now: Millis) -> Result<Interval> {
+        let interval = Interval::minutes(minutes)?;
+        self.doc
+            .put(ROOT, NOTICE_INTERVAL, ScalarValue::Uint(u64::from(minutes)))?;
+        self.commit("set notice interval", now);
+        Ok(interval)
     }
 
     /// Every change hash, for tests that check none of them ever travels.

@@ -232,6 +232,12 @@ proptest! {
         let filter = views::TimelineFilter { now: T0 + 60 * DAY, ..Default::default() };
         prop_assert_eq!(views::timeline(&a, &filter), views::timeline(&b, &filter));
         prop_assert_eq!(views::weekly_bands(&a), views::weekly_bands(&b));
-        prop_assert_eq!(views::counselling_prompt(&a, "2026-02-01"), views::counselling_prompt(&b, "2026-02-01"));
+        // The same viewer gets the same prompt on either copy.
+        for viewer in [c.ana.me(), c.ben.me()] {
+            prop_assert_eq!(
+                views::counselling_prompt(&a, "2026-02-01", viewer),
+                views::counselling_prompt(&b, "2026-02-01", viewer)
+            );
+        }
     }
 }

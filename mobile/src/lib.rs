@@ -36,14 +36,25 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use age::secrecy::zeroize::Zeroize;
-use kintsugi_core::{CoreError, CoupleDoc, Device, Millis, Snapshot, Unlock, notify};
+use kintsugi_core::i18n::Messages;
+use kintsugi_core::{CoreError, CoupleDoc, Device, Millis, Snapshot, Unlock, notice_gate, notify};
 use kintsugi_sync::progress::Progress;
 use kintsugi_sync::{NetworkConfig, Node};
 use tokio::sync::{RwLock, watch};
 type NodeSlot = Arc<tokio::sync::Mutex<Option<Arc<Node>>>>;
-/// What `notices_since_last_call` compares against: the shared space as it
-/// stood when notices were last reported (`None`: empty).
-type SeenSlot = Arc<Mutex<Option<Snapshot>>>;
+/// What the partner did that this device found but has not reported yet.
+#[derive(Default)]
+pub(crate) struct NoticeBook {
+    /// The shared space as it stood at the last look (`None`: empty).
+    seen: Option<Snapshot>,
+    /// Found since the in-app list was last taken (`notices_since_last_call`,
+    /// `sync_now`), merged by kind. The gate of the phone's notification
+    /// counts them as they are found, whoever looked.
+    inbox: Vec<notify::Notice>,
+}
+type NoticeSlot = Arc<Mutex<NoticeBook>>;
+/// The catalogs the companion's texts come from (`set_catalog`).
+type MessagesSlot = Arc<Mutex<Messages>>;
 /// `true` once `wipe` has started: from then on every call fails instead of
 /// touching the data directory, and network calls in flight are cancelled.
 type WipedFlag = Arc<watch::Sender<bool>>;
@@ -55,8 +66,8 @@ mod records;
 
 pub use api::{
     CompanionObserver, LogLevel, LogSink, PrivateSpaceLock, ProgressListener, ProgressStep,
-    Subscription, android_context_installed, generate_storage_key, init_logging,
-    restore_from_backup, wipe_data_dir,
+    Subscription, android_context_installed, catalog_message_ids, generate_storage_key,
+    init_logging, restore_from_backup, shipped_catalog, wipe_data_dir,
 };
 pub use error::{CallbackError, KintsugiError};
 pub use records::*;
@@ -100,7 +111,8 @@ pub struct Companion {
     device: Arc<Mutex<Device>>,
     network: NetworkConfig,
     node: NodeSlot,
-    seen: SeenSlot,
+    notices: NoticeSlot,
+    messages: MessagesSlot,
     wiped: WipedFlag,
     /// Held shared by every network call while it runs; `wipe` takes it
     /// exclusively to know that each one has stopped.
@@ -229,28 +241,36 @@ impl Companion {
     }
 
     /// Syncs with the partner now; returns once both devices hold each
-    /// other's changes. The summary carries the content-free notices of what
-    /// the partner did that this device had not reported yet (see
+    /// other's changes. The summary carries the in-app notices of what the
+    /// partner did that this device had not reported yet (see
     /// `notices_since_last_call`).
     pub async fn sync_now(&self) -> Result<SyncSummary> {
-        let (device, seen, wiped) = (self.device.clone(), self.seen.clone(), self.wiped.clone());
+        let (device, notices, wiped) = (
+            self.device.clone(),
+            self.notices.clone(),
+            self.wiped.clone(),
+        );
         let hub = self.hub.clone();
         self.with_node(|node| async move {
             let report = node.sync_now().await?;
             hub.touch();
-            let notices = take_notices(&device, &wiped, &seen)?;
+            let notices = take_notices(&device, &wiped, &notices)?;
             Ok(SyncSummary::new(report, notices))
         })
         .await
     }
 
-    /// Content-free notices of what the partner did since the last call of
-    /// this method or of `sync_now` (or since the companion was opened): the
-    /// partner's device may push changes at any time while both are online.
-    /// Each thing is reported once. Kept in memory only: a new companion
-    /// starts from what is on disk when it opens. Empty before pairing.
+    /// The in-app list: what the partner did since the last call of this
+    /// method or of `sync_now` (or since the companion was opened), by kind,
+    /// with a sentence saying what it was. The partner's device may push
+    /// changes at any time while both are online. Each thing is reported
+    /// once. Kept in memory only: a new companion starts from what is on
+    /// disk when it opens. Empty before pairing.
+    ///
+    /// Show it only inside the unlocked app: the kind says what the partner
+    /// did. What goes to the lock screen is `take_os_notification`.
     pub fn notices_since_last_call(&self) -> Result<Vec<Notice>> {
-        take_notices(&self.device, &self.wiped, &self.seen)
+        take_notices(&self.device, &self.wiped, &self.notices)
     }
 
     /// Stops networking. The companion stays usable offline; a later network
@@ -278,12 +298,16 @@ impl Companion {
         runtime: tokio::runtime::Runtime,
     ) -> Arc<Self> {
         // Notices report what arrives from now on, not what was already here.
-        let seen = Arc::new(Mutex::new(device.snapshot().ok()));
+        let notices = Arc::new(Mutex::new(NoticeBook {
+            seen: device.snapshot().ok(),
+            inbox: Vec::new(),
+        }));
         Arc::new(Companion {
             device: Arc::new(Mutex::new(device)),
             network,
             node: NodeSlot::default(),
-            seen,
+            notices,
+            messages: Arc::new(Mutex::new(Messages::english())),
             wiped: Arc::new(watch::Sender::new(false)),
             in_flight: Arc::default(),
             pending: Arc::default(),
@@ -378,8 +402,12 @@ impl Companion {
         if !merged {
             return Ok(Vec::new());
         }
-        let (device, wiped, seen) = (self.device.clone(), self.wiped.clone(), self.seen.clone());
-        self.on_runtime(blocking(move || take_notices(&device, &wiped, &seen)))
+        let (device, wiped, notices) = (
+            self.device.clone(),
+            self.wiped.clone(),
+            self.notices.clone(),
+        );
+        self.on_runtime(blocking(move || take_notices(&device, &wiped, &notices)))
             .await
     }
 
@@ -523,26 +551,57 @@ fn open_device<'a>(device: &'a Mutex<Device>, wiped: &WipedFlag) -> Result<Mutex
     Ok(device)
 }
 
-/// The notices of what the partner did between the snapshot in `seen` and
-/// now; `seen` moves to now, so each thing is reported once.
+/// Looks for what the partner did since the book's last look: it goes into
+/// the in-app inbox, and its count to the gate of the phone's notification
+/// (first, so that a failed write leaves it to be found again).
+fn collect(device: &Device, book: &mut NoticeBook) -> Result<()> {
+    let now = match device.snapshot() {
+        Ok(snapshot) => snapshot,
+        Err(CoreError::NoCouple) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let empty = Snapshot::default();
+    let before = book.seen.as_ref().unwrap_or(&empty);
+    let found = notify::notices(before, &now, device.member_id());
+    let count = found.iter().fold(0u32, |n, f| n.saturating_add(f.count));
+    notice_gate::arrived(device, count, kintsugi_core::now_millis())?;
+    book.seen = Some(now);
+    for notice in found {
+        match book.inbox.iter_mut().find(|n| n.kind == notice.kind) {
+            Some(n) => n.count = n.count.saturating_add(notice.count),
+            None => book.inbox.push(notice),
+        }
+    }
+    Ok(())
+}
+
+/// The in-app notices found and not reported yet; each thing is reported once.
 fn take_notices(
     device: &Mutex<Device>,
     wiped: &WipedFlag,
-    seen: &Mutex<Option<Snapshot>>,
+    notices: &Mutex<NoticeBook>,
 ) -> Result<Vec<Notice>> {
-    let mut seen = lock(seen);
-    let (now, me) = {
-        let device = open_device(device, wiped)?;
-        match device.snapshot() {
-            Ok(snapshot) => (snapshot, device.member_id().to_owned()),
-            Err(CoreError::NoCouple) => return Ok(Vec::new()),
-            Err(e) => return Err(e.into()),
-        }
-    };
-    let before = seen.take().unwrap_or_default();
-    let notices = notify::notices(&before, &now, &me);
-    *seen = Some(now);
-    Ok(notices.into_iter().map(Into::into).collect())
+    let mut book = lock(notices);
+    collect(&*open_device(device, wiped)?, &mut book)?;
+    Ok(book.inbox.drain(..).map(Into::into).collect())
+}
+
+/// What to post to the OS now (after looking for anything new), and when
+/// to ask again: the gate of `kintsugi_core::notice_gate`.
+pub(crate) fn take_os_notification(
+    device: &Mutex<Device>,
+    wiped: &WipedFlag,
+    notices: &Mutex<NoticeBook>,
+    messages: &Messages,
+) -> Result<(Option<notice_gate::OsNotification>, Option<Millis>)> {
+    let mut book = lock(notices);
+    let device = open_device(device, wiped)?;
+    collect(&device, &mut book)?;
+    Ok(notice_gate::poll(
+        &device,
+        kintsugi_core::now_millis(),
+        messages,
+    )?)
 }
 
 /// Runs `f` on a blocking thread: file and crypto work that takes a while

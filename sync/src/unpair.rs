@@ -104,6 +104,9 @@ pub fn leave(device: &mut Device) -> Result<Left> {
     store.remove(files::ENDED_PARTNER)?;
     store.remove(files::SYNC_PAUSED)?;
     store.remove(files::SYNC_QUOTA)?;
+    // Notices of the ex-partner waiting for the next notification: none
+    // buzzes the phone after leaving.
+    store.remove(files::NOTICE_GATE)?;
     store.reset_sync_states()?;
     let archive = device.archive_couple()?;
     crate::identity::rotate(&store)?;

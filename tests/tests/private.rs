@@ -26,6 +26,9 @@ async fn the_private_journal_never_crosses_the_wire() -> Result<()> {
     ana.device()
         .update_private(|p, now| p.add_note("for me", &format!("{marker} note"), now))?;
     ana.device().record_checkin(&checkin(4, "shared words"))?;
+    // Her notification setting is private too.
+    ana.device()
+        .update_private(|p, now| p.set_notice_interval(240, now))?;
     let private_hashes = ana.device().private()?.change_hashes();
     assert!(!private_hashes.is_empty());
 
@@ -73,6 +76,10 @@ async fn the_private_journal_never_crosses_the_wire() -> Result<()> {
         );
         let ops = format!("{:?}", change.decode());
         assert!(!ops.contains(marker), "private words inside a sent change");
+        assert!(
+            !ops.contains("notice_interval"),
+            "a private setting inside a sent change"
+        );
     }
     assert!(
         arrived
@@ -82,6 +89,8 @@ async fn the_private_journal_never_crosses_the_wire() -> Result<()> {
     );
     // And the partner's device has no private file from us.
     assert!(ben.device().private()?.journal().is_empty());
+    assert_eq!(ana.device().notice_interval().get(), 240);
+    assert_eq!(ben.device().notice_interval().get(), 15);
     ana.close().await;
     ben.close().await;
     Ok(())

@@ -18,6 +18,7 @@ mod phase;
 mod private;
 mod questions;
 mod requests;
+mod settings;
 mod summary;
 mod surveys;
 mod together;
@@ -250,6 +251,11 @@ pub enum Command {
         #[command(subcommand)]
         action: private::LockAction,
     },
+    /// Settings of this device alone (never synced), e.g. `settings notices --interval 30`.
+    Settings {
+        #[command(subcommand)]
+        action: settings::Action,
+    },
     /// Everything that happened in the shared space, newest first.
     Timeline(views::TimelineArgs),
     /// Check-in scores per week: the middle and the range.
@@ -408,6 +414,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Journal { action } => private::journal(ctx, action),
         Command::Note { action } => private::note(ctx, action),
         Command::PrivateLock { action } => private::lock(ctx, action),
+        Command::Settings { action } => settings::run(ctx, action),
         Command::Timeline(args) => views::timeline(ctx, args),
         Command::Trends { json } => views::trends(ctx, json),
         Command::Consistency(args) => views::consistency(ctx, args),

@@ -161,7 +161,17 @@ async fn leave(ctx: &Ctx, tell: bool, yes: bool) -> Result<()> {
 }
 
 pub async fn serve(ctx: &Ctx) -> Result<()> {
-    let node = spawn(Arc::new(Mutex::new(ctx.open()?)), &ctx.network).await?;
+    let device = Arc::new(Mutex::new(ctx.open()?));
+    // What the partner adds is told as the in-app notices: a terminal is
+    // the unlocked app, not a lock screen.
+    let (me, mut before) = {
+        let device = lock(&device);
+        (
+            device.member_id().to_owned(),
+            device.snapshot().unwrap_or_default(),
+        )
+    };
+    let node = spawn(device.clone(), &ctx.network).await?;
     match node.partner() {
         Some(p) => println!("Reachable for {} — press Ctrl-C to stop.", p.name),
         None => println!("Reachable, but not paired yet — press Ctrl-C to stop."),
@@ -172,13 +182,29 @@ pub async fn serve(ctx: &Ctx) -> Result<()> {
     node.start_live();
     node.watch_data_dir(WATCH_INTERVAL);
     let mut status = node.status();
+    let mut received = node.changes_received();
     let report = async {
         loop {
-            if status.changed().await.is_err() {
-                break;
+            tokio::select! {
+                changed = status.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    let now = *status.borrow_and_update();
+                    println!("{}", status_line(&now));
+                }
+                changed = received.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    received.borrow_and_update();
+                    let after = lock(&device).snapshot().unwrap_or_default();
+                    for line in notice_lines(&notices(&before, &after, &me)) {
+                        println!("{line}");
+                    }
+                    before = after;
+                }
             }
-            let now = *status.borrow_and_update();
-            println!("{}", status_line(&now));
             flush();
         }
     };

@@ -333,8 +333,9 @@ fn progress_lines(p: &Progress, names: &Names) -> Vec<String> {
 }
 
 pub fn counselling(ctx: &Ctx, json: bool) -> Result<()> {
-    let (_, snapshot, _) = ctx.read()?;
-    let prompt = views::counselling_prompt(&snapshot, &today());
+    let (device, snapshot, _) = ctx.read()?;
+    // Worked out for this device's user: their own safety is theirs alone.
+    let prompt = views::counselling_prompt(&snapshot, &today(), device.member_id());
     if json {
         return render::print_json(&prompt);
     }
@@ -342,6 +343,12 @@ pub fn counselling(ctx: &Ctx, json: bool) -> Result<()> {
         None => println!("No prompt right now."),
         Some(p) => {
             println!("{}", p.message);
+            if !p.resources.is_empty() {
+                println!("Support for you:");
+                for r in &p.resources {
+                    println!("  · {}", r.text);
+                }
+            }
             println!("What was noticed:");
             for r in &p.reasons {
                 println!("  · {}", r.sentence);

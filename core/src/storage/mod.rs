@@ -90,6 +90,9 @@ pub mod files {
     /// What the partner's changes added in the last 24 hours, per hour
     /// (`kintsugi_sync::quota`): counts only.
     pub const SYNC_QUOTA: &str = "sync-quota.age";
+    /// The rate limit of the phone's notifications (`notice_gate`): when
+    /// the last went out and how many wait; counts and a time only.
+    pub const NOTICE_GATE: &str = "notice-gate.age";
     /// Held while a bundle is made or opened, so two processes never number
     /// two bundles alike.
     pub const BUNDLES_LOCK: &str = "bundles.lock";
@@ -109,6 +112,7 @@ pub mod files {
         BUNDLES_LOCK,
         SYNC_PAUSED,
         SYNC_QUOTA,
+        NOTICE_GATE,
         DOCUMENT_LOCK,
     ];
     /// Shared spaces of earlier pairings, kept read-only on this device.

@@ -25,7 +25,8 @@ pub use consistency::{
     RequestFlow, consistency,
 };
 pub use counselling::{
-    CounsellingPrompt, CounsellingReason, Measure, ReasonKind, counselling_prompt,
+    CounsellingPrompt, CounsellingReason, Measure, PromptKind, ReasonKind, ResourceKind,
+    SupportResource, counselling_prompt, counselling_prompt_in,
 };
 pub use progress::{Direction, Period, Progress, Sign, SignName, signs_of_progress};
 pub use summary::{

@@ -5,15 +5,15 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use kintsugi_core::Device;
 use kintsugi_core::automerge::ChangeHash;
+use kintsugi_core::{Device, Millis};
 use kintsugi_sync::{Node, Partner};
 use tokio::sync::watch;
 
 use crate::records::{CompanionEvent, CompanionState};
 use crate::{
-    AbortOnDrop, CallbackError, Companion, Hub, PartnerInfo, Result, SyncStatusInfo, WipedFlag,
-    lock, open_device,
+    AbortOnDrop, CallbackError, Companion, Hub, MessagesSlot, NoticeSlot, PartnerInfo, Result,
+    SyncStatusInfo, WipedFlag, lock, open_device,
 };
 
 /// Hears what happens to a companion (see `Companion.subscribe`).
@@ -53,9 +53,12 @@ impl Companion {
     /// `Current` (where things stand) at once, then each change as it
     /// happens: `DocumentChanged` (here or from the partner, with the record
     /// families that changed), `SyncStatusChanged`, `PairingRequested`,
-    /// `Paired` and `Unpaired`. Does not start networking; sync and pairing
-    /// events flow while it runs (it starts with the first call that needs
-    /// it, e.g. `app_foregrounded`), and a `shutdown` reports `Idle`.
+    /// `Paired`, `Unpaired`, and `PostNotification` when the gate of the
+    /// phone's notification lets one out (at once, or once the interval
+    /// has passed: the subscription keeps the time). Does not start
+    /// networking; sync and pairing events flow while it runs (it starts
+    /// with the first call that needs it, e.g. `app_foregrounded`), and a
+    /// `shutdown` reports `Idle`.
     /// Several subscriptions may run at once; each costs a comparison of the
     /// shared space per change.
     pub fn subscribe(&self, observer: Arc<dyn CompanionObserver>) -> Result<Arc<Subscription>> {
@@ -66,6 +69,8 @@ impl Companion {
         let cancelled = Arc::new(AtomicBool::new(false));
         let watcher = Watcher {
             device: self.device.clone(),
+            notices: self.notices.clone(),
+            messages: self.messages.clone(),
             wiped: self.wiped.clone(),
             hub: self.hub.clone(),
             my_actor,
@@ -197,6 +202,8 @@ struct Look {
 /// looks, and reports what did.
 struct Watcher {
     device: Arc<Mutex<Device>>,
+    notices: NoticeSlot,
+    messages: MessagesSlot,
     wiped: WipedFlag,
     hub: Arc<Hub>,
     my_actor: String,
@@ -227,6 +234,8 @@ impl Watcher {
         })
         .await;
 
+        // Notices may wait from before (the gate's state outlives the app).
+        let mut gate_at = self.gate().await;
         let (mut status_rx, mut received_rx) = receivers(node.as_deref());
         loop {
             let unpaired_node = node.clone().filter(|_| partner.is_none());
@@ -264,6 +273,10 @@ impl Watcher {
                 _ = next_change(&mut status_rx) => {}
                 _ = next_change(&mut received_rx) => {}
                 _ = paired => {}
+                _ = sleep_until(gate_at) => {
+                    gate_at = self.gate().await;
+                    continue;
+                }
             }
 
             let Some(look) = self.look(node.clone(), seen.take(), true).await else {
@@ -286,7 +299,17 @@ impl Watcher {
                 _ => {}
             }
             if let Some(event) = look.changed {
+                let from_partner = matches!(
+                    event,
+                    CompanionEvent::DocumentChanged {
+                        from_partner: true,
+                        ..
+                    }
+                );
                 self.deliver(event).await;
+                if from_partner {
+                    gate_at = self.gate().await;
+                }
             }
             let now = status_of(node.as_deref());
             if now != status {
@@ -320,6 +343,39 @@ impl Watcher {
             Some(compare(&mut device, &my_actor, partner, before, report))
         });
         look.await.ok().flatten()
+    }
+
+    /// Asks the gate of the phone's notification what to post now (after
+    /// looking for the partner's changes), delivers it, and returns when to
+    /// ask again. An error (a wiped companion, a full disk) is logged: the
+    /// next change asks again.
+    async fn gate(&self) -> Option<Millis> {
+        let (device, wiped, notices) = (
+            self.device.clone(),
+            self.wiped.clone(),
+            self.notices.clone(),
+        );
+        let messages = lock(&self.messages).clone();
+        let asked = tokio::task::spawn_blocking(move || {
+            crate::take_os_notification(&device, &wiped, &notices, &messages)
+        })
+        .await;
+        match asked {
+            Ok(Ok((post, next))) => {
+                if let Some(n) = post {
+                    self.deliver(CompanionEvent::PostNotification {
+                        notification: n.into(),
+                    })
+                    .await;
+                }
+                next
+            }
+            // The error's text may name the data directory: not logged.
+            Ok(Err(_)) | Err(_) => {
+                tracing::warn!("the notification gate could not be asked");
+                None
+            }
+        }
     }
 
     /// Hands one event to the observer on a blocking thread, so that a slow
@@ -421,6 +477,18 @@ fn receivers(node: Option<&Node>) -> Receivers {
     match node {
         Some(node) => (Some(node.status()), Some(node.changes_received())),
         None => (None, None),
+    }
+}
+
+/// Resolves at `at` (ms since the Unix epoch; at once if past); never
+/// without one.
+async fn sleep_until(at: Option<Millis>) {
+    match at {
+        Some(at) => {
+            let wait = at.saturating_sub(kintsugi_core::now_millis()).max(0);
+            tokio::time::sleep(std::time::Duration::from_millis(wait.unsigned_abs())).await;
+        }
+        None => std::future::pending().await,
     }
 }
 

@@ -47,9 +47,19 @@ impl Companion {
 
     /// A gentle suggestion to see a couples therapist when the couple seem
     /// stuck (the same topic or trigger keeps returning, a partner keeps
-    /// feeling unheard, pain stays high for weeks); `None` otherwise.
+    /// feeling unheard, trust stays low for weeks); `None` otherwise.
+    ///
+    /// Worked out for this device's user: when their own feeling of safety
+    /// has stayed low for weeks, it is a `SafetyFirst` prompt that names
+    /// individual and safety support first and does not advise couples
+    /// counselling. The partner's safety scores are never read for it, so
+    /// the partner's phone shows nothing of it. In the language set with
+    /// `set_locale`.
     pub fn counselling_prompt(&self) -> Result<Option<CounsellingPrompt>> {
         let today = today();
-        self.view(|snapshot, _| views::counselling_prompt(snapshot, &today).map(Into::into))
+        let messages = crate::lock(&self.messages).clone();
+        self.view(|snapshot, me| {
+            views::counselling_prompt_in(snapshot, &today, me, &messages).map(Into::into)
+        })
     }
 }

@@ -2,7 +2,7 @@
 //! change. Events carry no record content, only what kind of thing changed:
 //! the app reads the records it shows again.
 
-use crate::{PairingCode, PartnerInfo, RecordKind, SyncStatusInfo};
+use crate::{OsNotification, PairingCode, PartnerInfo, RecordKind, SyncStatusInfo};
 
 /// Where the companion stands, as `subscribe` reports it first.
 #[derive(Debug, Clone, uniffi::Record)]
@@ -47,4 +47,10 @@ pub enum CompanionEvent {
     /// The pairing ended, from this device or the partner's. The shared
     /// history stays on this device.
     Unpaired,
+    /// Post `notification` to the OS now. The partner's changes pass the
+    /// same gate as `take_os_notification`: neutral words, at most one per
+    /// interval, what arrived in between coalesced (one subscription hears
+    /// each). Post to the lock screen only these, never one per
+    /// `DocumentChanged`, whose kinds say what the partner did.
+    PostNotification { notification: OsNotification },
 }

@@ -295,8 +295,8 @@ pub struct SyncSummary {
     pub bytes_received: u64,
     /// What the partner did that this device had not reported yet: what this
     /// sync brought, plus anything the partner's device pushed since the
-    /// last `notices_since_last_call` or `sync_now`. Content-free, so safe
-    /// for a lock screen.
+    /// last `notices_since_last_call` or `sync_now`. For the in-app list
+    /// only (each names its kind): the lock screen gets `OsNotification`.
     pub notices: Vec<Notice>,
 }
 
@@ -346,8 +346,9 @@ pub enum NoticeKind {
 }
 
 /// "Your partner did something of this kind, this many times." It carries no
-/// content (no score, no word of a note, no name), so it can be shown on a
-/// lock screen anyone might see.
+/// content (no score, no word of a note, no name), but its kind and sentence
+/// say what the partner did: show it inside the unlocked app only, never on
+/// the lock screen (post `OsNotification` there).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Notice {
     /// What kind of thing the partner did.

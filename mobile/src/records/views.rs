@@ -637,14 +637,55 @@ pub struct CounsellingReason {
     pub sentence: String,
 }
 
-/// A gentle suggestion to see a couples therapist: a suggestion, never a
-/// diagnosis, and it never labels either partner.
+/// Which counselling prompt it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum CounsellingPromptKind {
+    /// The couple seem stuck: a couples therapist may help.
+    CouplesCounselling,
+    /// This user's own feeling of safety stayed low: individual and safety
+    /// support first, and no couples counselling for now. Only this user's
+    /// device shows it.
+    SafetyFirst,
+}
+
+/// A kind of support a `SafetyFirst` prompt names, in the order shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SupportResourceKind {
+    /// An individual counsellor or therapist, for this user alone.
+    IndividualCounsellor,
+    /// A domestic-abuse or family-violence support service in their area.
+    SupportService,
+    /// The local emergency number, for danger now.
+    EmergencyServices,
+    /// A friend or family member they trust.
+    TrustedPerson,
+}
+
+/// One kind of support, with its text. No phone numbers or named services
+/// come from the core: an app that knows the user's region adds them (or
+/// puts them in its catalog, see `set_locale`).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SupportResource {
+    pub kind: SupportResourceKind,
+    /// Ready to show.
+    pub text: String,
+}
+
+/// A gentle suggestion: a suggestion, never a diagnosis, and it never
+/// labels either partner.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct CounsellingPrompt {
+    pub kind: CounsellingPromptKind,
     /// The suggestion itself, ready to show.
     pub message: String,
     /// Why it was raised; never empty.
     pub reasons: Vec<CounsellingReason>,
+    /// For `SafetyFirst`: the support to name, in order (individual support
+    /// first). Empty for `CouplesCounselling`.
+    pub resources: Vec<SupportResource>,
+    /// Whether the prompt suggests couples counselling: never while this
+    /// user feels unsafe.
+    pub couples_counselling_advised: bool,
 }
 
 impl From<views::ReasonKind> for CounsellingReasonKind {
@@ -684,6 +725,10 @@ impl From<views::ReasonKind> for CounsellingReasonKind {
 impl From<views::CounsellingPrompt> for CounsellingPrompt {
     fn from(p: views::CounsellingPrompt) -> Self {
         CounsellingPrompt {
+            kind: match p.kind {
+                views::PromptKind::CouplesCounselling => CounsellingPromptKind::CouplesCounselling,
+                views::PromptKind::SafetyFirst => CounsellingPromptKind::SafetyFirst,
+            },
             message: p.message,
             reasons: p
                 .reasons
@@ -693,6 +738,24 @@ impl From<views::CounsellingPrompt> for CounsellingPrompt {
                     sentence: r.sentence,
                 })
                 .collect(),
+            resources: p
+                .resources
+                .into_iter()
+                .map(|r| SupportResource {
+                    kind: match r.kind {
+                        views::ResourceKind::IndividualCounsellor => {
+                            SupportResourceKind::IndividualCounsellor
+                        }
+                        views::ResourceKind::SupportService => SupportResourceKind::SupportService,
+                        views::ResourceKind::EmergencyServices => {
+                            SupportResourceKind::EmergencyServices
+                        }
+                        views::ResourceKind::TrustedPerson => SupportResourceKind::TrustedPerson,
+                    },
+                    text: r.text,
+                })
+                .collect(),
+            couples_counselling_advised: p.couples_counselling_advised,
         }
     }
 }

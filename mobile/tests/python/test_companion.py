@@ -788,6 +788,34 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual([(n.kind, n.count) for n in alex.notices_since_last_call()], [(NoticeKind.CHECKED_IN, 1)])
         self.assertEqual(alex.notices_since_last_call(), [])
 
+    async def test_the_lock_screen_gets_one_neutral_notification_per_interval(self):
+        alex, sam = await self.paired()
+        sam.take_os_notification()  # start from here
+        for i in range(10):
+            alex.log_trigger(f"the song, again ({i})", 7)
+        summary = await self.sync(sam)
+        # The in-app list has every one, by kind.
+        self.assertEqual([(n.kind, n.count) for n in summary.notices], [(NoticeKind.TRIGGER, 10)])
+        check = sam.take_os_notification()
+        self.assertIsNotNone(check.notification)
+        self.assertEqual(check.notification.body, "Something new in Kintsugi")
+        self.assertEqual(check.notification.coalesced, 10)
+        for word in ("trigger", "hard moment", "partner", "song", "Alex"):
+            self.assertNotIn(word.lower(), check.notification.body.lower())
+        # Within the interval: nothing more, and a time to ask again.
+        alex.log_trigger("one more", 5)
+        summary = await self.sync(sam)
+        self.assertEqual([(n.kind, n.count) for n in summary.notices], [(NoticeKind.TRIGGER, 1)])
+        again = sam.take_os_notification()
+        self.assertIsNone(again.notification)
+        self.assertIsNotNone(again.next_check_at_ms)
+        # The interval is Sam's own setting.
+        sam.set_notice_interval_minutes(60)
+        self.assertEqual(sam.notice_interval_minutes(), 60)
+        self.assertEqual(alex.notice_interval_minutes(), 15)
+        with self.assertRaises(KintsugiError.InvalidInput):
+            sam.set_notice_interval_minutes(0)
+
     async def test_every_other_family_round_trips(self):
         alex, sam = await self.paired()
         disclosure = sam.disclose("She messaged me today")

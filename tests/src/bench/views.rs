@@ -43,6 +43,8 @@ pub fn run(couple: &Couple, report: &mut Report) -> Result<()> {
     let mut doc: CoupleDoc = couple.ana_doc()?;
     let today = last_day(couple.years);
     let filter = page_filter(couple.years);
+    // The prompt as Ana's phone shows it.
+    let viewer = doc.me().to_owned();
 
     let hydrate = {
         let am = doc.automerge_mut().document();
@@ -81,8 +83,10 @@ pub fn run(couple: &Couple, report: &mut Report) -> Result<()> {
         ),
         (
             "view: counselling prompt".to_owned(),
-            time_runs(RUNS, || counselling_prompt(&doc.snapshot(), &today)),
-            time_runs(RUNS, || counselling_prompt(&s, &today)),
+            time_runs(RUNS, || {
+                counselling_prompt(&doc.snapshot(), &today, &viewer)
+            }),
+            time_runs(RUNS, || counselling_prompt(&s, &today, &viewer)),
         ),
     ];
     for (what, whole, alone) in views {
