@@ -52,8 +52,10 @@ fn views_describe_a_calm_couple_without_alarm() {
     // Timeline: everything, newest first, with who did it.
     let timeline = json(&c.ana, &["timeline", "--json"]);
     let entries = list(&timeline);
-    // Ben's logging it done is also his yes to Ana's request: an entry too.
-    assert_eq!(entries.len(), 8, "{timeline}");
+    // Each partner's first choice of role is an entry (roles decide who
+    // moves the phase), and Ben's logging it done is also his yes to Ana's
+    // request: an entry too.
+    assert_eq!(entries.len(), 10, "{timeline}");
     let times: Vec<i64> = entries.iter().map(|e| e["at"].as_i64().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
     assert_eq!(entries[0]["kind"], "appreciation");

@@ -622,7 +622,9 @@ pub struct Commitment {
 
 /// A content-free trace of a summary one partner prepared for a therapist:
 /// both partners see that it was made, for which period and kinds, and which
-/// records it drew on — never its text.
+/// records it drew on — never its text, and nothing of the preparer's
+/// private space (not even whether entries of it were added: the private
+/// journal's existence is its writer's alone).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SummaryMade {
     pub id: String,
@@ -636,8 +638,6 @@ pub struct SummaryMade {
     pub kinds: Vec<String>,
     /// Only the questions tagged "for the therapist".
     pub therapist_questions_only: bool,
-    /// How many of the preparer's own private entries were added.
-    pub private_entries: u32,
     /// Ids of the other partner's records (or records with entries of
     /// theirs) that the summary drew on.
     pub drew_on: Vec<String>,

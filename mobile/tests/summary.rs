@@ -108,7 +108,15 @@ async fn the_summary_holds_what_was_chosen_and_nothing_else() {
     assert_eq!(made.len(), 1);
     assert!(!made[0].by_me);
     assert_eq!(made[0].kinds, vec![RecordKind::CheckIn]);
-    assert_eq!(made[0].private_entries, 1);
+    // Nothing of Alex's private space: not even that entries of it were added.
+    let line = sam
+        .timeline(Default::default())
+        .unwrap()
+        .into_iter()
+        .find(|e| e.kind == kintsugi_mobile::EntryKind::SummaryPrepared)
+        .unwrap()
+        .summary;
+    assert!(!line.contains("private"), "{line}");
     assert_eq!(made[0].drew_on, vec![sams_checkin]);
     assert!(
         sam.timeline(Default::default())

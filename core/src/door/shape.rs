@@ -102,7 +102,6 @@ pub(crate) const SUMMARY_MADE: &[Field] = &[
     f("to", Ty::Day),
     f("kinds", Ty::Words),
     f("questions_only", Ty::Bool),
-    f("private_entries", Ty::Small(u32::MAX as u64)),
     f("drew_on", Ty::RecordIds),
     f("partner_words", Ty::Bool),
 ];

@@ -84,8 +84,6 @@ impl CoupleDoc {
         self.put_list(&entry, "kinds", &made.kinds)?;
         self.doc
             .put(&entry, "questions_only", made.therapist_questions_only)?;
-        self.doc
-            .put(&entry, "private_entries", u64::from(made.private_entries))?;
         self.put_list(&entry, "drew_on", &made.drew_on)?;
         self.doc.put(&entry, "partner_words", made.partner_words)?;
         self.commit("record summary made", now);
@@ -117,10 +115,6 @@ impl CoupleDoc {
                         to: e.string("to"),
                         kinds: e.strings("kinds"),
                         therapist_questions_only: e.bool("questions_only").unwrap_or(false),
-                        private_entries: e
-                            .int("private_entries")
-                            .and_then(|n| u32::try_from(n).ok())
-                            .unwrap_or(0),
                         drew_on: e.strings("drew_on"),
                         partner_words: e.bool("partner_words").unwrap_or(false),
                         id,

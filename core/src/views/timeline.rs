@@ -715,7 +715,7 @@ impl Collector {
     /// That a summary was prepared, for which period and kinds: never its text.
     fn summary(&mut self, s: &SummaryMade) {
         let kinds: Vec<String> = s.kinds.iter().map(|k| k.replace('_', " ")).collect();
-        let mut line = format!(
+        let line = format!(
             "prepared a summary for a therapist: {} – {}; {}",
             s.from,
             s.to,
@@ -725,12 +725,6 @@ impl Collector {
                 kinds.join(", ")
             }
         );
-        if s.private_entries > 0 {
-            line.push_str(&format!(
-                "; {} of their own private entries",
-                s.private_entries
-            ));
-        }
         self.push(
             0,
             s.at,

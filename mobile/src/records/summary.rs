@@ -111,8 +111,6 @@ pub struct SummaryMade {
     pub kinds: Vec<RecordKind>,
     /// Only the questions tagged "for the therapist" were brought.
     pub therapist_questions_only: bool,
-    /// How many of the preparer's own private entries were added.
-    pub private_entries: u32,
     /// Ids of the records of the partner who did not prepare it (or with
     /// entries of theirs) that it drew on: for them, "which of mine".
     pub drew_on: Vec<String>,
@@ -141,7 +139,6 @@ impl FromCore<kintsugi_core::SummaryMade> for SummaryMade {
                 .map(Into::into)
                 .collect(),
             therapist_questions_only: s.therapist_questions_only,
-            private_entries: s.private_entries,
             drew_on: s.drew_on,
             partner_words: s.partner_words,
         }

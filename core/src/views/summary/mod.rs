@@ -387,7 +387,6 @@ impl TherapistSummary {
                 })
                 .collect(),
             therapist_questions_only: self.therapist_questions_only,
-            private_entries: u32::try_from(self.private_entries.len()).unwrap_or(u32::MAX),
             drew_on: self.drew_on.clone(),
             partner_words: self.partner_words,
         }
