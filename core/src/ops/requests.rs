@@ -61,35 +61,14 @@ impl CoupleDoc {
         now: Millis,
     ) -> Result<String> {
         let note = validate::optional_text("note", note, validate::MAX_NOTE_CHARS)?;
-        let (rid, obj) = self.find(REQUESTS, "request", id)?;
-        self.require_not_author(
-            &obj,
-            "asker",
-            "a request is answered by the partner who was asked",
-        )?;
-        if self.obj(&obj).int("retired_at").is_some() {
-            return Err(CoreError::NotPermitted(
-                "this request was retired by the partner who asked",
-            ));
-        }
-        let standing = self
-            .requests_where(|r| r == rid)
-            .first()
-            .and_then(Request::answer);
+        let (obj, standing) =
+            self.open_for_the_asked(id, "a request is answered by the partner who was asked")?;
         if kind == RequestAnswerKind::YesRetired && standing != Some(RequestAnswerKind::Yes) {
             return Err(CoreError::NotPermitted(
                 "only a yes that stands can be taken back",
             ));
         }
-        let answers = self.container_for_write(&obj, "answers")?;
-        let answer_id = new_id();
-        let entry = self
-            .doc
-            .put_object(&answers, answer_id.as_str(), ObjType::Map)?;
-        self.doc.put(&entry, "by", self.me.as_str())?;
-        self.doc.put(&entry, "at", now)?;
-        self.doc.put(&entry, "kind", kind.as_str())?;
-        self.put_opt_text(&entry, "note", note.as_deref())?;
+        let answer_id = self.put_answer(&obj, kind, note.as_deref(), now)?;
         self.commit("answer request", now);
         Ok(answer_id)
     }
@@ -104,34 +83,14 @@ impl CoupleDoc {
         now: Millis,
     ) -> Result<String> {
         let note = validate::optional_text("note", note, validate::MAX_NOTE_CHARS)?;
-        let (rid, obj) = self.find(REQUESTS, "request", id)?;
-        self.require_not_author(
-            &obj,
-            "asker",
-            "a request is done by the partner who was asked",
-        )?;
-        if self.obj(&obj).int("retired_at").is_some() {
-            return Err(CoreError::NotPermitted(
-                "this request was retired by the partner who asked",
-            ));
-        }
-        let standing = self
-            .requests_where(|r| r == rid)
-            .first()
-            .and_then(Request::answer);
+        let (obj, standing) =
+            self.open_for_the_asked(id, "a request is done by the partner who was asked")?;
         match standing {
             Some(RequestAnswerKind::Yes) => {}
             // Doing what was asked, unanswered, is the asked partner's own
             // yes: it is written as one, so the history says so.
             None => {
-                let answers = self.container_for_write(&obj, "answers")?;
-                let entry = self
-                    .doc
-                    .put_object(&answers, new_id().as_str(), ObjType::Map)?;
-                self.doc.put(&entry, "by", self.me.as_str())?;
-                self.doc.put(&entry, "at", now)?;
-                self.doc
-                    .put(&entry, "kind", RequestAnswerKind::Yes.as_str())?;
+                self.put_answer(&obj, RequestAnswerKind::Yes, None, now)?;
             }
             // Only what the asked partner agreed to is tracked as done.
             Some(_) => {
@@ -194,6 +153,47 @@ impl CoupleDoc {
         self.doc.put(&ack, "at", now)?;
         self.commit("acknowledge request done", now);
         Ok(())
+    }
+
+    /// A request the asked partner acts on: not their own, not retired,
+    /// with the answer that stands now.
+    fn open_for_the_asked(
+        &self,
+        id: &str,
+        not_theirs: &'static str,
+    ) -> Result<(automerge::ObjId, Option<RequestAnswerKind>)> {
+        let (rid, obj) = self.find(REQUESTS, "request", id)?;
+        self.require_not_author(&obj, "asker", not_theirs)?;
+        if self.obj(&obj).int("retired_at").is_some() {
+            return Err(CoreError::NotPermitted(
+                "this request was retired by the partner who asked",
+            ));
+        }
+        let standing = self
+            .requests_where(|r| r == rid)
+            .first()
+            .and_then(Request::answer);
+        Ok((obj, standing))
+    }
+
+    /// Writes one answer of this partner into a request.
+    fn put_answer(
+        &mut self,
+        request: &automerge::ObjId,
+        kind: RequestAnswerKind,
+        note: Option<&str>,
+        now: Millis,
+    ) -> Result<String> {
+        let answers = self.container_for_write(request, "answers")?;
+        let answer_id = new_id();
+        let entry = self
+            .doc
+            .put_object(&answers, answer_id.as_str(), ObjType::Map)?;
+        self.doc.put(&entry, "by", self.me.as_str())?;
+        self.doc.put(&entry, "at", now)?;
+        self.doc.put(&entry, "kind", kind.as_str())?;
+        self.put_opt_text(&entry, "note", note)?;
+        Ok(answer_id)
     }
 
     pub fn requests(&self) -> Vec<Request> {
