@@ -14,6 +14,7 @@ use crate::error::{CoreError, Result};
 use crate::model::{Agreement, CheckIn, CheckInInput, Member, Millis, Snapshot};
 use crate::ops::AgreementDraft;
 use crate::private::PrivateDoc;
+use crate::read::ChangeEvent;
 use crate::storage::{
     CompactionPolicy, Damage, DocFiles, DocStats, Store, Unlock, WipeReport, files,
 };
@@ -74,6 +75,21 @@ pub struct Device {
     /// Files found damaged since this device was opened (moved aside).
     damage: Vec<Damage>,
     on_save: OnSave,
+    listeners: Listeners,
+}
+
+/// What to tell of each change to the shared space (see
+/// [`Device::on_change`]); each is held weakly, so dropping it unsubscribes.
+#[derive(Default)]
+struct Listeners(Vec<std::sync::Weak<Listener>>);
+
+/// What [`Device::on_change`] calls with each change event.
+pub type Listener = dyn Fn(&ChangeEvent) + Send + Sync;
+
+impl std::fmt::Debug for Listeners {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Listeners({})", self.0.len())
+    }
 }
 
 /// Called after each durable save of the shared document, under the device
@@ -232,8 +248,10 @@ impl Device {
             private_files: read.private_files,
             damage: Vec::new(),
             on_save: OnSave::default(),
+            listeners: Listeners::default(),
         };
         device.note_damage(read.damage)?;
+        device.keep_read_model();
         if device.unreadable.is_some() {
             tracing::warn!("the shared space on disk cannot be read; the device opens without it");
         }
@@ -332,10 +350,11 @@ impl Device {
             Some(doc) => {
                 let s = doc.snapshot();
                 s.members.iter().all(|m| m.id == doc.me())
-                    && s == Snapshot {
-                        members: s.members.clone(),
-                        ..Snapshot::default()
-                    }
+                    && *s
+                        == Snapshot {
+                            members: s.members.clone(),
+                            ..Snapshot::default()
+                        }
             }
         }
     }
@@ -682,9 +701,27 @@ impl Device {
             .unwrap_or_default()
     }
 
-    /// Every record of the shared space, for the derived views.
-    pub fn snapshot(&self) -> Result<Snapshot> {
+    /// Every record of the shared space, for the derived views: the read
+    /// model, kept current at every write and receive.
+    pub fn snapshot(&self) -> Result<std::sync::Arc<Snapshot>> {
         Ok(self.doc()?.snapshot())
+    }
+
+    /// Calls `listener` with every change to the shared space from here on:
+    /// each write, each receive, and what other processes saved, one event
+    /// each. Held weakly: dropping the `Arc` ends the subscription. It runs
+    /// under the device lock, so it must only record or signal.
+    pub fn on_change(&mut self, listener: &std::sync::Arc<Listener>) {
+        // Whatever happened before the subscription is not news to it.
+        self.tell_changes();
+        self.listeners.0.push(std::sync::Arc::downgrade(listener));
+    }
+
+    /// Tells the listeners of changes made in memory without a write (a
+    /// receive not yet persisted, say); `persist` does this too.
+    pub fn announce_changes(&mut self) {
+        self.keep_read_model();
+        self.tell_changes();
     }
 
     /// Makes changes already applied in memory (e.g. received from the
@@ -704,7 +741,9 @@ impl Device {
     pub fn reload(&mut self) -> Result<()> {
         let _lock = self.store.lock(files::DOCUMENT_LOCK)?;
         self.refresh_couple()?;
-        self.refresh_private()
+        self.refresh_private()?;
+        self.tell_changes();
+        Ok(())
     }
 
     /// Folds each document's chunks into a fresh snapshot now (it also
@@ -899,7 +938,12 @@ impl Device {
     fn write<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         let _lock = self.store.lock(files::DOCUMENT_LOCK)?;
         self.refresh_couple()?;
+        let had_space = self.doc.is_some();
         let out = f(self)?;
+        if !had_space && let Some(doc) = self.doc.as_mut() {
+            // A space made, joined or imported here: all of it is news.
+            doc.build_read_model_from_empty();
+        }
         if let Some(doc) = self.doc.as_mut() {
             if let Err(e) = self.couple_files.save(doc.automerge_mut()) {
                 self.reread_from_disk();
@@ -909,24 +953,51 @@ impl Device {
                 hook();
             }
         }
+        self.keep_read_model();
+        self.tell_changes();
         Ok(out)
     }
 
+    /// Keeps the read model of a readable shared space built and current.
+    fn keep_read_model(&mut self) {
+        if self.unreadable.is_none()
+            && let Some(doc) = self.doc.as_mut()
+        {
+            doc.build_read_model();
+        }
+    }
+
+    /// Hands what changed since the last time to every listener.
+    fn tell_changes(&mut self) {
+        let Some(event) = self.doc.as_mut().and_then(CoupleDoc::take_change_event) else {
+            return;
+        };
+        self.listeners.0.retain(|l| l.strong_count() > 0);
+        for listener in &self.listeners.0 {
+            if let Some(listener) = listener.upgrade() {
+                listener(&event);
+            }
+        }
+    }
+
     fn refresh_couple(&mut self) -> Result<()> {
-        // The check-in index checks its heads before use: carrying it over
-        // is always safe, and saves a scan when nothing new was on disk.
-        let index = self.doc.as_mut().and_then(|d| d.my_checkin_days.take());
+        // The check-in index checks its heads before use, and the read model
+        // catches up from the patch log (or reads again when the log does
+        // not start where it stands): carrying both over is always safe,
+        // and saves a scan when nothing new was on disk.
+        let kept = self.doc.as_mut().map(CoupleDoc::take_derived);
         let mut am = self.doc.take().map(CoupleDoc::into_automerge);
         let damage = self.couple_files.refresh(&mut am);
         self.doc = am.map(|am| CoupleDoc::wrap(am, &self.actor).as_member(self.profile.member()));
+        if let (Some(doc), Some(kept)) = (self.doc.as_mut(), kept) {
+            doc.put_derived(kept);
+        }
         self.unreadable = self
             .doc
             .as_ref()
             .and_then(|d| d.check_readable().err())
             .map(|e| e.to_string());
-        if let Some(doc) = self.doc.as_mut() {
-            doc.my_checkin_days = index;
-        }
+        self.keep_read_model();
         self.note_damage(damage?)
     }
 
@@ -959,6 +1030,7 @@ impl Device {
         self.doc = read.doc;
         self.unreadable = read.unreadable;
         self.private = read.private;
+        self.keep_read_model();
         if let Err(e) = self.note_damage(read.damage) {
             tracing::warn!(error = %e.redacted(), "cannot reset the sync states after damage");
         }
@@ -1014,7 +1086,7 @@ fn shared_json(doc: &CoupleDoc) -> Result<serde_json::Value> {
     Ok(serde_json::json!({
         "couple_id": doc.couple_id()?,
         "schema_version": doc.schema_version()?,
-        "records": doc.snapshot(),
+        "records": doc.snapshot().as_ref(),
     }))
 }
 
@@ -1081,6 +1153,7 @@ mod tests {
             .unwrap()
             .snapshot()
             .agreements
+            .clone()
             .into_iter()
             .map(|a| a.text().to_owned())
             .collect();

@@ -26,7 +26,7 @@ use automerge::{
 use crate::am::{Obj, deep_copy};
 use crate::door::{Door, Source};
 use crate::error::{CoreError, Result};
-use crate::model::{Millis, Revision, Role, Snapshot};
+use crate::model::{Millis, Revision, Role};
 use crate::validate;
 
 /// The schema version this build writes and fully understands.
@@ -75,6 +75,13 @@ pub struct CoupleDoc {
     /// today's check-in among 7,000 by reading fields costs ~70 ms on the
     /// 10-year document, while a day's second check-in must revise the first.
     pub(crate) my_checkin_days: Option<CheckinDays>,
+    /// The read model the views read, kept current from patches.
+    pub(crate) read: crate::read::ReadModel,
+    /// Whether `read` stands at the document's heads (false once someone
+    /// may have changed the document behind it, until the next catch-up).
+    pub(crate) read_current: bool,
+    /// What changed since the last change event was taken.
+    pub(crate) pending: Option<crate::read::ChangeEvent>,
 }
 
 /// Which check-in (id) this partner recorded on each day, at given heads.
@@ -110,6 +117,9 @@ impl CoupleDoc {
             doc,
             me,
             my_checkin_days: None,
+            read: Default::default(),
+            read_current: false,
+            pending: None,
         };
         this.put_member(&name, now)?;
         this.commit("create shared space", now);
@@ -246,13 +256,11 @@ impl CoupleDoc {
             version: automerge::sync::MessageVersion::V1,
         };
         drop(changes);
-        let mut log = automerge::PatchLog::active();
-        self.doc.sync().receive_sync_message_log_patches(
-            &mut automerge::sync::State::new(),
-            message,
-            &mut log,
-        )?;
-        self.heal_from(&mut log, now)
+        self.doc
+            .sync()
+            .receive_sync_message(&mut automerge::sync::State::new(), message)?;
+        let patches = self.catch_up();
+        self.heal_from(&patches, now)
     }
 
     /// The changes of `other` (a whole document read on its own) this
@@ -281,10 +289,19 @@ impl CoupleDoc {
 
     /// Wraps a loaded Automerge document without looking into it.
     pub(crate) fn wrap(doc: AutoCommit, actor: &ActorId) -> Self {
+        let mut doc = doc.with_actor(actor.clone());
+        if doc.diff_cursor().is_empty() {
+            // From here on Automerge logs what every change does, which is
+            // what keeps the read model current (see `read`).
+            doc.update_diff_cursor();
+        }
         CoupleDoc {
-            doc: doc.with_actor(actor.clone()),
+            doc,
             my_checkin_days: None,
             me: actor.to_hex_string(),
+            read: Default::default(),
+            read_current: false,
+            pending: None,
         }
     }
 
@@ -419,7 +436,6 @@ impl CoupleDoc {
             return Ok(0);
         }
         let before = self.doc.get_heads();
-        let mut log = automerge::PatchLog::active();
         // Changes waiting in Automerge's queue (for a missing dependency)
         // could be released by this message unseen: then only the trial
         // copy tells which changes apply.
@@ -437,9 +453,7 @@ impl CoupleDoc {
             // are all here, so the door reads it before anything is applied.
             admit(&self.doc, &changes, door, self.doc.get_actor())?;
             let mut next = state.clone();
-            self.doc
-                .sync()
-                .receive_sync_message_log_patches(&mut next, message, &mut log)?;
+            self.doc.sync().receive_sync_message(&mut next, message)?;
             *state = next;
             self.doc.get_changes_meta(&before).len()
         } else {
@@ -454,9 +468,7 @@ impl CoupleDoc {
             // A panic inside Automerge on hostile input leaves only the copy
             // in an unknown state, and the copy is dropped.
             let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                trial
-                    .sync()
-                    .receive_sync_message_log_patches(&mut trial_state, message, &mut log)
+                trial.sync().receive_sync_message(&mut trial_state, message)
             }));
             match applied {
                 Ok(result) => result?,
@@ -475,17 +487,17 @@ impl CoupleDoc {
         if new == 0 {
             return Ok(0);
         }
-        self.heal_from(&mut log, now)?;
+        let patches = self.catch_up();
+        self.heal_from(&patches, now)?;
         Ok(new)
     }
 
     /// Folds together the containers two phones created at one key while
-    /// apart, where `log`'s patches say a received change met one: the cost
-    /// follows what was received, not the document.
-    fn heal_from(&mut self, log: &mut automerge::PatchLog, now: Millis) -> Result<()> {
-        let patches = self.doc.make_patches(log);
+    /// apart, where the received changes' patches say one met another: the
+    /// cost follows what was received, not the document.
+    fn heal_from(&mut self, patches: &[automerge::Patch], now: Millis) -> Result<()> {
         let mut copied = 0;
-        for patch in &patches {
+        for patch in patches {
             let key = match &patch.action {
                 // The partner's container won, or ours did: either way two
                 // live at this key and the loser's entries must move over.
@@ -648,26 +660,6 @@ impl CoupleDoc {
             .ok_or_else(|| CoreError::Malformed("no couple_id".into()))
     }
 
-    /// Every record, read out of the document.
-    pub fn snapshot(&self) -> Snapshot {
-        Snapshot {
-            members: self.members(),
-            agreements: self.agreements(),
-            offers: self.offers(),
-            checkins: self.checkins(),
-            requests: self.requests(),
-            disclosures: self.disclosures(),
-            questions: self.questions(),
-            triggers: self.triggers(),
-            appreciations: self.appreciations(),
-            together: self.together(),
-            phase_changes: self.phase_changes(),
-            surveys: self.surveys(),
-            commitments: self.commitments(),
-            summaries: self.summaries_made(),
-        }
-    }
-
     pub fn heads(&mut self) -> Vec<ChangeHash> {
         self.doc.get_heads()
     }
@@ -683,13 +675,18 @@ impl CoupleDoc {
 
     /// Direct access for the sync protocol, which speaks Automerge's own messages.
     pub fn automerge_mut(&mut self) -> &mut AutoCommit {
+        // What is done with it is caught up from the patch log before the
+        // next read through the model.
+        self.read_current = false;
         &mut self.doc
     }
 
     /// Merges save data this device already trusts (fixtures, tests): no
     /// door. Anything from outside goes through [`Self::merge_received`].
     pub fn merge_bytes(&mut self, bytes: &[u8]) -> Result<usize> {
-        Ok(self.doc.load_incremental(bytes)?)
+        let ops = self.doc.load_incremental(bytes)?;
+        self.catch_up();
+        Ok(ops)
     }
 
     // ---- shared machinery for ops/ ---------------------------------------
@@ -701,6 +698,7 @@ impl CoupleDoc {
                 .with_message(message)
                 .with_time(now / 1000),
         );
+        self.catch_up();
     }
 
     pub(crate) fn root_id(&self, map: &str) -> Option<ObjId> {

@@ -6,12 +6,14 @@ pub mod device;
 pub mod doc;
 pub mod door;
 pub mod error;
+pub(crate) mod families;
 pub mod i18n;
 pub mod model;
 pub mod notice_gate;
 pub mod notify;
 pub mod ops;
 pub mod private;
+pub mod read;
 pub mod storage;
 pub mod sync_budget;
 pub mod sync_send;
@@ -25,6 +27,7 @@ pub use door::{ActorBinding, Door, Reason, Refusal, Roster, RosterMember, Source
 pub use error::{CoreError, Result};
 pub use model::*;
 pub use ops::{AgreementDraft, Respond};
+pub use read::{ChangeEvent, ChangeInbox, ChangedRecord};
 pub use storage::{CompactionPolicy, Damage, DocStats, Store, Unlock, WipeReport};
 pub use sync_budget::{
     Limits, SyncMessageCost, decode_sync_message, precheck_changes, precheck_document,

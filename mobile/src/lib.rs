@@ -37,7 +37,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use age::secrecy::zeroize::Zeroize;
 use kintsugi_core::i18n::Messages;
-use kintsugi_core::{CoreError, CoupleDoc, Device, Millis, Snapshot, Unlock, notice_gate, notify};
+use kintsugi_core::{CoupleDoc, Device, Millis, Snapshot, Unlock, notice_gate, notify};
 use kintsugi_sync::progress::Progress;
 use kintsugi_sync::{NetworkConfig, Node};
 use tokio::sync::{RwLock, watch};
@@ -45,8 +45,8 @@ type NodeSlot = Arc<tokio::sync::Mutex<Option<Arc<Node>>>>;
 /// What the partner did that this device found but has not reported yet.
 #[derive(Default)]
 pub(crate) struct NoticeBook {
-    /// The shared space as it stood at the last look (`None`: empty).
-    seen: Option<Snapshot>,
+    /// The changes to the shared space since the last look.
+    changes: Option<kintsugi_core::ChangeInbox>,
     /// Found since the in-app list was last taken (`notices_since_last_call`,
     /// `sync_now`), merged by kind. The gate of the phone's notification
     /// counts them as they are found, whoever looked.
@@ -298,8 +298,9 @@ impl Companion {
         runtime: tokio::runtime::Runtime,
     ) -> Arc<Self> {
         // Notices report what arrives from now on, not what was already here.
+        let mut device = device;
         let notices = Arc::new(Mutex::new(NoticeBook {
-            seen: device.snapshot().ok(),
+            changes: Some(kintsugi_core::ChangeInbox::subscribe(&mut device, || {})),
             inbox: Vec::new(),
         }));
         Arc::new(Companion {
@@ -554,18 +555,16 @@ fn open_device<'a>(device: &'a Mutex<Device>, wiped: &WipedFlag) -> Result<Mutex
 /// Looks for what the partner did since the book's last look: it goes into
 /// the in-app inbox, and its count to the gate of the phone's notification
 /// (first, so that a failed write leaves it to be found again).
-fn collect(device: &Device, book: &mut NoticeBook) -> Result<()> {
-    let now = match device.snapshot() {
-        Ok(snapshot) => snapshot,
-        Err(CoreError::NoCouple) => return Ok(()),
-        Err(e) => return Err(e.into()),
+fn collect(device: &mut Device, book: &mut NoticeBook) -> Result<()> {
+    // What other processes saved, and what was received but not yet
+    // written, are told now.
+    device.announce_changes();
+    let Some(event) = book.changes.as_ref().and_then(|c| c.take()) else {
+        return Ok(());
     };
-    let empty = Snapshot::default();
-    let before = book.seen.as_ref().unwrap_or(&empty);
-    let found = notify::notices(before, &now, device.member_id());
+    let found = notify::notices(&event.delta.before, &event.delta.after, device.member_id());
     let count = found.iter().fold(0u32, |n, f| n.saturating_add(f.count));
     notice_gate::arrived(device, count, kintsugi_core::now_millis())?;
-    book.seen = Some(now);
     for notice in found {
         match book.inbox.iter_mut().find(|n| n.kind == notice.kind) {
             Some(n) => n.count = n.count.saturating_add(notice.count),
@@ -582,7 +581,7 @@ fn take_notices(
     notices: &Mutex<NoticeBook>,
 ) -> Result<Vec<Notice>> {
     let mut book = lock(notices);
-    collect(&*open_device(device, wiped)?, &mut book)?;
+    collect(&mut *open_device(device, wiped)?, &mut book)?;
     Ok(book.inbox.drain(..).map(Into::into).collect())
 }
 
@@ -595,8 +594,8 @@ pub(crate) fn take_os_notification(
     messages: &Messages,
 ) -> Result<(Option<notice_gate::OsNotification>, Option<Millis>)> {
     let mut book = lock(notices);
-    let device = open_device(device, wiped)?;
-    collect(&device, &mut book)?;
+    let mut device = open_device(device, wiped)?;
+    collect(&mut device, &mut book)?;
     Ok(notice_gate::poll(
         &device,
         kintsugi_core::now_millis(),

@@ -60,7 +60,7 @@ impl Ctx {
     }
 
     /// The device, every shared record, and the names to show them with.
-    pub fn read(&self) -> Result<(Device, Snapshot, Names)> {
+    pub fn read(&self) -> Result<(Device, std::sync::Arc<Snapshot>, Names)> {
         let device = self.open()?;
         let snapshot = match &self.archive {
             Some(id) => device.open_archive(id)?.snapshot(),

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use kintsugi_core::notify::{Notice, notices};
-use kintsugi_core::{Device, Snapshot};
+use kintsugi_core::{ChangeEvent, ChangeInbox, Device};
 use kintsugi_sync::{NetworkConfig, Node, PairingRequest, SyncState, SyncStatus};
 
 use super::{Ctx, warn_damage};
@@ -75,11 +75,11 @@ pub async fn pair(ctx: &Ctx, action: PairAction) -> Result<()> {
 /// Syncs once, then says what the partner added, without any of its content.
 pub async fn sync(ctx: &Ctx) -> Result<()> {
     let device = Arc::new(Mutex::new(ctx.open()?));
-    let (me, before) = {
-        let device = lock(&device);
+    let (me, changes) = {
+        let mut device = lock(&device);
         (
             device.member_id().to_owned(),
-            device.snapshot().unwrap_or_default(),
+            ChangeInbox::subscribe(&mut device, || {}),
         )
     };
     let node = spawn(device.clone(), &ctx.network).await?;
@@ -90,10 +90,8 @@ pub async fn sync(ctx: &Ctx) -> Result<()> {
         "Up to date with your partner: {} new change(s) received, {} bytes sent, {} received.",
         report.changes_received, report.bytes_sent, report.bytes_received
     );
-    let after: Snapshot = lock(&device).snapshot().unwrap_or_default();
-    for line in notice_lines(&notices(&before, &after, &me)) {
-        println!("{line}");
-    }
+    lock(&device).announce_changes();
+    print_news(changes.take(), &me);
     Ok(())
 }
 
@@ -160,15 +158,24 @@ async fn leave(ctx: &Ctx, tell: bool, yes: bool) -> Result<()> {
     Ok(())
 }
 
+/// The notices of what the partner changed, one line each.
+fn print_news(event: Option<ChangeEvent>, me: &str) {
+    if let Some(event) = event {
+        for line in notice_lines(&notices(&event.delta.before, &event.delta.after, me)) {
+            println!("{line}");
+        }
+    }
+}
+
 pub async fn serve(ctx: &Ctx) -> Result<()> {
     let device = Arc::new(Mutex::new(ctx.open()?));
     // What the partner adds is told as the in-app notices: a terminal is
     // the unlocked app, not a lock screen.
-    let (me, mut before) = {
-        let device = lock(&device);
+    let (me, changes) = {
+        let mut device = lock(&device);
         (
             device.member_id().to_owned(),
-            device.snapshot().unwrap_or_default(),
+            ChangeInbox::subscribe(&mut device, || {}),
         )
     };
     let node = spawn(device.clone(), &ctx.network).await?;
@@ -198,11 +205,8 @@ pub async fn serve(ctx: &Ctx) -> Result<()> {
                         break;
                     }
                     received.borrow_and_update();
-                    let after = lock(&device).snapshot().unwrap_or_default();
-                    for line in notice_lines(&notices(&before, &after, &me)) {
-                        println!("{line}");
-                    }
-                    before = after;
+                    lock(&device).announce_changes();
+                    print_news(changes.take(), &me);
                 }
             }
             flush();

@@ -68,7 +68,7 @@ pub fn run(ctx: &Ctx, args: PhaseArgs) -> Result<()> {
     if args.json {
         return render::print_json(&PhaseJson {
             current,
-            history: snapshot.phase_changes,
+            history: snapshot.phase_changes.clone(),
         });
     }
     println!(

@@ -1,3 +1,6 @@
+use crate::families::FamilyDef;
+use crate::model::Snapshot;
+use crate::views::RecordKind;
 use automerge::transaction::Transactable;
 use automerge::{ObjId, ReadDoc};
 
@@ -241,13 +244,7 @@ impl CoupleDoc {
 
     /// Every agreement, oldest proposal first.
     pub fn agreements(&self) -> Vec<Agreement> {
-        let mut out: Vec<Agreement> = self
-            .records(AGREEMENTS)
-            .into_iter()
-            .map(|(id, obj)| read_agreement(id, &obj))
-            .collect();
-        by_time(&mut out, |a| (a.proposed_at, a.id.as_str()));
-        out
+        self.read_family::<Agreements>()
     }
 }
 
@@ -330,5 +327,26 @@ fn read_agreement(id: String, obj: &Obj<'_>) -> Agreement {
         withdrawn_at: obj.int("withdrawn_at"),
         withdrawn_by: obj.str("withdrawn_by"),
         checks,
+    }
+}
+
+pub(crate) struct Agreements;
+
+impl FamilyDef for Agreements {
+    type R = Agreement;
+    const MAP: &'static str = AGREEMENTS;
+    const KIND: RecordKind = RecordKind::Agreement;
+
+    fn read(id: &str, obj: &Obj<'_>) -> Vec<Agreement> {
+        let id = id.to_owned();
+        vec![read_agreement(id, obj)]
+    }
+
+    fn list(s: &Snapshot) -> &Vec<Agreement> {
+        &s.agreements
+    }
+
+    fn list_mut(s: &mut Snapshot) -> &mut Vec<Agreement> {
+        &mut s.agreements
     }
 }

@@ -1,6 +1,10 @@
+use crate::am::Obj;
+use crate::families::FamilyDef;
+use crate::model::Snapshot;
+use crate::views::RecordKind;
 use automerge::transaction::Transactable;
 
-use crate::doc::{APPRECIATIONS, CoupleDoc, by_time};
+use crate::doc::{APPRECIATIONS, CoupleDoc};
 use crate::error::{CoreError, Result};
 use crate::model::{Appreciation, Millis};
 use crate::validate;
@@ -21,18 +25,33 @@ impl CoupleDoc {
     }
 
     pub fn appreciations(&self) -> Vec<Appreciation> {
-        let mut out: Vec<Appreciation> = self
-            .records(APPRECIATIONS)
-            .into_iter()
-            .map(|(id, a)| Appreciation {
-                author: a.string("author"),
-                to: a.string("to"),
-                at: a.time("at"),
-                text: a.string("text"),
-                id,
-            })
-            .collect();
-        by_time(&mut out, |a| (a.at, a.id.as_str()));
-        out
+        self.read_family::<Appreciations>()
+    }
+}
+
+pub(crate) struct Appreciations;
+
+impl FamilyDef for Appreciations {
+    type R = Appreciation;
+    const MAP: &'static str = APPRECIATIONS;
+    const KIND: RecordKind = RecordKind::Appreciation;
+
+    fn read(id: &str, a: &Obj<'_>) -> Vec<Appreciation> {
+        let id = id.to_owned();
+        vec![Appreciation {
+            author: a.string("author"),
+            to: a.string("to"),
+            at: a.time("at"),
+            text: a.string("text"),
+            id,
+        }]
+    }
+
+    fn list(s: &Snapshot) -> &Vec<Appreciation> {
+        &s.appreciations
+    }
+
+    fn list_mut(s: &mut Snapshot) -> &mut Vec<Appreciation> {
+        &mut s.appreciations
     }
 }

@@ -1,8 +1,11 @@
+use crate::families::FamilyDef;
+use crate::model::Snapshot;
+use crate::views::RecordKind;
 use automerge::ScalarValue;
 use automerge::transaction::Transactable;
 
 use crate::am::Obj;
-use crate::doc::{CHECKINS, CheckinDays, CoupleDoc, by_time, revisions};
+use crate::doc::{CHECKINS, CheckinDays, CoupleDoc, revisions};
 use crate::error::Result;
 use crate::model::{CheckIn, CheckInInput, Millis};
 use crate::validate;
@@ -75,6 +78,17 @@ impl CoupleDoc {
 
     /// The id of the check-in this partner recorded on `day`, if any.
     fn my_checkin_on(&mut self, day: &str) -> Option<String> {
+        if self.read_is_current() {
+            // The read model holds every check-in already (the same choice
+            // as below when a day has two: the smallest id).
+            return self
+                .snapshot()
+                .checkins
+                .iter()
+                .filter(|c| c.author == self.me && c.day == day)
+                .map(|c| c.id.clone())
+                .min();
+        }
         let heads = self.doc.get_heads();
         if self
             .my_checkin_days
@@ -100,13 +114,7 @@ impl CoupleDoc {
 
     /// Every check-in of both partners, oldest first.
     pub fn checkins(&self) -> Vec<CheckIn> {
-        let mut out: Vec<CheckIn> = self
-            .records(CHECKINS)
-            .into_iter()
-            .map(|(id, c)| read_checkin(id, &c))
-            .collect();
-        by_time(&mut out, |c| (c.recorded_at, c.id.as_str()));
-        out
+        self.read_family::<CheckIns>()
     }
 }
 
@@ -133,4 +141,25 @@ pub(crate) fn utc_day(ms: Millis) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
         .unwrap_or_else(|_| "1970-01-01".into())
+}
+
+pub(crate) struct CheckIns;
+
+impl FamilyDef for CheckIns {
+    type R = CheckIn;
+    const MAP: &'static str = CHECKINS;
+    const KIND: RecordKind = RecordKind::CheckIn;
+
+    fn read(id: &str, c: &Obj<'_>) -> Vec<CheckIn> {
+        let id = id.to_owned();
+        vec![read_checkin(id, c)]
+    }
+
+    fn list(s: &Snapshot) -> &Vec<CheckIn> {
+        &s.checkins
+    }
+
+    fn list_mut(s: &mut Snapshot) -> &mut Vec<CheckIn> {
+        &mut s.checkins
+    }
 }

@@ -1,3 +1,7 @@
+use crate::am::Obj;
+use crate::families::FamilyDef;
+use crate::model::Snapshot;
+use crate::views::RecordKind;
 use automerge::ObjType;
 use automerge::transaction::Transactable;
 
@@ -71,35 +75,7 @@ impl CoupleDoc {
     }
 
     pub fn commitments(&self) -> Vec<Commitment> {
-        let mut out: Vec<Commitment> = self
-            .records(COMMITMENTS)
-            .into_iter()
-            .map(|(id, c)| {
-                let mut log: Vec<CommitmentLog> = c
-                    .entries_of("log")
-                    .into_iter()
-                    .map(|(lid, l)| CommitmentLog {
-                        at: l.time("at"),
-                        day: l.string("day"),
-                        kept: l.bool("kept").unwrap_or(true),
-                        note: l.str("note"),
-                        id: lid,
-                    })
-                    .collect();
-                by_time(&mut log, |l| (l.at, l.id.as_str()));
-                Commitment {
-                    author: c.string("author"),
-                    created_at: c.time("created_at"),
-                    kind: parse_kind(&c.string("kind")),
-                    text: c.string("text"),
-                    ended_at: c.int("ended_at"),
-                    log,
-                    id,
-                }
-            })
-            .collect();
-        by_time(&mut out, |c| (c.created_at, c.id.as_str()));
-        out
+        self.read_family::<Commitments>()
     }
 }
 
@@ -118,5 +94,48 @@ fn parse_kind(s: &str) -> CommitmentKind {
         "added_responsibility" => CommitmentKind::AddedResponsibility,
         "small_change" => CommitmentKind::SmallChange,
         _ => CommitmentKind::Other,
+    }
+}
+
+pub(crate) struct Commitments;
+
+impl FamilyDef for Commitments {
+    type R = Commitment;
+    const MAP: &'static str = COMMITMENTS;
+    const KIND: RecordKind = RecordKind::Commitment;
+
+    fn read(id: &str, c: &Obj<'_>) -> Vec<Commitment> {
+        let id = id.to_owned();
+        vec![{
+            let mut log: Vec<CommitmentLog> = c
+                .entries_of("log")
+                .into_iter()
+                .map(|(lid, l)| CommitmentLog {
+                    at: l.time("at"),
+                    day: l.string("day"),
+                    kept: l.bool("kept").unwrap_or(true),
+                    note: l.str("note"),
+                    id: lid,
+                })
+                .collect();
+            by_time(&mut log, |l| (l.at, l.id.as_str()));
+            Commitment {
+                author: c.string("author"),
+                created_at: c.time("created_at"),
+                kind: parse_kind(&c.string("kind")),
+                text: c.string("text"),
+                ended_at: c.int("ended_at"),
+                log,
+                id,
+            }
+        }]
+    }
+
+    fn list(s: &Snapshot) -> &Vec<Commitment> {
+        &s.commitments
+    }
+
+    fn list_mut(s: &mut Snapshot) -> &mut Vec<Commitment> {
+        &mut s.commitments
     }
 }

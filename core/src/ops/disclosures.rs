@@ -1,7 +1,11 @@
+use crate::am::Obj;
+use crate::families::FamilyDef;
+use crate::model::Snapshot;
+use crate::views::RecordKind;
 use automerge::ScalarValue;
 use automerge::transaction::Transactable;
 
-use crate::doc::{CoupleDoc, DISCLOSURES, by_time, revisions};
+use crate::doc::{CoupleDoc, DISCLOSURES, revisions};
 use crate::error::Result;
 use crate::model::{Disclosure, Millis};
 use crate::validate;
@@ -55,19 +59,34 @@ impl CoupleDoc {
     }
 
     pub fn disclosures(&self) -> Vec<Disclosure> {
-        let mut out: Vec<Disclosure> = self
-            .records(DISCLOSURES)
-            .into_iter()
-            .map(|(id, d)| Disclosure {
-                author: d.string("author"),
-                at: d.time("at"),
-                what: d.string("what"),
-                action_taken: d.str("action_taken"),
-                revisions: revisions(&d),
-                id,
-            })
-            .collect();
-        by_time(&mut out, |d| (d.at, d.id.as_str()));
-        out
+        self.read_family::<Disclosures>()
+    }
+}
+
+pub(crate) struct Disclosures;
+
+impl FamilyDef for Disclosures {
+    type R = Disclosure;
+    const MAP: &'static str = DISCLOSURES;
+    const KIND: RecordKind = RecordKind::Disclosure;
+
+    fn read(id: &str, d: &Obj<'_>) -> Vec<Disclosure> {
+        let id = id.to_owned();
+        vec![Disclosure {
+            author: d.string("author"),
+            at: d.time("at"),
+            what: d.string("what"),
+            action_taken: d.str("action_taken"),
+            revisions: revisions(d),
+            id,
+        }]
+    }
+
+    fn list(s: &Snapshot) -> &Vec<Disclosure> {
+        &s.disclosures
+    }
+
+    fn list_mut(s: &mut Snapshot) -> &mut Vec<Disclosure> {
+        &mut s.disclosures
     }
 }

@@ -1,10 +1,13 @@
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ReadDoc, Value};
 
-use crate::doc::{CoupleDoc, MEMBERS, by_time, new_id, revisions};
+use crate::am::Obj;
+use crate::doc::{CoupleDoc, MEMBERS, new_id, revisions};
 use crate::error::{CoreError, Result};
-use crate::model::{Member, Millis, Role, SummaryMade};
+use crate::families::FamilyDef;
+use crate::model::{Member, Millis, Role, Snapshot, SummaryMade};
 use crate::validate;
+use crate::views::RecordKind;
 
 impl CoupleDoc {
     /// Writes this device's own member entry (each partner writes only
@@ -102,46 +105,76 @@ impl CoupleDoc {
 
     /// Every summary either partner prepared for a therapist, oldest first.
     pub fn summaries_made(&self) -> Vec<SummaryMade> {
-        let mut out: Vec<SummaryMade> = self
-            .records(MEMBERS)
-            .into_iter()
-            .flat_map(|(member, m)| {
-                m.entries_of("summaries")
-                    .into_iter()
-                    .map(move |(id, e)| SummaryMade {
-                        by: member.clone(),
-                        at: e.time("at"),
-                        from: e.string("from"),
-                        to: e.string("to"),
-                        kinds: e.strings("kinds"),
-                        therapist_questions_only: e.bool("questions_only").unwrap_or(false),
-                        drew_on: e.strings("drew_on"),
-                        partner_words: e.bool("partner_words").unwrap_or(false),
-                        id,
-                    })
-            })
-            .collect();
-        by_time(&mut out, |s| (s.at, s.id.as_str()));
-        out
+        self.read_family::<Summaries>()
     }
 
     pub fn members(&self) -> Vec<Member> {
-        let mut out: Vec<Member> = self
-            .records(MEMBERS)
+        self.read_family::<Members>()
+    }
+}
+
+/// The partners' own entries.
+pub(crate) struct Members;
+
+impl FamilyDef for Members {
+    type R = Member;
+    const MAP: &'static str = MEMBERS;
+    const KIND: RecordKind = RecordKind::Member;
+
+    fn read(id: &str, m: &Obj<'_>) -> Vec<Member> {
+        vec![Member {
+            name: m.string("name"),
+            joined_at: m.time("joined_at"),
+            role: m
+                .str("role")
+                .and_then(|r| Role::parse(&r))
+                .unwrap_or(Role::Unsaid),
+            revisions: revisions(m),
+            words_in_summaries: m.bool("words_in_summaries").unwrap_or(false),
+            id: id.to_owned(),
+        }]
+    }
+
+    fn list(s: &Snapshot) -> &Vec<Member> {
+        &s.members
+    }
+
+    fn list_mut(s: &mut Snapshot) -> &mut Vec<Member> {
+        &mut s.members
+    }
+}
+
+/// The traces of summaries prepared for a therapist, kept in the
+/// preparer's member entry.
+pub(crate) struct Summaries;
+
+impl FamilyDef for Summaries {
+    type R = SummaryMade;
+    const MAP: &'static str = MEMBERS;
+    const KIND: RecordKind = RecordKind::Summary;
+
+    fn read(member: &str, m: &Obj<'_>) -> Vec<SummaryMade> {
+        m.entries_of("summaries")
             .into_iter()
-            .map(|(id, m)| Member {
-                name: m.string("name"),
-                joined_at: m.time("joined_at"),
-                role: m
-                    .str("role")
-                    .and_then(|r| Role::parse(&r))
-                    .unwrap_or(Role::Unsaid),
-                revisions: revisions(&m),
-                words_in_summaries: m.bool("words_in_summaries").unwrap_or(false),
+            .map(|(id, e)| SummaryMade {
+                by: member.to_owned(),
+                at: e.time("at"),
+                from: e.string("from"),
+                to: e.string("to"),
+                kinds: e.strings("kinds"),
+                therapist_questions_only: e.bool("questions_only").unwrap_or(false),
+                drew_on: e.strings("drew_on"),
+                partner_words: e.bool("partner_words").unwrap_or(false),
                 id,
             })
-            .collect();
-        by_time(&mut out, |m| (m.joined_at, m.id.as_str()));
-        out
+            .collect()
+    }
+
+    fn list(s: &Snapshot) -> &Vec<SummaryMade> {
+        &s.summaries
+    }
+
+    fn list_mut(s: &mut Snapshot) -> &mut Vec<SummaryMade> {
+        &mut s.summaries
     }
 }

@@ -2,19 +2,19 @@
 //! Every operation validates first, then writes and commits once, so an
 //! error never leaves a record half-written.
 
-mod agreements;
-mod appreciations;
-mod checkins;
-mod commitments;
-mod disclosures;
-mod members;
-mod offers;
-mod phase;
-mod questions;
-mod requests;
-mod surveys;
-mod together;
-mod triggers;
+pub(crate) mod agreements;
+pub(crate) mod appreciations;
+pub(crate) mod checkins;
+pub(crate) mod commitments;
+pub(crate) mod disclosures;
+pub(crate) mod members;
+pub(crate) mod offers;
+pub(crate) mod phase;
+pub(crate) mod questions;
+pub(crate) mod requests;
+pub(crate) mod surveys;
+pub(crate) mod together;
+pub(crate) mod triggers;
 
 pub use agreements::AgreementDraft;
 pub(crate) use offers::MAX_OFFER_DAYS;

@@ -1,6 +1,10 @@
+use crate::am::Obj;
+use crate::families::FamilyDef;
+use crate::model::Snapshot;
+use crate::views::RecordKind;
 use automerge::transaction::Transactable;
 
-use crate::doc::{CoupleDoc, OFFERS, by_time};
+use crate::doc::{CoupleDoc, OFFERS};
 use crate::error::{CoreError, Result};
 use crate::model::{Millis, TransparencyOffer};
 use crate::validate;
@@ -57,19 +61,34 @@ impl CoupleDoc {
     }
 
     pub fn offers(&self) -> Vec<TransparencyOffer> {
-        let mut out: Vec<TransparencyOffer> = self
-            .records(OFFERS)
-            .into_iter()
-            .map(|(id, o)| TransparencyOffer {
-                owner: o.string("owner"),
-                text: o.string("text"),
-                offered_at: o.time("offered_at"),
-                expires_at: o.time("expires_at"),
-                withdrawn_at: o.int("withdrawn_at"),
-                id,
-            })
-            .collect();
-        by_time(&mut out, |o| (o.offered_at, o.id.as_str()));
-        out
+        self.read_family::<Offers>()
+    }
+}
+
+pub(crate) struct Offers;
+
+impl FamilyDef for Offers {
+    type R = TransparencyOffer;
+    const MAP: &'static str = OFFERS;
+    const KIND: RecordKind = RecordKind::Offer;
+
+    fn read(id: &str, o: &Obj<'_>) -> Vec<TransparencyOffer> {
+        let id = id.to_owned();
+        vec![TransparencyOffer {
+            owner: o.string("owner"),
+            text: o.string("text"),
+            offered_at: o.time("offered_at"),
+            expires_at: o.time("expires_at"),
+            withdrawn_at: o.int("withdrawn_at"),
+            id,
+        }]
+    }
+
+    fn list(s: &Snapshot) -> &Vec<TransparencyOffer> {
+        &s.offers
+    }
+
+    fn list_mut(s: &mut Snapshot) -> &mut Vec<TransparencyOffer> {
+        &mut s.offers
     }
 }

@@ -1,6 +1,10 @@
+use crate::am::Obj;
+use crate::families::FamilyDef;
+use crate::model::Snapshot;
+use crate::views::RecordKind;
 use automerge::transaction::Transactable;
 
-use crate::doc::{CoupleDoc, PHASE_CHANGES, by_time};
+use crate::doc::{CoupleDoc, PHASE_CHANGES};
 use crate::error::{CoreError, Result};
 use crate::model::{Millis, Phase, PhaseChange, Role};
 use crate::validate;
@@ -43,22 +47,39 @@ impl CoupleDoc {
     }
 
     pub fn phase_changes(&self) -> Vec<PhaseChange> {
-        let mut out: Vec<PhaseChange> = self
-            .records(PHASE_CHANGES)
-            .into_iter()
-            .filter_map(|(id, c)| {
-                Some(PhaseChange {
-                    by: c.string("by"),
-                    at: c.time("at"),
-                    from: Phase::parse(&c.str("from")?)?,
-                    to: Phase::parse(&c.str("to")?)?,
-                    note: c.str("note"),
-                    role: c.str("role").and_then(|r| Role::parse(&r)),
-                    id,
-                })
-            })
-            .collect();
-        by_time(&mut out, |c| (c.at, c.id.as_str()));
-        out
+        self.read_family::<PhaseChanges>()
     }
+}
+
+pub(crate) struct PhaseChanges;
+
+impl FamilyDef for PhaseChanges {
+    type R = PhaseChange;
+    const MAP: &'static str = PHASE_CHANGES;
+    const KIND: RecordKind = RecordKind::Phase;
+
+    fn read(id: &str, c: &Obj<'_>) -> Vec<PhaseChange> {
+        read_change(id, c).into_iter().collect()
+    }
+
+    fn list(s: &Snapshot) -> &Vec<PhaseChange> {
+        &s.phase_changes
+    }
+
+    fn list_mut(s: &mut Snapshot) -> &mut Vec<PhaseChange> {
+        &mut s.phase_changes
+    }
+}
+
+/// One phase change; one naming a phase this version does not know is left out.
+fn read_change(id: &str, c: &Obj<'_>) -> Option<PhaseChange> {
+    Some(PhaseChange {
+        by: c.string("by"),
+        at: c.time("at"),
+        from: Phase::parse(&c.str("from")?)?,
+        to: Phase::parse(&c.str("to")?)?,
+        note: c.str("note"),
+        role: c.str("role").and_then(|r| Role::parse(&r)),
+        id: id.to_owned(),
+    })
 }

@@ -1,3 +1,7 @@
+use crate::am::Obj;
+use crate::families::FamilyDef;
+use crate::model::Snapshot;
+use crate::views::RecordKind;
 use automerge::ObjType;
 use automerge::transaction::Transactable;
 
@@ -90,43 +94,7 @@ impl CoupleDoc {
     }
 
     pub fn questions(&self) -> Vec<Question> {
-        let mut out: Vec<Question> = self
-            .records(QUESTIONS)
-            .into_iter()
-            .map(|(id, q)| {
-                let mut responses: Vec<QuestionResponse> = q
-                    .entries_of("responses")
-                    .into_iter()
-                    .filter_map(|(rid, r)| {
-                        Some(QuestionResponse {
-                            kind: parse_kind(&r.str("kind")?)?,
-                            by: r.string("by"),
-                            at: r.time("at"),
-                            window: r.str("window"),
-                            text: r.str("text"),
-                            id: rid,
-                        })
-                    })
-                    .collect();
-                by_time(&mut responses, |r| (r.at, r.id.as_str()));
-                let (status, scheduled_for) = status_of(&responses);
-                Question {
-                    asker: q.string("asker"),
-                    at: q.time("at"),
-                    text: q.string("text"),
-                    topic: q.str("topic"),
-                    for_therapist: responses
-                        .iter()
-                        .any(|r| r.kind == ResponseKind::ForTherapist),
-                    status,
-                    scheduled_for,
-                    responses,
-                    id,
-                }
-            })
-            .collect();
-        by_time(&mut out, |q| (q.at, q.id.as_str()));
-        out
+        self.read_family::<Questions>()
     }
 }
 
@@ -167,4 +135,55 @@ fn parse_kind(s: &str) -> Option<ResponseKind> {
         "reopen" => ResponseKind::Reopen,
         _ => return None,
     })
+}
+
+pub(crate) struct Questions;
+
+impl FamilyDef for Questions {
+    type R = Question;
+    const MAP: &'static str = QUESTIONS;
+    const KIND: RecordKind = RecordKind::Question;
+
+    fn read(id: &str, q: &Obj<'_>) -> Vec<Question> {
+        let id = id.to_owned();
+        vec![{
+            let mut responses: Vec<QuestionResponse> = q
+                .entries_of("responses")
+                .into_iter()
+                .filter_map(|(rid, r)| {
+                    Some(QuestionResponse {
+                        kind: parse_kind(&r.str("kind")?)?,
+                        by: r.string("by"),
+                        at: r.time("at"),
+                        window: r.str("window"),
+                        text: r.str("text"),
+                        id: rid,
+                    })
+                })
+                .collect();
+            by_time(&mut responses, |r| (r.at, r.id.as_str()));
+            let (status, scheduled_for) = status_of(&responses);
+            Question {
+                asker: q.string("asker"),
+                at: q.time("at"),
+                text: q.string("text"),
+                topic: q.str("topic"),
+                for_therapist: responses
+                    .iter()
+                    .any(|r| r.kind == ResponseKind::ForTherapist),
+                status,
+                scheduled_for,
+                responses,
+                id,
+            }
+        }]
+    }
+
+    fn list(s: &Snapshot) -> &Vec<Question> {
+        &s.questions
+    }
+
+    fn list_mut(s: &mut Snapshot) -> &mut Vec<Question> {
+        &mut s.questions
+    }
 }

@@ -1,3 +1,7 @@
+use crate::am::Obj;
+use crate::families::FamilyDef;
+use crate::model::Snapshot;
+use crate::views::RecordKind;
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ScalarValue};
 
@@ -170,7 +174,7 @@ impl CoupleDoc {
             ));
         }
         let standing = self
-            .requests_where(|r| r == rid)
+            .read_one::<Requests>(&rid)
             .first()
             .and_then(Request::answer);
         Ok((obj, standing))
@@ -197,62 +201,69 @@ impl CoupleDoc {
     }
 
     pub fn requests(&self) -> Vec<Request> {
-        self.requests_where(|_| true)
+        self.read_family::<Requests>()
     }
+}
 
-    /// The requests whose id passes `keep`, oldest first.
-    fn requests_where(&self, keep: impl Fn(&str) -> bool) -> Vec<Request> {
-        let mut out: Vec<Request> = self
-            .records(REQUESTS)
+pub(crate) struct Requests;
+
+impl FamilyDef for Requests {
+    type R = Request;
+    const MAP: &'static str = REQUESTS;
+    const KIND: RecordKind = RecordKind::Request;
+
+    fn read(id: &str, r: &Obj<'_>) -> Vec<Request> {
+        let id = id.to_owned();
+        let mut done: Vec<DoneEntry> = r
+            .entries_of("done")
             .into_iter()
-            .filter(|(id, _)| keep(id))
-            .map(|(id, r)| {
-                let mut done: Vec<DoneEntry> = r
-                    .entries_of("done")
-                    .into_iter()
-                    .map(|(eid, e)| DoneEntry {
-                        by: e.string("by"),
-                        at: e.time("at"),
-                        note: e.str("note"),
-                        acknowledgement: e.child("ack").and_then(|a| {
-                            a.bool("landed").map(|landed| Acknowledgement {
-                                at: a.time("at"),
-                                landed,
-                                note: a.str("note"),
-                                revisions: crate::doc::revisions(&a),
-                            })
-                        }),
-                        id: eid,
+            .map(|(eid, e)| DoneEntry {
+                by: e.string("by"),
+                at: e.time("at"),
+                note: e.str("note"),
+                acknowledgement: e.child("ack").and_then(|a| {
+                    a.bool("landed").map(|landed| Acknowledgement {
+                        at: a.time("at"),
+                        landed,
+                        note: a.str("note"),
+                        revisions: crate::doc::revisions(&a),
                     })
-                    .collect();
-                by_time(&mut done, |d| (d.at, d.id.as_str()));
-                let mut answers: Vec<RequestAnswer> = r
-                    .entries_of("answers")
-                    .into_iter()
-                    .filter_map(|(aid, a)| {
-                        Some(RequestAnswer {
-                            by: a.string("by"),
-                            at: a.time("at"),
-                            kind: RequestAnswerKind::parse(&a.str("kind")?)?,
-                            note: a.str("note"),
-                            id: aid,
-                        })
-                    })
-                    .collect();
-                by_time(&mut answers, |a| (a.at, a.id.as_str()));
-                Request {
-                    asker: r.string("asker"),
-                    text: r.string("text"),
-                    created_at: r.time("created_at"),
-                    retired_at: r.int("retired_at"),
-                    revisions: revisions(&r),
-                    done,
-                    answers,
-                    id,
-                }
+                }),
+                id: eid,
             })
             .collect();
-        by_time(&mut out, |r| (r.created_at, r.id.as_str()));
-        out
+        by_time(&mut done, |d| (d.at, d.id.as_str()));
+        let mut answers: Vec<RequestAnswer> = r
+            .entries_of("answers")
+            .into_iter()
+            .filter_map(|(aid, a)| {
+                Some(RequestAnswer {
+                    by: a.string("by"),
+                    at: a.time("at"),
+                    kind: RequestAnswerKind::parse(&a.str("kind")?)?,
+                    note: a.str("note"),
+                    id: aid,
+                })
+            })
+            .collect();
+        by_time(&mut answers, |a| (a.at, a.id.as_str()));
+        vec![Request {
+            asker: r.string("asker"),
+            text: r.string("text"),
+            created_at: r.time("created_at"),
+            retired_at: r.int("retired_at"),
+            revisions: revisions(r),
+            done,
+            answers,
+            id,
+        }]
+    }
+
+    fn list(s: &Snapshot) -> &Vec<Request> {
+        &s.requests
+    }
+
+    fn list_mut(s: &mut Snapshot) -> &mut Vec<Request> {
+        &mut s.requests
     }
 }

@@ -1,7 +1,11 @@
+use crate::am::Obj;
+use crate::families::FamilyDef;
+use crate::model::Snapshot;
+use crate::views::RecordKind;
 use automerge::ObjType;
 use automerge::transaction::Transactable;
 
-use crate::doc::{CoupleDoc, SURVEYS, by_time, new_id, revisions};
+use crate::doc::{CoupleDoc, SURVEYS, new_id, revisions};
 use crate::error::{CoreError, Result};
 use crate::model::{Millis, SURVEY_ITEMS, TrustSurvey};
 use crate::validate;
@@ -73,27 +77,42 @@ impl CoupleDoc {
     }
 
     pub fn surveys(&self) -> Vec<TrustSurvey> {
-        let mut out: Vec<TrustSurvey> = self
-            .records(SURVEYS)
-            .into_iter()
-            .map(|(id, s)| {
-                let answers: Vec<u8> = s
-                    .numbers("answers")
-                    .into_iter()
-                    .map(|a| a.clamp(0, 4) as u8)
-                    .collect();
-                TrustSurvey {
-                    author: s.string("author"),
-                    month: s.string("month"),
-                    at: s.time("at"),
-                    score: survey_score(&answers),
-                    answers,
-                    revisions: revisions(&s),
-                    id,
-                }
-            })
-            .collect();
-        by_time(&mut out, |s| (s.at, s.id.as_str()));
-        out
+        self.read_family::<Surveys>()
+    }
+}
+
+pub(crate) struct Surveys;
+
+impl FamilyDef for Surveys {
+    type R = TrustSurvey;
+    const MAP: &'static str = SURVEYS;
+    const KIND: RecordKind = RecordKind::Survey;
+
+    fn read(id: &str, s: &Obj<'_>) -> Vec<TrustSurvey> {
+        let id = id.to_owned();
+        vec![{
+            let answers: Vec<u8> = s
+                .numbers("answers")
+                .into_iter()
+                .map(|a| a.clamp(0, 4) as u8)
+                .collect();
+            TrustSurvey {
+                author: s.string("author"),
+                month: s.string("month"),
+                at: s.time("at"),
+                score: survey_score(&answers),
+                answers,
+                revisions: revisions(s),
+                id,
+            }
+        }]
+    }
+
+    fn list(s: &Snapshot) -> &Vec<TrustSurvey> {
+        &s.surveys
+    }
+
+    fn list_mut(s: &mut Snapshot) -> &mut Vec<TrustSurvey> {
+        &mut s.surveys
     }
 }

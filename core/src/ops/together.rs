@@ -1,3 +1,7 @@
+use crate::am::Obj;
+use crate::families::FamilyDef;
+use crate::model::Snapshot;
+use crate::views::RecordKind;
 use automerge::transaction::Transactable;
 
 use crate::doc::{CoupleDoc, TOGETHER, by_time};
@@ -52,36 +56,7 @@ impl CoupleDoc {
     }
 
     pub fn together(&self) -> Vec<TimeTogether> {
-        let mut out: Vec<TimeTogether> = self
-            .records(TOGETHER)
-            .into_iter()
-            .map(|(id, t)| {
-                let mut outcomes: Vec<TogetherOutcome> = t
-                    .entries_of("outcomes")
-                    .into_iter()
-                    .map(|(by, o)| TogetherOutcome {
-                        at: o.time("at"),
-                        happened: o.bool("happened").unwrap_or(false),
-                        felt: o.small("felt", 10),
-                        note: o.str("note"),
-                        revisions: crate::doc::revisions(&o),
-                        by,
-                    })
-                    .collect();
-                by_time(&mut outcomes, |o| (o.at, o.by.as_str()));
-                TimeTogether {
-                    planner: t.string("planner"),
-                    created_at: t.time("created_at"),
-                    kind: parse_kind(&t.string("kind")),
-                    title: t.string("title"),
-                    planned_for: t.string("planned_for"),
-                    outcomes,
-                    id,
-                }
-            })
-            .collect();
-        by_time(&mut out, |t| (t.created_at, t.id.as_str()));
-        out
+        self.read_family::<Together>()
     }
 }
 
@@ -98,5 +73,49 @@ fn parse_kind(s: &str) -> TogetherKind {
         "ritual" => TogetherKind::Ritual,
         "recreate_memory" => TogetherKind::RecreateMemory,
         _ => TogetherKind::Date,
+    }
+}
+
+pub(crate) struct Together;
+
+impl FamilyDef for Together {
+    type R = TimeTogether;
+    const MAP: &'static str = TOGETHER;
+    const KIND: RecordKind = RecordKind::TimeTogether;
+
+    fn read(id: &str, t: &Obj<'_>) -> Vec<TimeTogether> {
+        let id = id.to_owned();
+        vec![{
+            let mut outcomes: Vec<TogetherOutcome> = t
+                .entries_of("outcomes")
+                .into_iter()
+                .map(|(by, o)| TogetherOutcome {
+                    at: o.time("at"),
+                    happened: o.bool("happened").unwrap_or(false),
+                    felt: o.small("felt", 10),
+                    note: o.str("note"),
+                    revisions: crate::doc::revisions(&o),
+                    by,
+                })
+                .collect();
+            by_time(&mut outcomes, |o| (o.at, o.by.as_str()));
+            TimeTogether {
+                planner: t.string("planner"),
+                created_at: t.time("created_at"),
+                kind: parse_kind(&t.string("kind")),
+                title: t.string("title"),
+                planned_for: t.string("planned_for"),
+                outcomes,
+                id,
+            }
+        }]
+    }
+
+    fn list(s: &Snapshot) -> &Vec<TimeTogether> {
+        &s.together
+    }
+
+    fn list_mut(s: &mut Snapshot) -> &mut Vec<TimeTogether> {
+        &mut s.together
     }
 }

@@ -1,3 +1,7 @@
+use crate::am::Obj;
+use crate::families::FamilyDef;
+use crate::model::Snapshot;
+use crate::views::RecordKind;
 use automerge::ObjType;
 use automerge::transaction::Transactable;
 
@@ -36,32 +40,47 @@ impl CoupleDoc {
     }
 
     pub fn triggers(&self) -> Vec<Trigger> {
-        let mut out: Vec<Trigger> = self
-            .records(TRIGGERS)
-            .into_iter()
-            .map(|(id, t)| {
-                let mut repairs: Vec<Repair> = t
-                    .entries_of("repairs")
-                    .into_iter()
-                    .map(|(rid, r)| Repair {
-                        by: r.string("by"),
-                        at: r.time("at"),
-                        text: r.string("text"),
-                        id: rid,
-                    })
-                    .collect();
-                by_time(&mut repairs, |r| (r.at, r.id.as_str()));
-                Trigger {
-                    author: t.string("author"),
-                    at: t.time("at"),
-                    what: t.string("what"),
-                    intensity: t.small("intensity", 10).unwrap_or(0),
-                    repairs,
-                    id,
-                }
-            })
-            .collect();
-        by_time(&mut out, |t| (t.at, t.id.as_str()));
-        out
+        self.read_family::<Triggers>()
+    }
+}
+
+pub(crate) struct Triggers;
+
+impl FamilyDef for Triggers {
+    type R = Trigger;
+    const MAP: &'static str = TRIGGERS;
+    const KIND: RecordKind = RecordKind::Trigger;
+
+    fn read(id: &str, t: &Obj<'_>) -> Vec<Trigger> {
+        let id = id.to_owned();
+        vec![{
+            let mut repairs: Vec<Repair> = t
+                .entries_of("repairs")
+                .into_iter()
+                .map(|(rid, r)| Repair {
+                    by: r.string("by"),
+                    at: r.time("at"),
+                    text: r.string("text"),
+                    id: rid,
+                })
+                .collect();
+            by_time(&mut repairs, |r| (r.at, r.id.as_str()));
+            Trigger {
+                author: t.string("author"),
+                at: t.time("at"),
+                what: t.string("what"),
+                intensity: t.small("intensity", 10).unwrap_or(0),
+                repairs,
+                id,
+            }
+        }]
+    }
+
+    fn list(s: &Snapshot) -> &Vec<Trigger> {
+        &s.triggers
+    }
+
+    fn list_mut(s: &mut Snapshot) -> &mut Vec<Trigger> {
+        &mut s.triggers
     }
 }

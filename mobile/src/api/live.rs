@@ -5,7 +5,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use kintsugi_core::automerge::ChangeHash;
 use kintsugi_core::{Device, Millis};
 use kintsugi_sync::{Node, Partner};
 use tokio::sync::watch;
@@ -59,13 +58,12 @@ impl Companion {
     /// networking; sync and pairing events flow while it runs (it starts
     /// with the first call that needs it, e.g. `app_foregrounded`), and a
     /// `shutdown` reports `Idle`.
-    /// Several subscriptions may run at once; each costs a comparison of the
-    /// shared space per change.
+    /// Several subscriptions may run at once; each reads the change events
+    /// the core computes from Automerge's patches (no comparison of the
+    /// shared space).
     pub fn subscribe(&self, observer: Arc<dyn CompanionObserver>) -> Result<Arc<Subscription>> {
         // Fails at once on a wiped companion.
-        // Changes are told apart by actor id, which is not the member id on a
-        // device restored from a backup.
-        let my_actor = self.device()?.profile().actor_id.clone();
+        drop(self.device()?);
         let cancelled = Arc::new(AtomicBool::new(false));
         let watcher = Watcher {
             device: self.device.clone(),
@@ -73,9 +71,9 @@ impl Companion {
             messages: self.messages.clone(),
             wiped: self.wiped.clone(),
             hub: self.hub.clone(),
-            my_actor,
             observer,
             cancelled: cancelled.clone(),
+            changes: Changes::default(),
         };
         let task = self.runtime().spawn(watcher.run());
         Ok(Arc::new(Subscription {
@@ -183,20 +181,16 @@ impl Companion {
     }
 }
 
-/// The shared space as a subscription last reported it.
-#[derive(Default)]
-struct Seen {
-    heads: Vec<ChangeHash>,
-    snapshot: kintsugi_core::Snapshot,
-}
-
 /// What a look at the device found.
 struct Look {
     partner: Option<Partner>,
-    doc: Option<Seen>,
     /// The `DocumentChanged` event, if the shared space changed.
     changed: Option<CompanionEvent>,
 }
+
+/// The device's change events since the subscription's last look
+/// (subscribed at its first look).
+type Changes = Arc<Mutex<Option<kintsugi_core::ChangeInbox>>>;
 
 /// One subscription's task: waits for anything that may have changed,
 /// looks, and reports what did.
@@ -206,9 +200,9 @@ struct Watcher {
     messages: MessagesSlot,
     wiped: WipedFlag,
     hub: Arc<Hub>,
-    my_actor: String,
     observer: Arc<dyn CompanionObserver>,
     cancelled: Arc<AtomicBool>,
+    changes: Changes,
 }
 
 impl Watcher {
@@ -219,10 +213,9 @@ impl Watcher {
         let mut node = node_rx.borrow_and_update().clone();
         let pending_now = pending.borrow_and_update().clone();
 
-        let Some(first) = self.look(node.clone(), None, false).await else {
+        let Some(first) = self.look(node.clone(), false).await else {
             return;
         };
-        let mut seen = first.doc;
         let mut partner = first.partner;
         let mut status = status_of(node.as_deref());
         self.deliver(CompanionEvent::Current {
@@ -279,10 +272,9 @@ impl Watcher {
                 }
             }
 
-            let Some(look) = self.look(node.clone(), seen.take(), true).await else {
+            let Some(look) = self.look(node.clone(), true).await else {
                 return;
             };
-            seen = look.doc;
             let was_paired = partner.as_ref().map(|p| p.endpoint_id.clone());
             partner = look.partner;
             match (&was_paired, &partner) {
@@ -323,16 +315,11 @@ impl Watcher {
     /// Reads the partner and compares the shared space with `before`, off
     /// the async workers (it waits for the device lock). `None` once the
     /// companion was wiped: the subscription ends.
-    async fn look(
-        &self,
-        node: Option<Arc<Node>>,
-        before: Option<Seen>,
-        report: bool,
-    ) -> Option<Look> {
-        let (device, wiped, my_actor) = (
+    async fn look(&self, node: Option<Arc<Node>>, report: bool) -> Option<Look> {
+        let (device, wiped, changes) = (
             self.device.clone(),
             self.wiped.clone(),
-            self.my_actor.clone(),
+            self.changes.clone(),
         );
         let look = tokio::task::spawn_blocking(move || {
             let mut device = open_device(&device, &wiped).ok()?;
@@ -340,7 +327,7 @@ impl Watcher {
                 Some(node) => node.partner(),
                 None => Partner::load(device.store()).ok().flatten(),
             };
-            Some(compare(&mut device, &my_actor, partner, before, report))
+            Some(compare(&mut device, partner, &changes, report))
         });
         look.await.ok().flatten()
     }
@@ -402,56 +389,31 @@ impl Watcher {
     }
 }
 
-/// Compares the shared space with `before`, what was last reported
-/// (`None`: there was no shared space, so all of it is new). Without
-/// `report` (the subscription starts), only notes where the space stands.
-fn compare(
-    device: &mut Device,
-    my_actor: &str,
-    partner: Option<Partner>,
-    before: Option<Seen>,
-    report: bool,
-) -> Look {
-    let Ok(doc) = device.doc_mut() else {
-        // No shared space yet: nothing to compare.
-        return Look {
-            partner,
-            doc: None,
-            changed: None,
-        };
-    };
-    let heads = doc.heads();
-    if before.as_ref().is_some_and(|b| b.heads == heads) {
-        return Look {
-            partner,
-            doc: before,
-            changed: None,
-        };
+/// What changed in the shared space since the last look, from the device's
+/// change events. Without `report` (the subscription starts), subscribes
+/// to them.
+fn compare(device: &mut Device, partner: Option<Partner>, changes: &Changes, report: bool) -> Look {
+    let mut changes = lock(changes);
+    if changes.is_none() {
+        *changes = Some(kintsugi_core::ChangeInbox::subscribe(device, || {}));
     }
-    let snapshot = doc.snapshot();
-    let changed = report.then(|| {
-        let before = before.unwrap_or_default();
-        // The changes since the last report, by the device that made each.
-        let from_partner = doc
-            .automerge_mut()
-            .get_changes_meta(&before.heads)
-            .iter()
-            .any(|c| c.actor.to_hex_string() != my_actor);
-        let (kinds, members_changed) =
-            kintsugi_core::views::RecordKind::changed_between(&before.snapshot, &snapshot);
-        let kinds: Vec<crate::RecordKind> =
-            kinds.into_iter().map(crate::RecordKind::from).collect();
-        (!kinds.is_empty() || members_changed).then_some(CompanionEvent::DocumentChanged {
+    // What other processes saved, or was received and not yet written.
+    device.announce_changes();
+    let event = changes.as_ref().and_then(|c| c.take());
+    let changed = event.filter(|_| report).map(|event| {
+        let kinds: Vec<crate::RecordKind> = event
+            .kinds()
+            .into_iter()
+            .filter(|k| *k != kintsugi_core::views::RecordKind::Member)
+            .map(crate::RecordKind::from)
+            .collect();
+        CompanionEvent::DocumentChanged {
             kinds,
-            members_changed,
-            from_partner,
-        })
+            members_changed: event.members_changed(),
+            from_partner: event.from_partner,
+        }
     });
-    Look {
-        partner,
-        doc: Some(Seen { heads, snapshot }),
-        changed: changed.flatten(),
-    }
+    Look { partner, changed }
 }
 
 /// The status while `node` runs; `Idle` while networking is off.

@@ -369,6 +369,39 @@ pub fn run(couple: &Couple, report: &mut Report) -> Result<()> {
         None,
     );
 
+    // What an app's observer waits for: from the call that records a
+    // check-in to the change event the core hands its listeners.
+    let heard: std::sync::Arc<std::sync::Mutex<Option<Instant>>> = Default::default();
+    let inbox = {
+        let heard = heard.clone();
+        kintsugi_core::ChangeInbox::subscribe(&mut device, move || {
+            *heard.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        })
+    };
+    let mut to_event = Samples::new();
+    for day in 4200..4260 {
+        let input = checkin_on(day, "We talked before bed.")?;
+        let t = Instant::now();
+        device.record_checkin(&input)?;
+        let at = heard
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .context("no change event for a check-in")?;
+        to_event.push(at.duration_since(t));
+        inbox.take().context("the event names the check-in")?;
+    }
+    report.row(
+        "check-in to its change event on the same device (what an observer hears; 60 runs)",
+        to_event.p50_p99(),
+        format!("the durable append alone: {}", appends.p50_p99()),
+        times(to_event.p99().as_secs_f64(), appends.p99().as_secs_f64()),
+        Some(Target::new(
+            "p99 ≤ 3 ms",
+            to_event.p99().as_secs_f64() <= 0.003,
+        )),
+    );
+
     // The passphrase path: scrypt once per open.
     let pdir = root.path().join("passphrase");
     let pass = Unlock::passphrase("correct horse battery staple");
