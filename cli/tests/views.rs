@@ -107,6 +107,20 @@ fn views_describe_a_calm_couple_without_alarm() {
     assert!(list(&mine).iter().all(|e| e["author"] == ana_id.as_str()));
     let limited = json(&c.ana, &["timeline", "--limit", "2", "--json"]);
     assert_eq!(list(&limited).len(), 2);
+    // The human listing says where the older entries start; that page
+    // follows on from the first.
+    let first = run(&c.ana, &["timeline", "--limit", "2"]);
+    let cursor = first
+        .lines()
+        .find_map(|l| l.strip_prefix("(older entries: --after "))
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("no cursor in {first}"));
+    let older = json(
+        &c.ana,
+        &["timeline", "--limit", "2", "--after", cursor, "--json"],
+    );
+    let everything = json(&c.ana, &["timeline", "--json"]);
+    assert_eq!(list(&older)[..], list(&everything)[2..4]);
     let human = run(&c.ana, &["timeline"]);
     assert!(
         human.contains("Ben did something asked for") && human.contains("Ana (you) checked in"),

@@ -76,6 +76,19 @@ pub struct Device {
     damage: Vec<Damage>,
     on_save: OnSave,
     listeners: Listeners,
+    /// The document files and heads of the read-model cache on disk, as
+    /// this process last read or wrote it (nothing to write while equal).
+    cache_saved: Option<(Vec<String>, Vec<automerge::ChangeHash>)>,
+    /// Whether this open took its read model from the cache.
+    from_cache: bool,
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        if let Err(e) = self.save_cache(false) {
+            tracing::debug!("read-model cache not saved: {e}");
+        }
+    }
 }
 
 /// What to tell of each change to the shared space (see
@@ -249,8 +262,11 @@ impl Device {
             damage: Vec::new(),
             on_save: OnSave::default(),
             listeners: Listeners::default(),
+            cache_saved: None,
+            from_cache: false,
         };
         device.note_damage(read.damage)?;
+        device.use_read_cache();
         device.keep_read_model();
         if device.unreadable.is_some() {
             tracing::warn!("the shared space on disk cannot be read; the device opens without it");
@@ -707,6 +723,15 @@ impl Device {
         Ok(self.doc()?.snapshot())
     }
 
+    /// One page of the timeline, newest first: the cost of the page, not
+    /// of the history (the read model keeps where every entry sits).
+    pub fn timeline(
+        &self,
+        filter: &crate::views::TimelineFilter,
+    ) -> Result<crate::views::TimelinePage> {
+        self.doc()?.timeline(filter)
+    }
+
     /// Calls `listener` with every change to the shared space from here on:
     /// each write, each receive, and what other processes saved, one event
     /// each. Held weakly: dropping the `Arc` ends the subscription. It runs
@@ -959,6 +984,93 @@ impl Device {
     }
 
     /// Keeps the read model of a readable shared space built and current.
+    /// Takes the read model from the cache when it was built from exactly
+    /// the files and heads just loaded; otherwise leaves it to be read from
+    /// the document.
+    fn use_read_cache(&mut self) {
+        if self.unreadable.is_some() || self.doc.is_none() {
+            return;
+        }
+        let cached = match self.store.read(files::READ_CACHE) {
+            Ok(Some(bytes)) => crate::read_cache::decode(&bytes),
+            Ok(None) => return,
+            Err(e) => Err(e),
+        };
+        let cached = match cached {
+            Ok(cached) => cached,
+            Err(e) => {
+                tracing::debug!("read-model cache ignored: {e}");
+                return;
+            }
+        };
+        if cached.files != self.couple_files.names() {
+            tracing::debug!("read-model cache ignored: built from other document files");
+            return;
+        }
+        let saved = (cached.files, cached.heads.clone());
+        if let Some(doc) = self.doc.as_mut()
+            && doc.adopt_read_model(cached.snapshot, cached.heads)
+        {
+            self.cache_saved = Some(saved);
+            self.from_cache = true;
+        }
+    }
+
+    /// Whether this open took the read model from the saved cache rather
+    /// than reading every record out of the document.
+    pub fn opened_from_cache(&self) -> bool {
+        self.from_cache
+    }
+
+    /// Saves the read model beside the document, so the next open need not
+    /// read every record again: when it is current and differs from the
+    /// saved one. Done when the device is dropped; an app may also call it
+    /// when it goes to the background.
+    pub fn save_read_cache(&mut self) -> Result<()> {
+        self.save_cache(true)
+    }
+
+    /// [`Self::save_read_cache`]; without `wait`, skipped when another
+    /// holds the document lock (a drop must never wait on it: the dropping
+    /// thread may hold it itself).
+    fn save_cache(&mut self, wait: bool) -> Result<()> {
+        if self.unreadable.is_some() {
+            return Ok(());
+        }
+        let Some((snapshot, heads)) = self.doc.as_mut().and_then(CoupleDoc::current_model) else {
+            return Ok(());
+        };
+        let names = self.couple_files.names();
+        if self
+            .cache_saved
+            .as_ref()
+            .is_some_and(|(f, h)| *f == names && *h == heads)
+        {
+            return Ok(());
+        }
+        // Under the document lock, and only while the device key is there:
+        // a wipe (which takes the lock) is never followed by a cache, nor
+        // by a lock file.
+        if !self.store.path(files::KEY).exists() {
+            return Ok(());
+        }
+        let _lock = if wait {
+            self.store.lock(files::DOCUMENT_LOCK)?
+        } else {
+            match self.store.try_lock(files::DOCUMENT_LOCK)? {
+                Some(lock) => lock,
+                None => return Ok(()),
+            }
+        };
+        if !self.store.path(files::KEY).exists() {
+            return Ok(());
+        }
+        let bytes = crate::read_cache::encode(&snapshot, &names, &heads)?;
+        self.store.write(files::READ_CACHE, &bytes)?;
+        self.cache_saved = Some((names, heads));
+        Ok(())
+    }
+
     fn keep_read_model(&mut self) {
         if self.unreadable.is_none()
             && let Some(doc) = self.doc.as_mut()

@@ -82,6 +82,9 @@ pub struct CoupleDoc {
     pub(crate) read_current: bool,
     /// What changed since the last change event was taken.
     pub(crate) pending: Option<crate::read::ChangeEvent>,
+    /// Whether the document was found at this schema: a version only ever
+    /// rises, so every later write skips the check.
+    pub(crate) schema_current: bool,
 }
 
 /// Which check-in (id) this partner recorded on each day, at given heads.
@@ -120,6 +123,7 @@ impl CoupleDoc {
             read: Default::default(),
             read_current: false,
             pending: None,
+            schema_current: false,
         };
         this.put_member(&name, now)?;
         this.commit("create shared space", now);
@@ -302,6 +306,7 @@ impl CoupleDoc {
             read: Default::default(),
             read_current: false,
             pending: None,
+            schema_current: false,
         }
     }
 
@@ -334,7 +339,11 @@ impl CoupleDoc {
     /// shape and are read as before. Runs before the first write of a newer
     /// app; readers never need it.
     pub fn migrate(&mut self, now: Millis) -> Result<bool> {
+        if self.schema_current {
+            return Ok(false);
+        }
         if self.schema_version()? >= SCHEMA_VERSION {
+            self.schema_current = true;
             return Ok(false);
         }
         // Only the space's creator migrates: two devices migrating apart
@@ -350,6 +359,7 @@ impl CoupleDoc {
         }
         self.doc.put(ROOT, "schema_version", SCHEMA_VERSION)?;
         self.commit("migrate to schema 2", now);
+        self.schema_current = true;
         Ok(true)
     }
 
@@ -678,6 +688,7 @@ impl CoupleDoc {
         // What is done with it is caught up from the patch log before the
         // next read through the model.
         self.read_current = false;
+        self.schema_current = false;
         &mut self.doc
     }
 

@@ -14,6 +14,7 @@ pub mod notify;
 pub mod ops;
 pub mod private;
 pub mod read;
+mod read_cache;
 pub mod storage;
 pub mod sync_budget;
 pub mod sync_send;

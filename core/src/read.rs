@@ -14,7 +14,8 @@ use serde::Serialize;
 use crate::doc::CoupleDoc;
 use crate::families::{Delta, FAMILIES, Family, of_map};
 use crate::model::Snapshot;
-use crate::views::RecordKind;
+use crate::views::timeline::TimelineIndex;
+use crate::views::{RecordKind, TimelineFilter, TimelinePage};
 
 /// One record that changed: its family and its key in the family's root
 /// map (for a member's entry and the summaries' traces kept in it, the
@@ -101,6 +102,8 @@ pub(crate) struct ReadModel {
     /// `None` until built: documents opened only to be looked at (a file
     /// to import, an archive) never pay for it.
     snapshot: Option<Arc<Snapshot>>,
+    /// Where each entry of the timeline sits (kept with the snapshot).
+    timeline: TimelineIndex,
     heads: Vec<ChangeHash>,
 }
 
@@ -112,6 +115,18 @@ impl CoupleDoc {
         match &self.read.snapshot {
             Some(s) if self.read_current => s.clone(),
             _ => Arc::new(self.read_snapshot()),
+        }
+    }
+
+    /// One page of the timeline: from the read model's index when it is
+    /// current (the cost of the page alone), else from a fresh read.
+    pub fn timeline(&self, filter: &TimelineFilter) -> crate::Result<TimelinePage> {
+        match &self.read.snapshot {
+            Some(s) if self.read_current => self.read.timeline.page(s, filter),
+            _ => {
+                let s = self.read_snapshot();
+                TimelineIndex::of(&s).page(&s, filter)
+            }
         }
     }
 
@@ -135,12 +150,43 @@ impl CoupleDoc {
     pub fn build_read_model(&mut self) {
         self.catch_up();
         if self.read.snapshot.is_none() {
+            let snapshot = self.read_snapshot();
             self.read = ReadModel {
-                snapshot: Some(Arc::new(self.read_snapshot())),
+                timeline: TimelineIndex::of(&snapshot),
+                snapshot: Some(Arc::new(snapshot)),
                 heads: self.doc.get_heads(),
             };
         }
         self.read_current = true;
+    }
+
+    /// Takes a saved read model (see `read_cache`) that stands at `heads`;
+    /// refused, leaving the model to be read from the document, unless
+    /// those are exactly the document's heads.
+    pub(crate) fn adopt_read_model(&mut self, snapshot: Snapshot, heads: Vec<ChangeHash>) -> bool {
+        let mut mine = self.doc.get_heads();
+        let mut theirs = heads.clone();
+        mine.sort();
+        theirs.sort();
+        if self.read.snapshot.is_some() || mine != theirs {
+            return false;
+        }
+        self.read = ReadModel {
+            timeline: TimelineIndex::of(&snapshot),
+            snapshot: Some(Arc::new(snapshot)),
+            heads: self.doc.get_heads(),
+        };
+        self.read_current = self.doc.diff_cursor() == self.read.heads;
+        true
+    }
+
+    /// The read model and the heads it stands at, when it is current.
+    pub(crate) fn current_model(&mut self) -> Option<(Arc<Snapshot>, Vec<ChangeHash>)> {
+        self.catch_up();
+        match &self.read.snapshot {
+            Some(s) if self.read_current => Some((s.clone(), self.read.heads.clone())),
+            _ => None,
+        }
     }
 
     /// Builds the read model as if it had stood empty: the change event
@@ -149,7 +195,7 @@ impl CoupleDoc {
         if self.read.snapshot.is_none() {
             self.read = ReadModel {
                 snapshot: Some(Arc::default()),
-                heads: Vec::new(),
+                ..ReadModel::default()
             };
             self.read_current = false;
         }
@@ -211,6 +257,7 @@ impl CoupleDoc {
             // all again, and report what differs.
             self.reread_all(&mut model, &mut delta)
         };
+        self.read.timeline.update(&delta.before, &delta.after);
         let before = std::mem::replace(&mut self.read.heads, heads);
         self.read.snapshot = Some(Arc::new(model));
         self.read_current = true;

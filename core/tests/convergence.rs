@@ -319,7 +319,32 @@ fn check_model(
 ) -> Result<(), TestCaseError> {
     let event = doc.take_change_event();
     let now = doc.snapshot();
-    prop_assert_eq!(&*now, &doc.read_snapshot());
+    let fresh = doc.read_snapshot();
+    prop_assert_eq!(&*now, &fresh);
+    // The timeline paged through the model's index is the timeline of the
+    // document read again, for everyone's entries and for one family.
+    for kinds in [vec![], vec![kintsugi_core::views::RecordKind::Request]] {
+        let all = kintsugi_core::views::TimelineFilter {
+            kinds,
+            now: T0 + 20 * 86_400_000,
+            ..Default::default()
+        };
+        let whole = kintsugi_core::views::timeline(&fresh, &all);
+        let mut paged = Vec::new();
+        let mut filter = kintsugi_core::views::TimelineFilter {
+            limit: Some(7),
+            ..all.clone()
+        };
+        loop {
+            let page = doc.timeline(&filter).unwrap();
+            paged.extend(page.entries);
+            match page.next {
+                Some(next) => filter.cursor = Some(next),
+                None => break,
+            }
+        }
+        prop_assert_eq!(paged, whole);
+    }
     let (before, after) = (records_of(seen), records_of(&now));
     let mut keys: Vec<_> = before.keys().chain(after.keys()).cloned().collect();
     keys.sort();

@@ -273,19 +273,30 @@ impl Companion {
         take_notices(&self.device, &self.wiped, &self.notices)
     }
 
-    /// Stops networking. The companion stays usable offline; a later network
-    /// call starts it again. After `wipe` it does nothing.
+    /// Stops networking, and saves the read model beside the document so
+    /// the next open shows the first screen without reading the whole
+    /// history (call it when the app goes to the background). The companion
+    /// stays usable offline; a later network call starts it again. After
+    /// `wipe` it does nothing.
     pub async fn shutdown(&self) -> Result<()> {
         let (slot, hub) = (self.node.clone(), self.hub.clone());
-        self.on_runtime(async move {
-            let node = slot.lock().await.take();
-            hub.node_stopped();
-            if let Some(node) = node {
-                node.shutdown().await;
-            }
-            Ok(())
-        })
-        .await
+        let stopped = self
+            .on_runtime(async move {
+                let node = slot.lock().await.take();
+                hub.node_stopped();
+                if let Some(node) = node {
+                    node.shutdown().await;
+                }
+                Ok(())
+            })
+            .await;
+        // Only a copy for speed: failing to save it loses nothing.
+        if let Ok(mut device) = self.device()
+            && let Err(e) = device.save_read_cache()
+        {
+            tracing::debug!("read-model cache not saved: {e}");
+        }
+        stopped
     }
 }
 

@@ -24,6 +24,9 @@ pub struct TimelineArgs {
     /// At most this many entries (the newest).
     #[arg(long)]
     limit: Option<usize>,
+    /// Continue with the older entries after the page that printed this cursor.
+    #[arg(long, value_name = "CURSOR")]
+    after: Option<String>,
     /// Print as JSON (the core's records, pretty-printed).
     #[arg(long)]
     json: bool,
@@ -107,15 +110,27 @@ pub fn timeline(ctx: &Ctx, args: TimelineArgs) -> Result<()> {
         kinds: args.kinds.into_iter().map(RecordKind::from).collect(),
         author,
         limit: args.limit,
+        cursor: args.after,
         now: now_millis(),
         ..TimelineFilter::default()
     };
-    let entries = views::timeline(&snapshot, &filter);
+    // One page from the read model's index (an archive is read whole).
+    let page = match &ctx.archive {
+        Some(id) => device.open_archive(id)?.timeline(&filter)?,
+        None => device.timeline(&filter)?,
+    };
     if args.json {
-        return render::print_json(&entries);
+        return render::print_json(&page.entries);
     }
-    let lines = entries.iter().map(|e| timeline_line(e, &names)).collect();
+    let lines = page
+        .entries
+        .iter()
+        .map(|e| timeline_line(e, &names))
+        .collect();
     render::print_lines(lines, "(nothing here yet)");
+    if let Some(next) = page.next {
+        println!("(older entries: --after {next})");
+    }
     Ok(())
 }
 

@@ -145,6 +145,11 @@ impl DocFiles {
         Ok((files, doc, damage))
     }
 
+    /// The files whose changes are in memory, by name, in order.
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.known.keys().cloned().collect()
+    }
+
     pub(crate) fn set_policy(&mut self, policy: CompactionPolicy) {
         self.policy = policy;
     }

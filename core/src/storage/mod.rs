@@ -96,6 +96,9 @@ pub mod files {
     /// Held while a bundle is made or opened, so two processes never number
     /// two bundles alike.
     pub const BUNDLES_LOCK: &str = "bundles.lock";
+    /// The read model as last saved (core/src/read_cache.rs): a copy for a
+    /// fast open, never the truth.
+    pub const READ_CACHE: &str = "read-cache.age";
 
     /// Everything a device may keep at the top of its data directory.
     pub const ALL_FILES: &[&str] = &[
@@ -113,6 +116,7 @@ pub mod files {
         SYNC_PAUSED,
         SYNC_QUOTA,
         NOTICE_GATE,
+        READ_CACHE,
         DOCUMENT_LOCK,
     ];
     /// Shared spaces of earlier pairings, kept read-only on this device.
@@ -247,6 +251,17 @@ impl Store {
         lock_file(&self.path(name))
     }
 
+    /// The lock named `name` if nobody holds it now; `None` if someone does.
+    pub fn try_lock(&self, name: &str) -> Result<Option<FileLock>> {
+        let path = self.path(name);
+        let file = open_lock_file(&path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(FileLock(file))),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(CoreError::io("lock", &path, e)),
+        }
+    }
+
     /// The Automerge sync state kept for one partner device, so a later sync
     /// sends only what that partner is missing.
     pub fn load_sync_state(&self, peer: &str) -> Result<Option<Vec<u8>>> {
@@ -289,6 +304,12 @@ impl Store {
 }
 
 fn lock_file(path: &Path) -> Result<FileLock> {
+    let file = open_lock_file(path)?;
+    file.lock().map_err(|e| CoreError::io("lock", path, e))?;
+    Ok(FileLock(file))
+}
+
+fn open_lock_file(path: &Path) -> Result<File> {
     let mut options = OpenOptions::new();
     options.create(true).truncate(false).write(true);
     #[cfg(unix)]
@@ -296,11 +317,9 @@ fn lock_file(path: &Path) -> Result<FileLock> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let file = options
+    options
         .open(path)
-        .map_err(|e| CoreError::io("open lock file", path, e))?;
-    file.lock().map_err(|e| CoreError::io("lock", path, e))?;
-    Ok(FileLock(file))
+        .map_err(|e| CoreError::io("open lock file", path, e))
 }
 
 /// Accepts only what a hex or base32 id can hold.

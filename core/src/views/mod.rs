@@ -34,7 +34,7 @@ pub use summary::{
     WORDS_NOT_SHARED, prepare_therapist_summary, seal_for_therapist, therapist_recipient,
     therapist_summary,
 };
-pub use timeline::{EntryKind, RecordKind, TimelineEntry, TimelineFilter, timeline};
+pub use timeline::{EntryKind, RecordKind, TimelineEntry, TimelineFilter, TimelinePage, timeline};
 pub use trends::{Band, WeeklyBand, weekly_bands};
 
 /// Small builders for hand-made snapshots in the views' tests.

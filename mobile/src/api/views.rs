@@ -7,7 +7,7 @@ use super::today;
 use crate::records::{FromCore, list};
 use crate::{
     Companion, ConsistencyWindow, CounsellingPrompt, Result, SignsOfProgress, TimelineEntry,
-    TimelineFilter, WeeklyBand,
+    TimelineFilter, TimelinePage, WeeklyBand,
 };
 
 #[uniffi::export]
@@ -16,8 +16,17 @@ impl Companion {
     /// with who did it and when. Both partners see the same timeline; edits
     /// appear as their own entries. Offers past their end show as expired.
     pub fn timeline(&self, filter: TimelineFilter) -> Result<Vec<TimelineEntry>> {
+        Ok(self.timeline_page(filter)?.entries)
+    }
+
+    /// One page of the timeline (`filter.limit` entries, newest first) and
+    /// the cursor of the next: each page costs its own size, however long
+    /// the history. Pass `next_cursor` back in `filter.cursor` to go on.
+    pub fn timeline_page(&self, filter: TimelineFilter) -> Result<TimelinePage> {
         let filter = filter.into_core(now_millis());
-        self.view(|snapshot, me| list(views::timeline(snapshot, &filter), me))
+        let device = self.device()?;
+        let page = device.timeline(&filter)?;
+        Ok(TimelinePage::from_core(page, device.member_id()))
     }
 
     /// One band per partner per ISO week with check-ins: the median and spread

@@ -128,6 +128,28 @@ pub struct TimelineFilter {
     /// At most this many entries (the newest); a negative limit keeps none.
     #[uniffi(default = None)]
     pub limit: Option<i32>,
+    /// Continue after the page that gave this cursor
+    /// (`TimelinePage.next_cursor`); `None` starts from the newest entry.
+    #[uniffi(default = None)]
+    pub cursor: Option<String>,
+}
+
+/// One page of the timeline, newest first.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct TimelinePage {
+    pub entries: Vec<TimelineEntry>,
+    /// Pass it as the filter's `cursor` for the next (older) page; `None`
+    /// when this page reached the oldest entry.
+    pub next_cursor: Option<String>,
+}
+
+impl FromCore<views::TimelinePage> for TimelinePage {
+    fn from_core(page: views::TimelinePage, me: &str) -> Self {
+        TimelinePage {
+            entries: super::list(page.entries, me),
+            next_cursor: page.next,
+        }
+    }
 }
 
 /// One event of the shared space. Both partners see the same timeline.
@@ -243,6 +265,7 @@ impl TimelineFilter {
             since: self.since_ms,
             until: self.until_ms,
             limit: self.limit.map(|l| usize::try_from(l).unwrap_or(0)),
+            cursor: self.cursor,
             now,
         }
     }

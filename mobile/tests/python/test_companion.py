@@ -751,6 +751,19 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(len(only_mine), 1)
         self.assertTrue(only_mine[0].by_me)
 
+        # Page by page, two at a time, the pages put together are the timeline.
+        paged, cursor = [], None
+        while True:
+            page = alex.timeline_page(TimelineFilter(limit=2, cursor=cursor))
+            self.assertLessEqual(len(page.entries), 2)
+            paged += page.entries
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        self.assertEqual([e.entry_id for e in paged], [e.entry_id for e in timeline])
+        with self.assertRaises(KintsugiError.InvalidInput):
+            alex.timeline_page(TimelineFilter(limit=2, cursor="not a cursor"))
+
         bands = alex.weekly_bands()
         self.assertEqual({b.is_me for b in bands}, {True, False})
         self.assertTrue(all(b.checkins >= 1 and b.safety.low <= b.safety.high for b in bands))

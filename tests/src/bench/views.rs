@@ -170,7 +170,7 @@ fn read_model_rows(
     let calls: [(&str, Samples); 6] = [
         (
             "timeline, first page",
-            time_runs(MODEL_RUNS, || timeline(&doc.snapshot(), &filter)),
+            time_runs(MODEL_RUNS, || doc.timeline(&filter)),
         ),
         (
             "trend bands",

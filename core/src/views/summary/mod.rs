@@ -250,13 +250,15 @@ pub fn therapist_summary(
     let private_entries = private_items(private, &choice.private_entries, &period, &me.name)?;
     // The other partner's words come only with their say-so.
     let partner_words = partner.is_none_or(|p| p.words_in_summaries);
+    // Only the period's records are copied and worked on, not the history.
+    let cut = period.cut(snapshot);
     let withheld;
     let snapshot = match partner {
         Some(p) if !partner_words => {
-            withheld = withhold::withhold(snapshot, &p.id, &me.id);
+            withheld = withhold::withhold(&cut, &p.id, &me.id);
             &withheld
         }
-        _ => snapshot,
+        _ => &cut,
     };
 
     let wants = |k: RecordKind| choice.kinds.contains(&k);
@@ -647,6 +649,33 @@ impl Period {
     /// Whether an instant falls on a day of the period (in the couple's zone).
     fn has(&self, at: Millis) -> bool {
         self.start_ms <= at && at < self.end_ms
+    }
+
+    /// The part of `s` a summary of the period can show: the records that
+    /// happen once, only where they fall in the period; those that go on
+    /// (agreements, requests, questions, …) whole.
+    fn cut(&self, s: &Snapshot) -> Snapshot {
+        fn within<R: Clone>(list: &[R], keep: impl Fn(&R) -> bool) -> Vec<R> {
+            list.iter().filter(|r| keep(r)).cloned().collect()
+        }
+        // Days are stored as YYYY-MM-DD: compared as text, no parsing.
+        let (from, to) = (self.from.to_string(), self.to.to_string());
+        Snapshot {
+            checkins: within(&s.checkins, |c| from <= c.day && c.day <= to),
+            disclosures: within(&s.disclosures, |d| self.has(d.at)),
+            appreciations: within(&s.appreciations, |a| self.has(a.at)),
+            phase_changes: within(&s.phase_changes, |p| self.has(p.at)),
+            surveys: within(&s.surveys, |v| self.has(v.at)),
+            summaries: within(&s.summaries, |v| self.has(v.at)),
+            members: s.members.clone(),
+            agreements: s.agreements.clone(),
+            offers: s.offers.clone(),
+            requests: s.requests.clone(),
+            questions: s.questions.clone(),
+            triggers: s.triggers.clone(),
+            together: s.together.clone(),
+            commitments: s.commitments.clone(),
+        }
     }
 
     /// Whether a `YYYY-MM-DD` day falls in the period.

@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::*;
 
+mod index;
+
+pub use index::TimelinePage;
+pub(crate) use index::{RecordRef, TimelineIndex};
+
 /// The record families of the shared space: the twelve a couple writes,
 /// plus the partners themselves (names, roles, summary settings) and the
 /// traces of summaries prepared for a therapist.
@@ -152,6 +157,10 @@ pub struct TimelineFilter {
     pub until: Option<Millis>,
     /// At most this many entries (the newest).
     pub limit: Option<usize>,
+    /// Continue after the page this cursor ended ([`TimelinePage::next`]);
+    /// `None` starts from the newest entry.
+    #[serde(default)]
+    pub cursor: Option<String>,
     /// The present: offers whose end is at or before it appear as expired.
     pub now: Millis,
 }
@@ -162,81 +171,53 @@ pub const SUMMARY_MAX_CHARS: usize = 120;
 /// Every event of the shared space that passes `filter`, newest first. Ties
 /// in time are broken by record id, then by the record's own order (later
 /// steps of one record first), so the order is the same on both phones.
+///
+/// This indexes the whole snapshot first: for an archive or a test. A
+/// device keeps the index in its read model and pages through it
+/// ([`crate::Device::timeline`]).
 pub fn timeline(snapshot: &Snapshot, filter: &TimelineFilter) -> Vec<TimelineEntry> {
+    match TimelineIndex::of(snapshot).page(snapshot, filter) {
+        Ok(page) => page.entries,
+        // Only a cursor can be malformed; a caller without one never is.
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The entries of one record, each with its step inside the record, in
+/// timeline order (newest first; later steps first; then by entry id).
+/// `now` decides which offers count as expired (`Millis::MAX`: every one
+/// that ran out, for the index to keep until its time comes).
+pub(crate) fn record_entries(
+    record: RecordRef<'_>,
+    members: &[Member],
+    now: Millis,
+) -> Vec<(u32, TimelineEntry)> {
     let mut out = Collector {
         entries: Vec::new(),
     };
-    let wants = |kind: RecordKind| filter.kinds.is_empty() || filter.kinds.contains(&kind);
-
-    if wants(RecordKind::Agreement) {
-        snapshot.agreements.iter().for_each(|a| out.agreement(a));
+    match record {
+        RecordRef::Agreement(a) => out.agreement(a),
+        RecordRef::Offer(o) => out.offer(o, now),
+        RecordRef::CheckIn(c) => out.checkin(c),
+        RecordRef::Request(r) => out.request(r),
+        RecordRef::Disclosure(d) => out.disclosure(d),
+        RecordRef::Question(q) => out.question(q),
+        RecordRef::Trigger(t) => out.trigger(t),
+        RecordRef::Appreciation(a) => out.appreciation(a, members),
+        RecordRef::Together(t) => out.together(t),
+        RecordRef::Phase(p) => out.phase(p),
+        RecordRef::Survey(s) => out.survey(s),
+        RecordRef::Commitment(c) => out.commitment(c),
+        RecordRef::Member(m) => out.member(m),
+        RecordRef::Summary(s) => out.summary(s),
     }
-    if wants(RecordKind::Offer) {
-        snapshot
-            .offers
-            .iter()
-            .for_each(|o| out.offer(o, filter.now));
-    }
-    if wants(RecordKind::CheckIn) {
-        snapshot.checkins.iter().for_each(|c| out.checkin(c));
-    }
-    if wants(RecordKind::Request) {
-        snapshot.requests.iter().for_each(|r| out.request(r));
-    }
-    if wants(RecordKind::Disclosure) {
-        snapshot.disclosures.iter().for_each(|d| out.disclosure(d));
-    }
-    if wants(RecordKind::Question) {
-        snapshot.questions.iter().for_each(|q| out.question(q));
-    }
-    if wants(RecordKind::Trigger) {
-        snapshot.triggers.iter().for_each(|t| out.trigger(t));
-    }
-    if wants(RecordKind::Appreciation) {
-        snapshot
-            .appreciations
-            .iter()
-            .for_each(|a| out.appreciation(a, snapshot));
-    }
-    if wants(RecordKind::TimeTogether) {
-        snapshot.together.iter().for_each(|t| out.together(t));
-    }
-    if wants(RecordKind::Phase) {
-        snapshot.phase_changes.iter().for_each(|p| out.phase(p));
-    }
-    if wants(RecordKind::Survey) {
-        snapshot.surveys.iter().for_each(|s| out.survey(s));
-    }
-    if wants(RecordKind::Commitment) {
-        snapshot.commitments.iter().for_each(|c| out.commitment(c));
-    }
-    if wants(RecordKind::Member) {
-        snapshot.members.iter().for_each(|m| out.member(m));
-    }
-    if wants(RecordKind::Summary) {
-        snapshot.summaries.iter().for_each(|s| out.summary(s));
-    }
-
-    let mut entries: Vec<(u32, TimelineEntry)> = out
-        .entries
-        .into_iter()
-        .filter(|(_, e)| {
-            filter
-                .author
-                .as_ref()
-                .is_none_or(|who| e.author.as_ref() == Some(who))
-        })
-        .filter(|(_, e)| filter.since.is_none_or(|since| e.at >= since))
-        .filter(|(_, e)| filter.until.is_none_or(|until| e.at <= until))
-        .collect();
+    let mut entries = out.entries;
     entries.sort_by(|(sa, a), (sb, b)| {
         b.at.cmp(&a.at)
-            .then_with(|| a.record_id.cmp(&b.record_id))
             .then_with(|| sb.cmp(sa))
             .then_with(|| a.entry_id.cmp(&b.entry_id))
     });
-    let limit = filter.limit.unwrap_or(usize::MAX);
-    entries.into_iter().take(limit).map(|(_, e)| e).collect()
+    entries
 }
 
 /// Gathers entries with their step number inside their record.
@@ -583,9 +564,8 @@ impl Collector {
         }
     }
 
-    fn appreciation(&mut self, a: &Appreciation, snapshot: &Snapshot) {
-        let to = snapshot
-            .members
+    fn appreciation(&mut self, a: &Appreciation, members: &[Member]) {
+        let to = members
             .iter()
             .find(|m| m.id == a.to)
             .map(|m| m.name.as_str())

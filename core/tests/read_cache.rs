@@ -1,0 +1,149 @@
+//! The read-model cache beside the document: used when it matches the
+//! files and heads just loaded, ignored (and the views still right) when it
+//! is damaged, cut short, swapped for another device's, or stale.
+
+use std::fs;
+use std::path::Path;
+
+use kintsugi_core::Unlock;
+use kintsugi_core::storage::files;
+use kintsugi_core::views::{self, TimelineFilter};
+use kintsugi_core::{CheckInInput, Device};
+
+fn key() -> Unlock {
+    static KEY: std::sync::OnceLock<Unlock> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| Unlock::HostKey(Unlock::generate_host_key()))
+        .clone()
+}
+
+fn checkin(day: &str, note: &str) -> CheckInInput {
+    CheckInInput {
+        day: Some(day.into()),
+        safety: 6,
+        trust: 4,
+        connection: 5,
+        note: Some(note.into()),
+        ..Default::default()
+    }
+}
+
+/// A device with a few days written, closed (which saves its cache).
+fn written(dir: &Path, days: std::ops::Range<u32>) {
+    let mut device = match Device::open(dir, &key()) {
+        Ok(device) => device,
+        Err(_) => {
+            let mut device = Device::init(dir, "Ana", &key()).unwrap();
+            device.start_couple().unwrap();
+            device
+        }
+    };
+    for d in days {
+        device
+            .record_checkin(&checkin(&format!("2026-03-{d:02}"), "a slow day"))
+            .unwrap();
+        device
+            .propose_agreement(&format!("Walk on day {d}"))
+            .unwrap();
+    }
+}
+
+/// Every view the device gives equals the same view of the document read
+/// afresh.
+fn views_are_right(device: &Device) {
+    let fresh = device.doc().unwrap().read_snapshot();
+    assert_eq!(*device.snapshot().unwrap(), fresh);
+    let filter = TimelineFilter {
+        limit: Some(5),
+        now: i64::MAX,
+        ..TimelineFilter::default()
+    };
+    let page = device.timeline(&filter).unwrap();
+    let whole = views::timeline(
+        &fresh,
+        &TimelineFilter {
+            limit: None,
+            ..filter
+        },
+    );
+    assert_eq!(page.entries[..], whole[..5]);
+    assert!(page.next.is_some());
+}
+
+fn cache(dir: &Path) -> std::path::PathBuf {
+    dir.join(files::READ_CACHE)
+}
+
+#[test]
+fn an_open_takes_the_model_from_a_cache_that_matches() {
+    let tmp = tempfile::tempdir().unwrap();
+    written(tmp.path(), 1..6);
+    assert!(cache(tmp.path()).exists());
+    let device = Device::open(tmp.path(), &key()).unwrap();
+    assert!(device.opened_from_cache());
+    views_are_right(&device);
+    assert_eq!(device.checkins().unwrap().len(), 5);
+}
+
+#[test]
+fn a_damaged_cut_short_or_swapped_cache_is_ignored_and_the_views_stay_right() {
+    let tmp = tempfile::tempdir().unwrap();
+    written(tmp.path(), 1..6);
+    let good = fs::read(cache(tmp.path())).unwrap();
+
+    // Another device's cache (another key), of other records.
+    let other = tempfile::tempdir().unwrap();
+    written(other.path(), 10..12);
+    let foreign = fs::read(cache(other.path())).unwrap();
+
+    let mut flipped = good.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x40;
+    let cases: [(&str, Vec<u8>); 4] = [
+        ("a flipped byte", flipped),
+        ("cut short", good[..good.len() / 3].to_vec()),
+        ("empty", Vec::new()),
+        ("another device's", foreign),
+    ];
+    for (what, bytes) in cases {
+        fs::write(cache(tmp.path()), &bytes).unwrap();
+        let device = Device::open(tmp.path(), &key()).unwrap();
+        assert!(!device.opened_from_cache(), "{what}");
+        views_are_right(&device);
+        assert_eq!(device.checkins().unwrap().len(), 5, "{what}");
+        drop(device);
+        // Closing wrote a good one again.
+        assert!(
+            Device::open(tmp.path(), &key())
+                .unwrap()
+                .opened_from_cache()
+        );
+    }
+}
+
+#[test]
+fn a_stale_cache_never_hides_what_was_written_after_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    written(tmp.path(), 1..4);
+    let older = fs::read(cache(tmp.path())).unwrap();
+    written(tmp.path(), 4..8);
+    // Put back the cache of three days ago (say, a restore of the phone's
+    // files that caught the cache but not the newest document file).
+    fs::write(cache(tmp.path()), &older).unwrap();
+    let device = Device::open(tmp.path(), &key()).unwrap();
+    assert!(!device.opened_from_cache());
+    assert_eq!(device.checkins().unwrap().len(), 7);
+    views_are_right(&device);
+}
+
+#[test]
+fn wipe_removes_the_cache_and_a_device_closed_after_a_wipe_leaves_none() {
+    let tmp = tempfile::tempdir().unwrap();
+    written(tmp.path(), 1..3);
+    let device = Device::open(tmp.path(), &key()).unwrap();
+    Device::wipe(tmp.path()).unwrap();
+    assert!(!cache(tmp.path()).exists());
+    drop(device);
+    assert!(!cache(tmp.path()).exists());
+    // Nothing at all is left of the device.
+    assert!(!tmp.path().exists() || fs::read_dir(tmp.path()).unwrap().count() == 0);
+}
