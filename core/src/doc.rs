@@ -82,6 +82,8 @@ pub struct CoupleDoc {
     pub(crate) read_current: bool,
     /// What changed since the last change event was taken.
     pub(crate) pending: Option<crate::read::ChangeEvent>,
+    /// The heads at the last catch-up: the read model's changes start here.
+    pub(crate) caught_up: Vec<ChangeHash>,
     /// Whether the document was found at this schema: a version only ever
     /// rises, so every later write skips the check.
     pub(crate) schema_current: bool,
@@ -124,6 +126,8 @@ impl CoupleDoc {
             read_current: false,
             pending: None,
             schema_current: false,
+            // Nothing is caught up yet: the first catch-up sees every change.
+            caught_up: Vec::new(),
         };
         this.put_member(&name, now)?;
         this.commit("create shared space", now);
@@ -263,8 +267,8 @@ impl CoupleDoc {
         self.doc
             .sync()
             .receive_sync_message(&mut automerge::sync::State::new(), message)?;
-        let patches = self.catch_up();
-        self.heal_from(&patches, now)
+        let made = self.catch_up();
+        self.heal_from(&made, now)
     }
 
     /// The changes of `other` (a whole document read on its own) this
@@ -294,12 +298,12 @@ impl CoupleDoc {
     /// Wraps a loaded Automerge document without looking into it.
     pub(crate) fn wrap(doc: AutoCommit, actor: &ActorId) -> Self {
         let mut doc = doc.with_actor(actor.clone());
-        if doc.diff_cursor().is_empty() {
-            // From here on Automerge logs what every change does, which is
-            // what keeps the read model current (see `read`).
-            doc.update_diff_cursor();
-        }
+        // The read model follows changes by their operations (see `read`),
+        // not by Automerge's patch log, whose patches each cost a walk of
+        // the root map they are in.
+        doc.reset_diff_cursor();
         CoupleDoc {
+            caught_up: doc.get_heads(),
             doc,
             my_checkin_days: None,
             me: actor.to_hex_string(),
@@ -497,31 +501,20 @@ impl CoupleDoc {
         if new == 0 {
             return Ok(0);
         }
-        let patches = self.catch_up();
-        self.heal_from(&patches, now)?;
+        let made = self.catch_up();
+        self.heal_from(&made, now)?;
         Ok(new)
     }
 
     /// Folds together the containers two phones created at one key while
-    /// apart, where the received changes' patches say one met another: the
-    /// cost follows what was received, not the document.
-    fn heal_from(&mut self, patches: &[automerge::Patch], now: Millis) -> Result<()> {
+    /// apart, where a received change made a map at a key that holds
+    /// another: the cost follows what was received, not the document.
+    pub(crate) fn heal_from(&mut self, made: &[(ObjId, String)], now: Millis) -> Result<()> {
         let mut copied = 0;
-        for patch in patches {
-            let key = match &patch.action {
-                // The partner's container won, or ours did: either way two
-                // live at this key and the loser's entries must move over.
-                automerge::PatchAction::PutMap {
-                    key,
-                    conflict: true,
-                    ..
-                } => key.as_str(),
-                automerge::PatchAction::Conflict {
-                    prop: automerge::Prop::Map(key),
-                } => key.as_str(),
-                _ => continue,
-            };
-            copied += self.heal_key(&patch.obj, key)?;
+        // Where a received change made a map, another may live at the same
+        // key: the loser's entries must move over.
+        for (parent, key) in made {
+            copied += self.heal_key(parent, key)?;
         }
         if copied > 0 {
             self.commit("merge concurrently created containers", now);

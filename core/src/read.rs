@@ -8,7 +8,10 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use automerge::{ChangeHash, Patch, PatchAction, Prop, ROOT};
+use std::collections::HashMap;
+
+use automerge::legacy::{Key, ObjectId, OpType};
+use automerge::{ChangeHash, ObjId, ObjType, Prop, ROOT, ReadDoc};
 use serde::Serialize;
 
 use crate::doc::CoupleDoc;
@@ -176,7 +179,7 @@ impl CoupleDoc {
             snapshot: Some(Arc::new(snapshot)),
             heads: self.doc.get_heads(),
         };
-        self.read_current = self.doc.diff_cursor() == self.read.heads;
+        self.read_current = self.caught_up == self.read.heads;
         true
     }
 
@@ -227,35 +230,35 @@ impl CoupleDoc {
         self.read_current = false;
     }
 
-    /// Brings the read model to the document's heads from the patches
-    /// logged since it was last current, and returns those patches (the
-    /// receive path heals from them). Cheap when nothing changed.
-    pub(crate) fn catch_up(&mut self) -> Vec<Patch> {
-        let cursor = self.doc.diff_cursor();
+    /// Brings the read model to the document's heads from the changes made
+    /// or received since it was last current, and returns where those
+    /// changes made a map (the receive path heals two made at one key).
+    /// Cheap when nothing changed.
+    pub(crate) fn catch_up(&mut self) -> Vec<(ObjId, String)> {
         let heads = self.doc.get_heads();
-        if heads == cursor && self.read_current {
+        if heads == self.caught_up && self.read_current {
             return Vec::new();
         }
-        // An empty cursor means no log was kept (a new, empty document):
-        // the diff is then the whole (small) document.
-        let patches = self.doc.diff_incremental();
-        // Automerge keeps a copy of the last diff for a repeated call; an
-        // empty diff at the new heads replaces it, so a large receive's
-        // patches are not held after this.
-        self.doc.diff(&heads, &heads);
+        let since = std::mem::replace(&mut self.caught_up, heads.clone());
+        let touches = self.touched_since(&since);
+        let made = touches
+            .as_ref()
+            .map(|t| t.made.iter().cloned().collect())
+            .unwrap_or_default();
         let Some(model) = self.read.snapshot.take() else {
             self.read_current = false;
-            return patches;
+            return made;
         };
         let mut model = Arc::unwrap_or_clone(model);
         let mut delta = Delta::default();
-        let records = if self.read.heads == cursor && !cursor.is_empty() {
-            self.apply_patches(&patches, &mut model, &mut delta)
-        } else {
-            // The log does not start where the model stands (the document
-            // was replaced, say by another process's compaction): read it
-            // all again, and report what differs.
-            self.reread_all(&mut model, &mut delta)
+        let records = match touches {
+            Some(touches) if self.read.heads == since && !since.is_empty() => {
+                self.apply_touches(&touches, &mut model, &mut delta)
+            }
+            // The model does not stand where the changes start (built from
+            // empty, or the document was replaced), or a change could not
+            // be placed: read it all again, and report what differs.
+            _ => self.reread_all(&mut model, &mut delta),
         };
         self.read.timeline.update(&delta.before, &delta.after);
         let before = std::mem::replace(&mut self.read.heads, heads);
@@ -273,33 +276,115 @@ impl CoupleDoc {
                 None => self.pending = Some(event),
             }
         }
-        patches
+        made
     }
 
-    /// Re-reads the records the patches touched.
-    fn apply_patches(
+    /// What the changes after `since` touched, from their operations. Each
+    /// operation's object is placed without walking the document: the root
+    /// maps are the root's entries, an object made in these changes sits
+    /// where its making operation put it, and only an older object inside
+    /// a record is looked up by its parents (which costs Automerge a search
+    /// of its operation ids). `None` when `since` is not in this document
+    /// or an object cannot be placed.
+    fn touched_since(&mut self, since: &[ChangeHash]) -> Option<Touches> {
+        if since
+            .iter()
+            .any(|h| self.doc.get_change_by_hash(h).is_none())
+        {
+            return None;
+        }
+        let mut placed: HashMap<OpKey, Place> = HashMap::new();
+        // (A scalar entry's id is never an operation's object: harmless.)
+        for item in self.doc.map_range(ROOT, ..) {
+            if let ObjId::Id(counter, actor, _) = item.id() {
+                let root_map = Place {
+                    map: item.key.to_string(),
+                    record: None,
+                };
+                placed.insert((counter, actor), root_map);
+            }
+        }
+        let mut touches = Touches::default();
+        for change in self.doc.get_changes(since) {
+            let expanded = change.decode();
+            let start = expanded.start_op.get();
+            for (i, op) in expanded.operations.iter().enumerate() {
+                let here = match &op.obj {
+                    ObjectId::Root => None,
+                    ObjectId::Id(id) => Some(self.locate(id, &mut placed)?),
+                };
+                let key = match &op.key {
+                    Key::Map(k) => Some(k.to_string()),
+                    Key::Seq(_) => None,
+                };
+                match (&here, &key) {
+                    (None, Some(k)) => {
+                        touches.maps.insert(k.clone());
+                    }
+                    (Some(place), k) => touches.add(place, k.as_ref()),
+                    (None, None) => {}
+                }
+                let OpType::Make(ty) = op.action else {
+                    continue;
+                };
+                let made = match (here, &key) {
+                    (None, Some(k)) => Place {
+                        map: k.clone(),
+                        record: None,
+                    },
+                    (Some(place), Some(k)) => Place {
+                        record: place.record.or_else(|| Some(k.clone())),
+                        map: place.map,
+                    },
+                    (Some(place), None) => place,
+                    (None, None) => continue,
+                };
+                placed.insert((start + i as u64, expanded.actor_id.clone()), made);
+                if let (ObjType::Map, Some(k)) = (ty, key) {
+                    let parent = match &op.obj {
+                        ObjectId::Root => ROOT,
+                        ObjectId::Id(id) => self.doc.import_obj(&id.to_string()).ok()?,
+                    };
+                    touches.made.insert((parent, k));
+                }
+            }
+        }
+        Some(touches)
+    }
+
+    /// Where the object made by operation `id` sits: known, or looked up.
+    fn locate(
         &self,
-        patches: &[Patch],
+        id: &automerge::legacy::OpId,
+        placed: &mut HashMap<OpKey, Place>,
+    ) -> Option<Place> {
+        let key = (id.0, id.1.clone());
+        if let Some(place) = placed.get(&key) {
+            return Some(place.clone());
+        }
+        let exid = self.doc.import_obj(&id.to_string()).ok()?;
+        let path = self.doc.parents(&exid).ok()?.path();
+        let prop = |i: usize| match path.get(i) {
+            Some((_, Prop::Map(k))) => Some(k.clone()),
+            _ => None,
+        };
+        let place = Place {
+            map: prop(0)?,
+            record: prop(1),
+        };
+        placed.insert(key, place.clone());
+        Some(place)
+    }
+
+    /// Re-reads the records the changes touched.
+    fn apply_touches(
+        &self,
+        touches: &Touches,
         model: &mut Snapshot,
         delta: &mut Delta,
     ) -> Vec<ChangedRecord> {
-        let mut touched: BTreeSet<(&'static str, String)> = BTreeSet::new();
-        let mut whole: BTreeSet<String> = BTreeSet::new();
-        for patch in patches {
-            match touched_by(patch) {
-                Some(Touch::Record(map, key)) => {
-                    if let Some(family) = of_map(&map).next() {
-                        touched.insert((family.map(), key));
-                    }
-                }
-                Some(Touch::Map(map)) => {
-                    whole.insert(map);
-                }
-                None => {}
-            }
-        }
         let mut changed = Vec::new();
-        for map in &whole {
+        for map in &touches.maps {
             for family in of_map(map) {
                 // Every key held before or found now.
                 let mut keys = family.keys(model);
@@ -311,12 +396,12 @@ impl CoupleDoc {
                 }
             }
         }
-        for (map, key) in touched {
-            if whole.contains(map) {
+        for (map, key) in &touches.records {
+            if touches.maps.contains(map) {
                 continue;
             }
             for family in of_map(map) {
-                refresh(family, self, &key, model, delta, &mut changed);
+                refresh(family, self, key, model, delta, &mut changed);
             }
         }
         changed.sort();
@@ -377,41 +462,41 @@ fn refresh(
     }
 }
 
-/// What a patch touched: one record of a root map, or a root map as a whole
-/// (created, replaced, or one of two created concurrently).
-enum Touch {
-    Record(String, String),
-    Map(String),
+/// An operation's id, which is also the id of the object it made.
+type OpKey = (u64, automerge::ActorId);
+
+/// Where an object of the document sits: the root map it is in (or is),
+/// and the record of that map it is in (none for the root map itself).
+#[derive(Clone)]
+struct Place {
+    map: String,
+    record: Option<String>,
 }
 
-fn touched_by(patch: &Patch) -> Option<Touch> {
-    let key_of = |prop: &Prop| match prop {
-        Prop::Map(k) => Some(k.clone()),
-        Prop::Seq(_) => None,
-    };
-    match patch.path.as_slice() {
-        // At the root: a root map itself.
-        [] if patch.obj == ROOT => match &patch.action {
-            PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => {
-                Some(Touch::Map(key.clone()))
+/// What a run of changes touched.
+#[derive(Default)]
+struct Touches {
+    /// Records, by root map and key.
+    records: BTreeSet<(String, String)>,
+    /// Root maps put, made or replaced as a whole.
+    maps: BTreeSet<String>,
+    /// Where a map was made: (parent object, key).
+    made: BTreeSet<(ObjId, String)>,
+}
+
+impl Touches {
+    /// An operation at `key` of an object placed at `place`.
+    fn add(&mut self, place: &Place, key: Option<&String>) {
+        match (&place.record, key) {
+            (Some(record), _) => {
+                self.records.insert((place.map.clone(), record.clone()));
             }
-            PatchAction::Conflict { prop } => key_of(prop).map(Touch::Map),
-            _ => None,
-        },
-        // In a root map: a record added, replaced or removed.
-        [(_, map)] => {
-            let map = key_of(map)?;
-            match &patch.action {
-                PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => {
-                    Some(Touch::Record(map, key.clone()))
-                }
-                PatchAction::Conflict { prop } => key_of(prop).map(|key| Touch::Record(map, key)),
-                _ => None,
+            // An entry of the root map itself: a record put or made.
+            (None, Some(key)) => {
+                self.records.insert((place.map.clone(), key.clone()));
             }
+            (None, None) => {}
         }
-        // Anywhere inside a record.
-        [(_, map), (_, record), ..] => Some(Touch::Record(key_of(map)?, key_of(record)?)),
-        _ => None,
     }
 }
 
@@ -457,5 +542,49 @@ impl ChangeInbox {
     /// Everything that changed since the last take, as one event.
     pub fn take(&self) -> Option<ChangeEvent> {
         self.queue.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+
+    use super::*;
+
+    /// Two phones each made a map at the same key of one record while
+    /// apart: the catch-up after the merge names the place, and healing
+    /// from it keeps both phones' entries.
+    #[test]
+    fn a_map_made_at_one_key_on_both_phones_is_found_and_healed() {
+        let now = 1_790_000_000_000;
+        let mut ana = CoupleDoc::create(&automerge::ActorId::from([1u8; 16]), "Ana", now).unwrap();
+        ana.build_read_model();
+        let id = ana
+            .propose_agreement(&crate::AgreementDraft::new("Walks"), now)
+            .unwrap();
+        let mut ben = CoupleDoc::load(&ana.save(), &automerge::ActorId::from([2u8; 16])).unwrap();
+        for (doc, word) in [(&mut ana, "ana"), (&mut ben, "ben")] {
+            let agreements = doc.root_id("agreements").unwrap();
+            let (_, record) = doc.doc.get(&agreements, id.as_str()).unwrap().unwrap();
+            let am = doc.automerge_mut();
+            let notes = am.put_object(&record, "notes", ObjType::Map).unwrap();
+            am.put(&notes, word, true).unwrap();
+            am.commit();
+        }
+        ana.catch_up();
+        ana.automerge_mut().merge(&mut ben.doc).unwrap();
+        let made = ana.catch_up();
+        assert_eq!(made.len(), 1);
+        assert_eq!(made[0].1, "notes");
+        ana.heal_from(&made, now).unwrap();
+        let agreements = ana.root_id("agreements").unwrap();
+        let (_, record) = ana.doc.get(&agreements, id.as_str()).unwrap().unwrap();
+        let (_, notes) = ana.doc.get(&record, "notes").unwrap().unwrap();
+        let mut keys: Vec<String> = ana.doc.keys(&notes).collect();
+        keys.sort();
+        assert_eq!(keys, ["ana", "ben"]);
+        // And the model stands where the document does.
+        assert!(ana.read_is_current());
+        assert_eq!(*ana.snapshot(), ana.read_snapshot());
     }
 }

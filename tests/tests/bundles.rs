@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use kintsugi_core::Device;
+use kintsugi_core::storage::files;
 use kintsugi_sync::SyncError;
 use kintsugi_sync::bundle;
 use kintsugi_sync::progress::Silent;
@@ -37,8 +38,11 @@ fn heads(device: &mut Device) -> Result<Vec<automerge::ChangeHash>> {
 fn files(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
     let mut out = Vec::new();
     for entry in walk(dir)? {
-        // The lock files are touched by every open.
-        if entry.extension().is_some_and(|e| e == "lock") {
+        // The lock files are touched by every open, and the read-model
+        // cache (a copy of what the document says) is saved at every close.
+        if entry.extension().is_some_and(|e| e == "lock")
+            || entry.file_name().is_some_and(|n| n == files::READ_CACHE)
+        {
             continue;
         }
         let digest = blake3::hash(&std::fs::read(&entry)?).to_hex().to_string();

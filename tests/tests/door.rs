@@ -20,7 +20,8 @@ use kintsugi_sync::{SyncError, SyncState, bundle};
 use kintsugi_tests::{Phone, bounded, checkin, pair, unlock};
 
 /// Every file of a data directory and its bytes, but the ones a refusal
-/// itself writes (the pause marker) and the empty lock files.
+/// itself writes (the pause marker), the empty lock files and the
+/// read-model cache (a copy of what the document says, saved at close).
 fn files_of(dir: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_owned()];
@@ -30,7 +31,10 @@ fn files_of(dir: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             if path.is_dir() {
                 stack.push(path);
-            } else if name != files::SYNC_PAUSED && !name.ends_with(".lock") {
+            } else if name != files::SYNC_PAUSED
+                && name != files::READ_CACHE
+                && !name.ends_with(".lock")
+            {
                 out.insert(path.clone(), std::fs::read(&path)?);
             }
         }
