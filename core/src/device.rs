@@ -732,6 +732,12 @@ impl Device {
         self.doc()?.timeline(filter)
     }
 
+    /// The weekly trend bands, kept with the read model: the cost of the
+    /// weeks, not of every check-in.
+    pub fn weekly_bands(&self) -> Result<Vec<crate::views::WeeklyBand>> {
+        Ok(self.doc()?.weekly_bands())
+    }
+
     /// Calls `listener` with every change to the shared space from here on:
     /// each write, each receive, and what other processes saved, one event
     /// each. Held weakly: dropping the `Arc` ends the subscription. It runs

@@ -18,7 +18,8 @@ use crate::doc::CoupleDoc;
 use crate::families::{Delta, FAMILIES, Family, of_map};
 use crate::model::Snapshot;
 use crate::views::timeline::TimelineIndex;
-use crate::views::{RecordKind, TimelineFilter, TimelinePage};
+use crate::views::trends::WeekIndex;
+use crate::views::{RecordKind, TimelineFilter, TimelinePage, WeeklyBand};
 
 /// One record that changed: its family and its key in the family's root
 /// map (for a member's entry and the summaries' traces kept in it, the
@@ -107,6 +108,8 @@ pub(crate) struct ReadModel {
     snapshot: Option<Arc<Snapshot>>,
     /// Where each entry of the timeline sits (kept with the snapshot).
     timeline: TimelineIndex,
+    /// The weekly bands of the check-ins (kept with the snapshot).
+    weeks: WeekIndex,
     heads: Vec<ChangeHash>,
 }
 
@@ -133,6 +136,15 @@ impl CoupleDoc {
         }
     }
 
+    /// The weekly trend bands: kept with the read model when it is current,
+    /// else from a fresh read.
+    pub fn weekly_bands(&self) -> Vec<WeeklyBand> {
+        match &self.read.snapshot {
+            Some(_) if self.read_current => self.read.weeks.bands(),
+            _ => crate::views::weekly_bands(&self.read_snapshot()),
+        }
+    }
+
     /// Whether the read model is built and stands at the document's heads.
     pub(crate) fn read_is_current(&mut self) -> bool {
         self.catch_up();
@@ -156,6 +168,7 @@ impl CoupleDoc {
             let snapshot = self.read_snapshot();
             self.read = ReadModel {
                 timeline: TimelineIndex::of(&snapshot),
+                weeks: WeekIndex::of(&snapshot),
                 snapshot: Some(Arc::new(snapshot)),
                 heads: self.doc.get_heads(),
             };
@@ -176,6 +189,7 @@ impl CoupleDoc {
         }
         self.read = ReadModel {
             timeline: TimelineIndex::of(&snapshot),
+            weeks: WeekIndex::of(&snapshot),
             snapshot: Some(Arc::new(snapshot)),
             heads: self.doc.get_heads(),
         };
@@ -261,6 +275,7 @@ impl CoupleDoc {
             _ => self.reread_all(&mut model, &mut delta),
         };
         self.read.timeline.update(&delta.before, &delta.after);
+        self.read.weeks.update(&delta.before, &delta.after, &model);
         let before = std::mem::replace(&mut self.read.heads, heads);
         self.read.snapshot = Some(Arc::new(model));
         self.read_current = true;

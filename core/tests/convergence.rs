@@ -321,6 +321,11 @@ fn check_model(
     let now = doc.snapshot();
     let fresh = doc.read_snapshot();
     prop_assert_eq!(&*now, &fresh);
+    // So are the weekly bands kept with it.
+    prop_assert_eq!(
+        doc.weekly_bands(),
+        kintsugi_core::views::weekly_bands(&fresh)
+    );
     // The timeline paged through the model's index is the timeline of the
     // document read again, for everyone's entries and for one family.
     for kinds in [vec![], vec![kintsugi_core::views::RecordKind::Request]] {

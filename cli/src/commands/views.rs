@@ -185,8 +185,12 @@ fn entry_words(kind: EntryKind) -> &'static str {
 }
 
 pub fn trends(ctx: &Ctx, json: bool) -> Result<()> {
-    let (_, snapshot, names) = ctx.read()?;
-    let bands = views::weekly_bands(&snapshot);
+    let (device, _, names) = ctx.read()?;
+    // Kept with the read model (an archive is read whole).
+    let bands = match &ctx.archive {
+        Some(id) => device.open_archive(id)?.weekly_bands(),
+        None => device.weekly_bands()?,
+    };
     if json {
         return render::print_json(&bands);
     }

@@ -3,11 +3,12 @@
 //! up-and-down week as what it is, a range, rather than singling out a bad
 //! day; a week without check-ins is simply absent, never a zero.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::model::{CheckIn, Snapshot};
+use crate::model::{CheckIn, Millis, Snapshot};
 use crate::views::days::{iso_week_label, iso_week_start, parse_day};
 use crate::views::stats::quantile;
 
@@ -66,32 +67,121 @@ pub struct WeeklyBand {
 /// member id, then week. The week comes from each check-in's own `day` (the
 /// author's local day); check-ins whose day cannot be read are left out.
 pub fn weekly_bands(snapshot: &Snapshot) -> Vec<WeeklyBand> {
-    let mut groups: BTreeMap<(&str, jiff::civil::Date), Vec<&CheckIn>> = BTreeMap::new();
-    for c in &snapshot.checkins {
-        if let Some(day) = parse_day(&c.day) {
-            groups
-                .entry((c.author.as_str(), iso_week_start(day)))
-                .or_default()
-                .push(c);
+    WeekIndex::of(snapshot).bands()
+}
+
+/// A member's week: the member id and the week's Monday.
+type Week = (String, Date);
+
+/// The check-ins of one member-week, by the order the read model keeps
+/// them in (`recorded_at`, then id), so each is found without a scan.
+type WeekCheckins = BTreeSet<(Millis, String)>;
+
+/// The weekly bands, kept with the read model: a change re-bands only the
+/// weeks of the check-ins it touched, and asking for the bands costs the
+/// weeks, not the check-ins.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct WeekIndex {
+    checkins: BTreeMap<Week, WeekCheckins>,
+    bands: BTreeMap<Week, WeeklyBand>,
+}
+
+impl WeekIndex {
+    /// The bands of every check-in of `s`.
+    pub(crate) fn of(s: &Snapshot) -> WeekIndex {
+        let mut index = WeekIndex::default();
+        let mut weeks: BTreeMap<Week, Vec<&CheckIn>> = BTreeMap::new();
+        for c in &s.checkins {
+            if let Some(week) = week_of(c) {
+                index
+                    .checkins
+                    .entry(week.clone())
+                    .or_default()
+                    .insert((c.recorded_at, c.id.clone()));
+                weeks.entry(week).or_default().push(c);
+            }
+        }
+        for (week, checkins) in weeks {
+            if let Some(band) = band_of(&week, &checkins) {
+                index.bands.insert(week, band);
+            }
+        }
+        index
+    }
+
+    /// The check-ins of `before` went, those of `after` came (a delta's
+    /// halves); `model` holds every check-in as it is now.
+    pub(crate) fn update(&mut self, before: &Snapshot, after: &Snapshot, model: &Snapshot) {
+        let mut touched: BTreeSet<Week> = BTreeSet::new();
+        for c in &before.checkins {
+            if let Some(week) = week_of(c)
+                && let Some(set) = self.checkins.get_mut(&week)
+            {
+                set.remove(&(c.recorded_at, c.id.clone()));
+                touched.insert(week);
+            }
+        }
+        for c in &after.checkins {
+            if let Some(week) = week_of(c) {
+                self.checkins
+                    .entry(week.clone())
+                    .or_default()
+                    .insert((c.recorded_at, c.id.clone()));
+                touched.insert(week);
+            }
+        }
+        for week in touched {
+            let found: Vec<&CheckIn> = self
+                .checkins
+                .get(&week)
+                .into_iter()
+                .flatten()
+                .filter_map(|(at, id)| find(&model.checkins, *at, id))
+                .collect();
+            match band_of(&week, &found) {
+                Some(band) => {
+                    self.bands.insert(week, band);
+                }
+                None => {
+                    self.bands.remove(&week);
+                    self.checkins.remove(&week);
+                }
+            }
         }
     }
-    groups
-        .into_iter()
-        .filter_map(|((member, monday), checkins)| {
-            let scores = |f: fn(&CheckIn) -> u8| checkins.iter().map(|c| f(c)).collect::<Vec<u8>>();
-            let heard: Vec<u8> = checkins.iter().filter_map(|c| c.heard).collect();
-            Some(WeeklyBand {
-                member: member.to_owned(),
-                week: iso_week_label(monday),
-                week_start: monday.to_string(),
-                checkins: checkins.len() as u32,
-                safety: Band::of(&scores(|c| c.safety))?,
-                trust: Band::of(&scores(|c| c.trust))?,
-                connection: Band::of(&scores(|c| c.connection))?,
-                heard: Band::of(&heard),
-            })
-        })
-        .collect()
+
+    /// Every band, by member, then week.
+    pub(crate) fn bands(&self) -> Vec<WeeklyBand> {
+        self.bands.values().cloned().collect()
+    }
+}
+
+fn week_of(c: &CheckIn) -> Option<Week> {
+    let day = parse_day(&c.day)?;
+    Some((c.author.clone(), iso_week_start(day)))
+}
+
+/// The check-in recorded at `at` with id `id`, in a list kept in that order.
+fn find<'a>(checkins: &'a [CheckIn], at: Millis, id: &str) -> Option<&'a CheckIn> {
+    checkins
+        .binary_search_by(|c| (c.recorded_at, c.id.as_str()).cmp(&(at, id)))
+        .ok()
+        .map(|i| &checkins[i])
+}
+
+fn band_of((member, monday): &Week, checkins: &[&CheckIn]) -> Option<WeeklyBand> {
+    let scores = |f: fn(&CheckIn) -> u8| checkins.iter().map(|c| f(c)).collect::<Vec<u8>>();
+    let heard: Vec<u8> = checkins.iter().filter_map(|c| c.heard).collect();
+    Some(WeeklyBand {
+        member: member.clone(),
+        week: iso_week_label(*monday),
+        week_start: monday.to_string(),
+        checkins: checkins.len() as u32,
+        safety: Band::of(&scores(|c| c.safety))?,
+        trust: Band::of(&scores(|c| c.trust))?,
+        connection: Band::of(&scores(|c| c.connection))?,
+        heard: Band::of(&heard),
+    })
 }
 
 #[cfg(test)]
@@ -170,6 +260,37 @@ mod tests {
             (bands[0].week.as_str(), bands[0].week_start.as_str()),
             ("2026-W53", "2026-12-28")
         );
+    }
+
+    #[test]
+    fn kept_bands_move_with_the_checkins_a_change_touched() {
+        let mut s = couple();
+        s.checkins.push(checkin("c1", ANA, "2026-11-16", 2, 3, 4));
+        s.checkins.push(checkin("c2", BEN, "2026-11-17", 6, 6, 6));
+        s.checkins.push(checkin("c3", ANA, "2026-11-19", 9, 8, 7));
+        let mut index = WeekIndex::of(&s);
+        // Ana's later check-in is revised, and she checks in a week later.
+        let mut after = s.clone();
+        after.checkins[2].safety = 3;
+        after
+            .checkins
+            .push(checkin("c4", ANA, "2026-11-24", 5, 5, 5));
+        let (mut was, mut now) = (Snapshot::default(), Snapshot::default());
+        was.checkins.push(s.checkins[2].clone());
+        now.checkins
+            .extend([after.checkins[2].clone(), after.checkins[3].clone()]);
+        index.update(&was, &now, &after);
+        assert_eq!(index, WeekIndex::of(&after));
+        assert_eq!(index.bands(), weekly_bands(&after));
+        assert_eq!(index.bands()[0].safety.high, 3);
+        // Ben's only check-in goes (as a modified app might make it): so does his week.
+        let mut gone = after.clone();
+        gone.checkins.remove(1);
+        let mut ben = Snapshot::default();
+        ben.checkins.push(after.checkins[1].clone());
+        index.update(&ben, &Snapshot::default(), &gone);
+        assert_eq!(index, WeekIndex::of(&gone));
+        assert!(index.bands().iter().all(|b| b.member == ANA));
     }
 
     #[test]

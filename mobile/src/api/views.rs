@@ -33,7 +33,8 @@ impl Companion {
     /// of each score, ordered by member, then week. Weeks without check-ins
     /// are absent, never zero.
     pub fn weekly_bands(&self) -> Result<Vec<WeeklyBand>> {
-        self.view(|snapshot, me| list(views::weekly_bands(snapshot), me))
+        let device = self.device()?;
+        Ok(list(device.weekly_bands()?, device.member_id()))
     }
 
     /// The last `windows` rolling 28-day windows, newest first, the first

@@ -172,10 +172,7 @@ fn read_model_rows(
             "timeline, first page",
             time_runs(MODEL_RUNS, || doc.timeline(&filter)),
         ),
-        (
-            "trend bands",
-            time_runs(MODEL_RUNS, || weekly_bands(&doc.snapshot())),
-        ),
+        ("trend bands", time_runs(MODEL_RUNS, || doc.weekly_bands())),
         (
             "consistency (4 windows)",
             time_runs(MODEL_RUNS, || consistency(&doc.snapshot(), today, 4)),
