@@ -84,6 +84,8 @@ pub struct CoupleDoc {
     pub(crate) pending: Option<crate::read::ChangeEvent>,
     /// The heads at the last catch-up: the read model's changes start here.
     pub(crate) caught_up: Vec<ChangeHash>,
+    /// Where the objects seen since the open sit (see `read`).
+    pub(crate) placed: std::collections::HashMap<crate::read::OpKey, crate::read::Place>,
     /// Whether the document was found at this schema: a version only ever
     /// rises, so every later write skips the check.
     pub(crate) schema_current: bool,
@@ -128,6 +130,7 @@ impl CoupleDoc {
             schema_current: false,
             // Nothing is caught up yet: the first catch-up sees every change.
             caught_up: Vec::new(),
+            placed: Default::default(),
         };
         this.put_member(&name, now)?;
         this.commit("create shared space", now);
@@ -304,6 +307,7 @@ impl CoupleDoc {
         doc.reset_diff_cursor();
         CoupleDoc {
             caught_up: doc.get_heads(),
+            placed: Default::default(),
             doc,
             my_checkin_days: None,
             me: actor.to_hex_string(),

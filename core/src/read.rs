@@ -308,15 +308,32 @@ impl CoupleDoc {
         {
             return None;
         }
-        let mut placed: HashMap<OpKey, Place> = HashMap::new();
+        // Objects never move (an object is the operation that made it, and
+        // that put it at one place for good), so what was placed stays
+        // placed across catch-ups: an edit into an object made since the
+        // open, or looked up once, needs no lookup again.
+        let mut placed = std::mem::take(&mut self.placed);
+        if placed.len() > MAX_PLACED {
+            placed.clear();
+        }
+        let touches = self.touches(since, &mut placed);
+        self.placed = placed;
+        touches
+    }
+
+    /// [`Self::touched_since`], with what was placed before at hand.
+    fn touches(
+        &mut self,
+        since: &[ChangeHash],
+        placed: &mut HashMap<OpKey, Place>,
+    ) -> Option<Touches> {
         // (A scalar entry's id is never an operation's object: harmless.)
         for item in self.doc.map_range(ROOT, ..) {
             if let ObjId::Id(counter, actor, _) = item.id() {
-                let root_map = Place {
+                placed.entry((counter, actor)).or_insert_with(|| Place {
                     map: item.key.to_string(),
                     record: None,
-                };
-                placed.insert((counter, actor), root_map);
+                });
             }
         }
         let mut touches = Touches::default();
@@ -326,7 +343,7 @@ impl CoupleDoc {
             for (i, op) in expanded.operations.iter().enumerate() {
                 let here = match &op.obj {
                     ObjectId::Root => None,
-                    ObjectId::Id(id) => Some(self.locate(id, &mut placed)?),
+                    ObjectId::Id(id) => Some(self.locate(id, placed)?),
                 };
                 let key = match &op.key {
                     Key::Map(k) => Some(k.to_string()),
@@ -478,12 +495,16 @@ fn refresh(
 }
 
 /// An operation's id, which is also the id of the object it made.
-type OpKey = (u64, automerge::ActorId);
+pub(crate) type OpKey = (u64, automerge::ActorId);
+
+/// How many placed objects a document keeps before it starts afresh
+/// (about 12 MB; a day's use adds a few dozen).
+const MAX_PLACED: usize = 100_000;
 
 /// Where an object of the document sits: the root map it is in (or is),
 /// and the record of that map it is in (none for the root map itself).
 #[derive(Clone)]
-struct Place {
+pub(crate) struct Place {
     map: String,
     record: Option<String>,
 }
