@@ -176,14 +176,26 @@ pub fn counselling_prompt_in(
     viewer: &str,
     messages: &Messages,
 ) -> Option<CounsellingPrompt> {
+    counselling_prompt_from(snapshot, &weekly_bands(snapshot), today, viewer, messages)
+}
+
+/// [`counselling_prompt_in`] with the snapshot's weekly bands already at
+/// hand (a device keeps them with its read model).
+pub fn counselling_prompt_from(
+    snapshot: &Snapshot,
+    bands: &[WeeklyBand],
+    today: &str,
+    viewer: &str,
+    messages: &Messages,
+) -> Option<CounsellingPrompt> {
     let today = parse_day(today)?;
     let mut reasons = Vec::new();
     let earliest_recent_week = add_days(iso_week_start(today), -7 * PAIN_RECENT_WEEKS)?;
-    let bands = weekly_bands(snapshot); // ordered by member, then week
+    // Ordered by member, then week.
     // The viewer's own safety first: it changes what the prompt says.
     reasons.extend(pain_stays_high(
         snapshot,
-        &bands,
+        bands,
         earliest_recent_week,
         Measure::Safety,
         Some(viewer),
@@ -207,7 +219,7 @@ pub fn counselling_prompt_in(
     ));
     reasons.extend(pain_stays_high(
         snapshot,
-        &bands,
+        bands,
         earliest_recent_week,
         Measure::Trust,
         None,

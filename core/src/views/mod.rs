@@ -26,7 +26,7 @@ pub use consistency::{
 };
 pub use counselling::{
     CounsellingPrompt, CounsellingReason, Measure, PromptKind, ReasonKind, ResourceKind,
-    SupportResource, counselling_prompt, counselling_prompt_in,
+    SupportResource, counselling_prompt, counselling_prompt_from, counselling_prompt_in,
 };
 pub use progress::{Direction, Period, Progress, Sign, SignName, signs_of_progress};
 pub use summary::{

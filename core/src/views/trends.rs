@@ -67,7 +67,19 @@ pub struct WeeklyBand {
 /// member id, then week. The week comes from each check-in's own `day` (the
 /// author's local day); check-ins whose day cannot be read are left out.
 pub fn weekly_bands(snapshot: &Snapshot) -> Vec<WeeklyBand> {
-    WeekIndex::of(snapshot).bands()
+    let mut weeks: BTreeMap<(&str, Date), Vec<&CheckIn>> = BTreeMap::new();
+    for c in &snapshot.checkins {
+        if let Some(day) = parse_day(&c.day) {
+            weeks
+                .entry((c.author.as_str(), iso_week_start(day)))
+                .or_default()
+                .push(c);
+        }
+    }
+    weeks
+        .into_iter()
+        .filter_map(|((member, monday), checkins)| band_of(&(member.to_owned(), monday), &checkins))
+        .collect()
 }
 
 /// A member's week: the member id and the week's Monday.

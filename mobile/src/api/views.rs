@@ -68,8 +68,14 @@ impl Companion {
     pub fn counselling_prompt(&self) -> Result<Option<CounsellingPrompt>> {
         let today = today();
         let messages = crate::lock(&self.messages).clone();
-        self.view(|snapshot, me| {
-            views::counselling_prompt_in(snapshot, &today, me, &messages).map(Into::into)
-        })
+        let (snapshot, bands, me) = {
+            let device = self.device()?;
+            let me = device.member_id().to_owned();
+            (device.snapshot()?, device.weekly_bands()?, me)
+        };
+        Ok(
+            views::counselling_prompt_from(&snapshot, &bands, &today, &me, &messages)
+                .map(Into::into),
+        )
     }
 }

@@ -5,8 +5,8 @@
 
 use anyhow::Result;
 use kintsugi_core::views::{
-    RecordKind, SummaryChoice, TimelineFilter, consistency, counselling_prompt, signs_of_progress,
-    therapist_summary, timeline, weekly_bands,
+    RecordKind, SummaryChoice, TimelineFilter, consistency, counselling_prompt,
+    counselling_prompt_from, signs_of_progress, therapist_summary, timeline, weekly_bands,
 };
 use kintsugi_core::{CoupleDoc, Millis};
 
@@ -184,7 +184,13 @@ fn read_model_rows(
         (
             "counselling prompt",
             time_runs(MODEL_RUNS, || {
-                counselling_prompt(&doc.snapshot(), today, viewer)
+                counselling_prompt_from(
+                    &doc.snapshot(),
+                    &doc.weekly_bands(),
+                    today,
+                    viewer,
+                    &kintsugi_core::i18n::Messages::english(),
+                )
             }),
         ),
         (
