@@ -1293,6 +1293,24 @@ mod tests {
     }
 
     #[test]
+    fn another_processs_changes_reach_the_read_model_and_its_event() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut first = couple(tmp.path());
+        first.record_checkin(&checkin("before")).unwrap();
+        let inbox = crate::ChangeInbox::subscribe(&mut first, || {});
+        // Another process (say `kintsugi serve`) writes to the same directory.
+        let mut second = Device::open(tmp.path(), &key()).unwrap();
+        second.propose_agreement("Sunday walks").unwrap();
+        drop(second);
+        first.reload().unwrap();
+        let fresh = first.doc().unwrap().read_snapshot();
+        assert_eq!(*first.snapshot().unwrap(), fresh);
+        assert_eq!(fresh.agreements.len(), 1);
+        let event = inbox.take().expect("the other process's change is news");
+        assert_eq!(event.kinds(), vec![crate::views::RecordKind::Agreement]);
+    }
+
+    #[test]
     fn two_processes_writing_one_directory_lose_nothing() {
         let tmp = tempfile::tempdir().unwrap();
         let mut first = couple(tmp.path());

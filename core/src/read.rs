@@ -242,6 +242,13 @@ impl CoupleDoc {
         self.pending = kept.pending;
         self.my_checkin_days = kept.checkin_days;
         self.read_current = false;
+        if self.read.snapshot.is_some() {
+            // The next catch-up starts where the model stands: when this
+            // document holds those heads (another process added changes,
+            // or compacted the same history), only the new changes are
+            // read; otherwise everything is read again.
+            self.caught_up = self.read.heads.clone();
+        }
     }
 
     /// Brings the read model to the document's heads from the changes made
