@@ -186,6 +186,16 @@ fn read_entry<D: FamilyDef>(doc: &CoupleDoc, key: &str) -> Vec<D::R> {
     }
 }
 
+/// The record with order `(at, id)` in `list`: by binary search, as the
+/// read model keeps every list in that order; a list made by hand that is
+/// not is looked through instead.
+pub(crate) fn find_by_order<'a, R: Record>(list: &'a [R], at: Millis, id: &str) -> Option<&'a R> {
+    list.binary_search_by(|r| r.order().cmp(&(at, id)))
+        .ok()
+        .or_else(|| list.iter().position(|r| r.order() == (at, id)))
+        .map(|i| &list[i])
+}
+
 impl CoupleDoc {
     /// The records entry `key` of family `D`'s root map holds now.
     pub(crate) fn read_one<D: FamilyDef>(&self, key: &str) -> Vec<D::R> {

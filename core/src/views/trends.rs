@@ -148,7 +148,7 @@ impl WeekIndex {
                 .get(&week)
                 .into_iter()
                 .flatten()
-                .filter_map(|(at, id)| find(&model.checkins, *at, id))
+                .filter_map(|(at, id)| crate::families::find_by_order(&model.checkins, *at, id))
                 .collect();
             match band_of(&week, &found) {
                 Some(band) => {
@@ -171,14 +171,6 @@ impl WeekIndex {
 fn week_of(c: &CheckIn) -> Option<Week> {
     let day = parse_day(&c.day)?;
     Some((c.author.clone(), iso_week_start(day)))
-}
-
-/// The check-in recorded at `at` with id `id`, in a list kept in that order.
-fn find<'a>(checkins: &'a [CheckIn], at: Millis, id: &str) -> Option<&'a CheckIn> {
-    checkins
-        .binary_search_by(|c| (c.recorded_at, c.id.as_str()).cmp(&(at, id)))
-        .ok()
-        .map(|i| &checkins[i])
 }
 
 fn band_of((member, monday): &Week, checkins: &[&CheckIn]) -> Option<WeeklyBand> {

@@ -74,14 +74,7 @@ fn each_record(s: &Snapshot, mut f: impl FnMut(RecordKind, Millis, &str, RecordR
 
 /// The record of family `kind` with order time `at` and id `id`.
 fn find<'a>(s: &'a Snapshot, kind: RecordKind, at: Millis, id: &str) -> Option<RecordRef<'a>> {
-    fn by_order<'a, R: Record>(list: &'a [R], at: Millis, id: &str) -> Option<&'a R> {
-        // The read model keeps each list in this order; a snapshot made by
-        // hand may not be, and is looked through instead.
-        list.binary_search_by(|r| r.order().cmp(&(at, id)))
-            .ok()
-            .or_else(|| list.iter().position(|r| r.order() == (at, id)))
-            .map(|i| &list[i])
-    }
+    use crate::families::find_by_order as by_order;
     Some(match kind {
         RecordKind::Agreement => RecordRef::Agreement(by_order(&s.agreements, at, id)?),
         RecordKind::Offer => RecordRef::Offer(by_order(&s.offers, at, id)?),
