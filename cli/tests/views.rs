@@ -126,6 +126,22 @@ fn views_describe_a_calm_couple_without_alarm() {
         human.contains("Ben did something asked for") && human.contains("Ana (you) checked in"),
         "{human}"
     );
+    // The newest pages and the trends come from what the last close saved
+    // when it still speaks for the document: the same as from the document.
+    let saved = c.ana.join("first-screen.age");
+    assert!(saved.exists());
+    let quick = [
+        run(&c.ana, &["timeline", "--limit", "3"]),
+        run(&c.ana, &["timeline", "--partner", "me", "--limit", "2"]),
+        run(&c.ana, &["trends"]),
+    ];
+    std::fs::remove_file(&saved).unwrap();
+    let read = [
+        run(&c.ana, &["timeline", "--limit", "3"]),
+        run(&c.ana, &["timeline", "--partner", "me", "--limit", "2"]),
+        run(&c.ana, &["trends"]),
+    ];
+    assert_eq!(quick, read);
 
     // Trends: a band per week, median and range.
     let trends = json(&c.ana, &["trends", "--json"]);

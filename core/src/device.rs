@@ -20,6 +20,11 @@ use crate::storage::{
 };
 use crate::validate;
 
+/// How many of the newest timeline entries the first-screen cache holds the
+/// records of: four pages of fifty, so the first page is served whatever
+/// the filter of a usual first screen.
+const FIRST_SCREEN_ENTRIES: usize = 200;
+
 /// Who this device is. The actor id is stable for the life of the device's
 /// data, so every change it made is attributable to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -998,7 +1003,7 @@ impl Device {
             return;
         }
         let cached = match self.store.read(files::READ_CACHE) {
-            Ok(Some(bytes)) => crate::read_cache::decode(&bytes),
+            Ok(Some(bytes)) => crate::read_cache::decode::<Snapshot>(&bytes),
             Ok(None) => return,
             Err(e) => Err(e),
         };
@@ -1013,11 +1018,13 @@ impl Device {
             tracing::debug!("read-model cache ignored: built from other document files");
             return;
         }
+        // Without its first-screen part the cache is saved again at close.
+        let whole = self.store.path(files::FIRST_SCREEN).exists();
         let saved = (cached.files, cached.heads.clone());
         if let Some(doc) = self.doc.as_mut()
             && doc.adopt_read_model(cached.snapshot, cached.heads)
         {
-            self.cache_saved = Some(saved);
+            self.cache_saved = whole.then_some(saved);
             self.from_cache = true;
         }
     }
@@ -1071,7 +1078,18 @@ impl Device {
         if !self.store.path(files::KEY).exists() {
             return Ok(());
         }
-        let bytes = crate::read_cache::encode(&snapshot, &names, &heads)?;
+        // The first screen's part first: it is what the next open shows.
+        if let Some(doc) = self.doc.as_ref()
+            && let Some(front) = doc.front(FIRST_SCREEN_ENTRIES)
+        {
+            let saved = crate::first_screen::Saved {
+                front,
+                bands: doc.weekly_bands(),
+            };
+            let bytes = crate::read_cache::encode(&saved, &names, &heads)?;
+            self.store.write(files::FIRST_SCREEN, &bytes)?;
+        }
+        let bytes = crate::read_cache::encode(&*snapshot, &names, &heads)?;
         self.store.write(files::READ_CACHE, &bytes)?;
         self.cache_saved = Some((names, heads));
         Ok(())
@@ -1213,7 +1231,7 @@ fn is_archive_id(id: &str) -> bool {
     id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-fn read_profile(store: &Store) -> Result<Option<DeviceProfile>> {
+pub(crate) fn read_profile(store: &Store) -> Result<Option<DeviceProfile>> {
     let Some(bytes) = store.read(files::DEVICE)? else {
         return Ok(None);
     };

@@ -7,6 +7,7 @@ pub mod doc;
 pub mod door;
 pub mod error;
 pub(crate) mod families;
+pub mod first_screen;
 pub mod i18n;
 pub mod model;
 pub mod notice_gate;
@@ -26,6 +27,7 @@ pub use device::{ArchiveInfo, Device, DeviceProfile, ImportReport, StorageStats,
 pub use doc::{CoupleDoc, SCHEMA_VERSION};
 pub use door::{ActorBinding, Door, Reason, Refusal, Roster, RosterMember, Source};
 pub use error::{CoreError, Result};
+pub use first_screen::FirstScreen;
 pub use model::*;
 pub use ops::{AgreementDraft, Respond};
 pub use read::{ChangeEvent, ChangeInbox, ChangedRecord};

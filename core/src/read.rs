@@ -206,6 +206,15 @@ impl CoupleDoc {
         }
     }
 
+    /// The first screen's part of the current read model: the records of
+    /// its newest `entries` timeline entries.
+    pub(crate) fn front(&self, entries: usize) -> Option<crate::views::timeline::Front> {
+        match &self.read.snapshot {
+            Some(s) if self.read_current => Some(self.read.timeline.front(s, entries)),
+            _ => None,
+        }
+    }
+
     /// Builds the read model as if it had stood empty: the change event
     /// then names every record (a space just made, joined or imported).
     pub fn build_read_model_from_empty(&mut self) {

@@ -1,13 +1,15 @@
-//! The read-model cache beside the document: used when it matches the
-//! files and heads just loaded, ignored (and the views still right) when it
-//! is damaged, cut short, swapped for another device's, or stale.
+//! The read-model caches beside the document: the whole model, used when it
+//! matches the files and heads just loaded, and the first screen's part,
+//! shown before the document loads when it matches the files on disk; each
+//! ignored (and the views still right) when it is damaged, cut short,
+//! swapped for another device's or the other cache, or stale.
 
 use std::fs;
 use std::path::Path;
 
 use kintsugi_core::Unlock;
 use kintsugi_core::storage::files;
-use kintsugi_core::views::{self, TimelineFilter};
+use kintsugi_core::views::{self, TimelineFilter, TimelinePage};
 use kintsugi_core::{CheckInInput, Device};
 
 fn key() -> Unlock {
@@ -27,6 +29,11 @@ fn checkin(day: &str, note: &str) -> CheckInInput {
     }
 }
 
+/// The `d`th day of a year of months of 28 days (enough for a test).
+fn day(d: u32) -> String {
+    format!("2026-{:02}-{:02}", d / 28 + 1, d % 28 + 1)
+}
+
 /// A device with a few days written, closed (which saves its cache).
 fn written(dir: &Path, days: std::ops::Range<u32>) {
     let mut device = match Device::open(dir, &key()) {
@@ -39,7 +46,7 @@ fn written(dir: &Path, days: std::ops::Range<u32>) {
     };
     for d in days {
         device
-            .record_checkin(&checkin(&format!("2026-03-{d:02}"), "a slow day"))
+            .record_checkin(&checkin(&day(d), "a slow day"))
             .unwrap();
         device
             .propose_agreement(&format!("Walk on day {d}"))
@@ -71,6 +78,107 @@ fn views_are_right(device: &Device) {
 
 fn cache(dir: &Path) -> std::path::PathBuf {
     dir.join(files::READ_CACHE)
+}
+
+fn first_cache(dir: &Path) -> std::path::PathBuf {
+    dir.join(files::FIRST_SCREEN)
+}
+
+fn first_page(size: usize) -> TimelineFilter {
+    TimelineFilter {
+        limit: Some(size),
+        now: kintsugi_core::now_millis(),
+        ..TimelineFilter::default()
+    }
+}
+
+/// What the first screen shows from its cache, if anything.
+fn first_screen(dir: &Path, filter: &TimelineFilter) -> Option<TimelinePage> {
+    Device::first_screen(dir, &key())
+        .unwrap()
+        .and_then(|screen| screen.page(filter).unwrap())
+}
+
+#[test]
+fn the_first_screen_is_the_opened_device_s_first_page_without_the_document() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert_eq!(
+        first_screen(tmp.path(), &first_page(50)),
+        None,
+        "no device yet"
+    );
+    // More entries than the cache holds the records of.
+    written(tmp.path(), 1..111);
+    assert!(first_cache(tmp.path()).exists());
+    let device = Device::open(tmp.path(), &key()).unwrap();
+    for size in [1, 20, 50] {
+        let filter = first_page(size);
+        let screen = Device::first_screen(tmp.path(), &key()).unwrap().unwrap();
+        assert_eq!(screen.member_id, device.member_id());
+        assert_eq!(screen.members(), device.snapshot().unwrap().members);
+        assert_eq!(screen.weekly_bands(), device.weekly_bands().unwrap());
+        let shown = screen
+            .page(&filter)
+            .unwrap()
+            .expect("served from the cache");
+        assert_eq!(shown, device.timeline(&filter).unwrap(), "{size}");
+        // Its cursor goes on in the opened device.
+        let next = device
+            .timeline(&TimelineFilter {
+                cursor: shown.next.clone(),
+                ..filter
+            })
+            .unwrap();
+        assert!(!next.entries.is_empty());
+        assert!(next.entries[0].at <= shown.entries[size - 1].at);
+    }
+    // More than the newest entries it holds: that is the opened device's.
+    assert_eq!(first_screen(tmp.path(), &first_page(1000)), None);
+    // A wrong key is told, not taken for "nothing to show".
+    let wrong = Unlock::HostKey(Unlock::generate_host_key());
+    assert!(Device::first_screen(tmp.path(), &wrong).is_err());
+}
+
+#[test]
+fn a_first_screen_cache_of_other_files_damaged_or_swapped_shows_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    written(tmp.path(), 1..4);
+    let older = fs::read(first_cache(tmp.path())).unwrap();
+    written(tmp.path(), 4..6);
+    let good = fs::read(first_cache(tmp.path())).unwrap();
+    let model = fs::read(cache(tmp.path())).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    written(other.path(), 10..12);
+    let foreign = fs::read(first_cache(other.path())).unwrap();
+
+    let mut flipped = good.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x40;
+    let cases: [(&str, Vec<u8>); 6] = [
+        ("of the document before the last days", older),
+        ("a flipped byte", flipped),
+        ("cut short", good[..good.len() / 3].to_vec()),
+        ("empty", Vec::new()),
+        ("another device's", foreign),
+        ("the whole model's cache", model),
+    ];
+    let filter = first_page(4);
+    for (what, bytes) in cases {
+        fs::write(first_cache(tmp.path()), &bytes).unwrap();
+        assert_eq!(first_screen(tmp.path(), &filter), None, "{what}");
+    }
+    fs::write(first_cache(tmp.path()), &good).unwrap();
+    let shown = first_screen(tmp.path(), &filter).expect("the good one");
+    assert!(shown.entries.iter().any(|e| e.summary.contains("day 5")));
+
+    // The partner's days arrive in another process: new document files,
+    // and the cache no longer speaks for them.
+    let mut device = Device::open(tmp.path(), &key()).unwrap();
+    device.propose_agreement("Later: a walk together").unwrap();
+    assert_eq!(first_screen(tmp.path(), &filter), None);
+    drop(device);
+    let shown = first_screen(tmp.path(), &filter).expect("saved at close");
+    assert!(shown.entries.iter().any(|e| e.summary.contains("Later")));
 }
 
 #[test]
@@ -142,8 +250,10 @@ fn wipe_removes_the_cache_and_a_device_closed_after_a_wipe_leaves_none() {
     let device = Device::open(tmp.path(), &key()).unwrap();
     Device::wipe(tmp.path()).unwrap();
     assert!(!cache(tmp.path()).exists());
+    assert!(!first_cache(tmp.path()).exists());
     drop(device);
     assert!(!cache(tmp.path()).exists());
+    assert!(!first_cache(tmp.path()).exists());
     // Nothing at all is left of the device.
     assert!(!tmp.path().exists() || fs::read_dir(tmp.path()).unwrap().count() == 0);
 }

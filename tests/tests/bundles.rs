@@ -39,9 +39,11 @@ fn files(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
     let mut out = Vec::new();
     for entry in walk(dir)? {
         // The lock files are touched by every open, and the read-model
-        // cache (a copy of what the document says) is saved at every close.
+        // caches (copies of what the document says) are saved at every close.
         if entry.extension().is_some_and(|e| e == "lock")
-            || entry.file_name().is_some_and(|n| n == files::READ_CACHE)
+            || entry
+                .file_name()
+                .is_some_and(|n| n == files::READ_CACHE || n == files::FIRST_SCREEN)
         {
             continue;
         }

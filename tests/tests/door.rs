@@ -33,6 +33,7 @@ fn files_of(dir: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
                 stack.push(path);
             } else if name != files::SYNC_PAUSED
                 && name != files::READ_CACHE
+                && name != files::FIRST_SCREEN
                 && !name.ends_with(".lock")
             {
                 out.insert(path.clone(), std::fs::read(&path)?);

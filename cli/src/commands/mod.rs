@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow};
 use clap::{Args, Subcommand};
 use kintsugi_core::storage::files;
-use kintsugi_core::{CoreError, Device, Snapshot};
+use kintsugi_core::{CoreError, Device, FirstScreen, Snapshot, Unlock};
 use kintsugi_sync::NetworkConfig;
 
 pub use keys::{Action as KeyAction, new as new_key_file};
@@ -52,22 +52,50 @@ pub struct Ctx {
 impl Ctx {
     /// Unlocks and opens the device, warning about any file found damaged.
     pub fn open(&self) -> Result<Device> {
+        let (unlock, source) = self.unlock()?;
+        self.open_with(&unlock, &source)
+    }
+
+    /// What unlocks the device (asked once: a view tries the first-screen
+    /// cache with it, then opens the device with it if need be).
+    pub fn unlock(&self) -> Result<(Unlock, Source)> {
         self.require_device()?;
-        let (unlock, source) = self.unlocker.existing(&self.dir)?;
-        let device = Device::open(&self.dir, &unlock).map_err(|e| self.explain(e, &source))?;
+        self.unlocker.existing(&self.dir)
+    }
+
+    /// Opens the device with what [`Self::unlock`] gave.
+    pub fn open_with(&self, unlock: &Unlock, source: &Source) -> Result<Device> {
+        let device = Device::open(&self.dir, unlock).map_err(|e| self.explain(e, source))?;
         warn_damage(&device);
         Ok(device)
+    }
+
+    /// The newest timeline entries and the weekly bands as last saved, for
+    /// a view that can be shown without loading the document (the shared
+    /// space only, never an archive); `None`: open the device.
+    pub fn first_screen(&self, unlock: &Unlock, source: &Source) -> Result<Option<FirstScreen>> {
+        if self.archive.is_some() {
+            return Ok(None);
+        }
+        Device::first_screen(&self.dir, unlock).map_err(|e| self.explain(e, source))
     }
 
     /// The device, every shared record, and the names to show them with.
     pub fn read(&self) -> Result<(Device, std::sync::Arc<Snapshot>, Names)> {
         let device = self.open()?;
+        let (snapshot, names) = self.shown(&device)?;
+        Ok((device, snapshot, names))
+    }
+
+    /// Every record of the space shown (the shared one, or `--archive`),
+    /// and the names to show them with.
+    pub fn shown(&self, device: &Device) -> Result<(std::sync::Arc<Snapshot>, Names)> {
         let snapshot = match &self.archive {
             Some(id) => device.open_archive(id)?.snapshot(),
             None => device.snapshot()?,
         };
         let names = Names::from_members(&snapshot.members, device.member_id());
-        Ok((device, snapshot, names))
+        Ok((snapshot, names))
     }
 
     /// Whether a device was set up in the data directory (its key is there).

@@ -4,10 +4,11 @@
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
+use kintsugi_core::Member;
 use kintsugi_core::now_millis;
 use kintsugi_core::views::{
     self, Band, ConsistencyWindow, Direction, EntryKind, MemberKept, Progress, RecordKind,
-    SignName, TimelineEntry, TimelineFilter, WeeklyBand,
+    SignName, TimelineEntry, TimelineFilter, TimelinePage, WeeklyBand,
 };
 
 use super::{Ctx, today};
@@ -91,41 +92,59 @@ pub struct ConsistencyArgs {
 }
 
 pub fn timeline(ctx: &Ctx, args: TimelineArgs) -> Result<()> {
-    let (device, snapshot, names) = ctx.read()?;
-    let me = device.member_id().to_owned();
-    let author = match args.partner {
-        None => None,
-        Some(Who::Me) => Some(me),
-        // Before the partner joins, nothing is theirs: an id no member has.
-        Some(Who::Partner) => Some(
-            snapshot
-                .members
-                .iter()
-                .map(|m| m.id.clone())
-                .find(|id| *id != me)
-                .unwrap_or_else(|| "(no partner yet)".into()),
-        ),
-    };
-    let filter = TimelineFilter {
-        kinds: args.kinds.into_iter().map(RecordKind::from).collect(),
-        author,
-        limit: args.limit,
-        cursor: args.after,
-        now: now_millis(),
-        ..TimelineFilter::default()
-    };
+    let (unlock, source) = ctx.unlock()?;
+    // The newest pages come from what the last close saved, without
+    // loading the document, when that still speaks for it.
+    if let Some(screen) = ctx.first_screen(&unlock, &source)? {
+        let filter = timeline_filter(&args, &screen.member_id, screen.members());
+        if let Some(page) = screen.page(&filter)? {
+            let names = Names::from_members(screen.members(), &screen.member_id);
+            return print_timeline(page, &names, args.json);
+        }
+    }
+    let device = ctx.open_with(&unlock, &source)?;
+    let (snapshot, names) = ctx.shown(&device)?;
+    let filter = timeline_filter(&args, device.member_id(), &snapshot.members);
     // One page from the read model's index (an archive is read whole).
     let page = match &ctx.archive {
         Some(id) => device.open_archive(id)?.timeline(&filter)?,
         None => device.timeline(&filter)?,
     };
-    if args.json {
+    print_timeline(page, &names, args.json)
+}
+
+/// The filter `args` ask for, for member `me` of a space of `members`.
+fn timeline_filter(args: &TimelineArgs, me: &str, members: &[Member]) -> TimelineFilter {
+    let author = match args.partner {
+        None => None,
+        Some(Who::Me) => Some(me.to_owned()),
+        // Before the partner joins, nothing is theirs: an id no member has.
+        Some(Who::Partner) => Some(
+            members
+                .iter()
+                .map(|m| m.id.clone())
+                .find(|id| id != me)
+                .unwrap_or_else(|| "(no partner yet)".into()),
+        ),
+    };
+    TimelineFilter {
+        kinds: args.kinds.iter().copied().map(RecordKind::from).collect(),
+        author,
+        limit: args.limit,
+        cursor: args.after.clone(),
+        now: now_millis(),
+        ..TimelineFilter::default()
+    }
+}
+
+fn print_timeline(page: TimelinePage, names: &Names, json: bool) -> Result<()> {
+    if json {
         return render::print_json(&page.entries);
     }
     let lines = page
         .entries
         .iter()
-        .map(|e| timeline_line(e, &names))
+        .map(|e| timeline_line(e, names))
         .collect();
     render::print_lines(lines, "(nothing here yet)");
     if let Some(next) = page.next {
@@ -185,11 +204,23 @@ fn entry_words(kind: EntryKind) -> &'static str {
 }
 
 pub fn trends(ctx: &Ctx, json: bool) -> Result<()> {
-    let (device, _, names) = ctx.read()?;
-    // Kept with the read model (an archive is read whole).
-    let bands = match &ctx.archive {
-        Some(id) => device.open_archive(id)?.weekly_bands(),
-        None => device.weekly_bands()?,
+    let (unlock, source) = ctx.unlock()?;
+    // As the last close saved them, when that still speaks for the
+    // document; else kept with the read model (an archive is read whole).
+    let (bands, names) = match ctx.first_screen(&unlock, &source)? {
+        Some(screen) => (
+            screen.weekly_bands().to_vec(),
+            Names::from_members(screen.members(), &screen.member_id),
+        ),
+        None => {
+            let device = ctx.open_with(&unlock, &source)?;
+            let (_, names) = ctx.shown(&device)?;
+            let bands = match &ctx.archive {
+                Some(id) => device.open_archive(id)?.weekly_bands(),
+                None => device.weekly_bands()?,
+            };
+            (bands, names)
+        }
     };
     if json {
         return render::print_json(&bands);

@@ -438,6 +438,17 @@ impl DocFiles {
     }
 }
 
+/// The names of the document files in `dir` now, in order: what
+/// [`DocFiles::names`] gives once they are loaded, without reading them.
+pub(crate) fn names_on_disk(dir: &Path) -> Result<Vec<String>> {
+    let mut names: Vec<String> = fsio::list_files(dir)?
+        .into_iter()
+        .filter(|name| kind_of(name).is_some())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
 fn kind_of(name: &str) -> Option<Kind> {
     if !name.ends_with(SUFFIX) {
         None

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use crate::error::{CoreError, Result};
 
-mod docfiles;
+pub(crate) mod docfiles;
 pub mod faults;
 mod fsio;
 mod keys;
@@ -99,6 +99,10 @@ pub mod files {
     /// The read model as last saved (core/src/read_cache.rs): a copy for a
     /// fast open, never the truth.
     pub const READ_CACHE: &str = "read-cache.age";
+    /// The records of the newest timeline entries as last saved
+    /// (core/src/first_screen.rs): the first screen before the document
+    /// loads; a copy too.
+    pub const FIRST_SCREEN: &str = "first-screen.age";
 
     /// Everything a device may keep at the top of its data directory.
     pub const ALL_FILES: &[&str] = &[
@@ -117,6 +121,7 @@ pub mod files {
         SYNC_QUOTA,
         NOTICE_GATE,
         READ_CACHE,
+        FIRST_SCREEN,
         DOCUMENT_LOCK,
     ];
     /// Shared spaces of earlier pairings, kept read-only on this device.

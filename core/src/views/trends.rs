@@ -6,14 +6,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::civil::Date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{CheckIn, Millis, Snapshot};
 use crate::views::days::{iso_week_label, iso_week_start, parse_day};
 use crate::views::stats::quantile;
 
 /// The middle and spread of one score over one week.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Band {
     pub median: f32,
     /// The lowest score of the week.
@@ -45,7 +45,7 @@ impl Band {
 }
 
 /// One partner's check-ins in one ISO week.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WeeklyBand {
     /// The member id.
     pub member: String,

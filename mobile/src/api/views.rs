@@ -1,14 +1,45 @@
 //! The derived views. Those that depend on the date use this device's local
 //! day; all are computed on demand from the shared space and never stored.
 
-use kintsugi_core::{now_millis, views};
+use age::secrecy::zeroize::Zeroize;
+use kintsugi_core::{Device, Unlock, now_millis, views};
 
 use super::today;
 use crate::records::{FromCore, list};
 use crate::{
-    Companion, ConsistencyWindow, CounsellingPrompt, Result, SignsOfProgress, TimelineEntry,
-    TimelineFilter, TimelinePage, WeeklyBand,
+    Companion, CompanionConfig, ConsistencyWindow, CounsellingPrompt, Result, SignsOfProgress,
+    TimelineEntry, TimelineFilter, TimelinePage, WeeklyBand,
 };
+
+/// The first page of the timeline before the companion opens: call it on
+/// the main thread at launch and show what it gives while `Companion(config)`
+/// opens on a worker (opening loads the whole document; this reads only a
+/// small cache the last close saved). `None` when there is nothing saved to
+/// show from, when the document changed since (a sync in the background),
+/// or when `filter` asks for more than the saved newest entries: then show
+/// the page once the companion is open. What it shows is always exactly
+/// what `Companion.timeline_page(filter)` would; its `next_cursor` goes on
+/// there. Only `data_dir` and `storage_key` of `config` are used.
+#[uniffi::export]
+pub fn first_screen(
+    config: CompanionConfig,
+    filter: TimelineFilter,
+) -> Result<Option<TimelinePage>> {
+    let CompanionConfig {
+        data_dir,
+        mut storage_key,
+        ..
+    } = config;
+    let unlock = Unlock::host_key(&storage_key);
+    storage_key.zeroize();
+    let filter = filter.into_core(now_millis());
+    let Some(screen) = Device::first_screen(&data_dir, &unlock?)? else {
+        return Ok(None);
+    };
+    Ok(screen
+        .page(&filter)?
+        .map(|page| TimelinePage::from_core(page, &screen.member_id)))
+}
 
 #[uniffi::export]
 impl Companion {

@@ -56,6 +56,7 @@ from kintsugi_mobile import (  # noqa: E402  (the path is set just above)
     TimelineFilter,
     TogetherKind,
     android_context_installed,
+    first_screen,
     generate_storage_key,
     init_logging,
     mood_vocabulary,
@@ -778,6 +779,44 @@ class CompanionTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(len(windows), 2)
         self.assertEqual(windows[0].end, in_days(0))
         self.assertEqual(alex.consistency(-1), [])
+
+    async def test_the_first_screen_shows_before_the_companion_opens(self):
+        key, data_dir = generate_storage_key(), self.new_data_dir("Alex")
+        config = CompanionConfig(
+            data_dir=data_dir, display_name="Alex", network=NetworkMode.LOOPBACK, storage_key=key
+        )
+        first = TimelineFilter(limit=3)
+        self.assertIsNone(first_screen(config, first), "nothing saved on a first launch")
+        alex = self.open("Alex", data_dir, key)
+        sam = self.open("Sam")
+        await self.pair(alex, sam)
+        for n in range(4):
+            alex.record_checkin(CheckInInput(safety=5 + n, trust=5, connection=5, day=in_days(-n)))
+        sam.appreciate("Thank you for the walk")
+        await self.sync(alex)
+        await self.close(alex)
+
+        # As at the next launch: the page at once, the companion after.
+        shown = first_screen(config, first)
+        self.assertIsNotNone(shown)
+        alex = self.open("Alex", data_dir, key)
+        page = alex.timeline_page(first)
+        self.assertEqual([e.entry_id for e in shown.entries], [e.entry_id for e in page.entries])
+        self.assertEqual([e.by_me for e in shown.entries], [e.by_me for e in page.entries])
+        self.assertEqual(shown.next_cursor, page.next_cursor)
+        # Its cursor goes on in the open companion.
+        rest = alex.timeline_page(TimelineFilter(limit=3, cursor=shown.next_cursor))
+        self.assertTrue(rest.entries)
+
+        # A sync since the last close: the saved page no longer speaks for
+        # the document, and nothing is shown from it.
+        sam.appreciate("And for the dinner")
+        await self.sync(alex)
+        self.assertIsNone(first_screen(config, first))
+        # The wrong key is an error, not an empty screen.
+        config.storage_key = generate_storage_key()
+        with self.assertRaises(KintsugiError):
+            first_screen(config, first)
 
     async def test_sync_carries_content_free_notices(self):
         alex, sam = await self.paired()

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{RecordKind, TimelineEntry, TimelineFilter, record_entries};
 use crate::error::{CoreError as Error, Result};
@@ -259,6 +259,23 @@ impl TimelineIndex {
         if limit == 0 {
             return Ok(TimelinePage::default());
         }
+        let found = self.select(filter, limit)?;
+        Ok(Self::finish(s, found, limit))
+    }
+
+    /// The page from what [`Self::select`] found.
+    fn finish(s: &Snapshot, mut found: Vec<(&Bucket, &Slot)>, limit: usize) -> TimelinePage {
+        let next = (found.len() > limit).then(|| found[limit - 1].1.cursor());
+        found.truncate(limit);
+        TimelinePage {
+            entries: render(s, &found),
+            next,
+        }
+    }
+
+    /// The places of the first `limit` + 1 entries that pass `filter` (the
+    /// one more tells whether another page follows).
+    fn select(&self, filter: &TimelineFilter, limit: usize) -> Result<Vec<(&Bucket, &Slot)>> {
         let until = filter.until.map(Slot::first_at);
         let after = filter
             .cursor
@@ -292,13 +309,122 @@ impl TimelineIndex {
             found.sort_by(|a, b| a.1.cmp(b.1));
             found.truncate(take);
         }
-        let next = (found.len() > limit).then(|| found[limit - 1].1.cursor());
-        found.truncate(limit);
-        Ok(TimelinePage {
-            entries: render(s, &found),
-            next,
-        })
+        Ok(found)
     }
+
+    /// What the first screen needs, apart from the rest: the records of the
+    /// newest `entries` entries (whatever the filter or the present: an
+    /// offer's end that is yet to come counts) and every member, with the
+    /// place of the last of those entries.
+    pub(crate) fn front(&self, s: &Snapshot, entries: usize) -> Front {
+        let mut newest: Vec<(RecordKind, &Slot)> = Vec::new();
+        for ((kind, _), slots) in &self.buckets {
+            newest.extend(slots.iter().take(entries).map(|slot| (*kind, slot)));
+            newest.sort_by(|a, b| a.1.cmp(b.1));
+            newest.truncate(entries);
+        }
+        let whole = self.buckets.values().map(BTreeSet::len).sum::<usize>() <= entries;
+        let mut part = Snapshot {
+            members: s.members.clone(),
+            ..Snapshot::default()
+        };
+        let mut taken = BTreeSet::new();
+        for (kind, slot) in &newest {
+            if *kind != RecordKind::Member
+                && taken.insert((*kind, slot.record.clone()))
+                && let Some(record) = find(s, *kind, slot.record_at, &slot.record)
+            {
+                record.copy_into(&mut part);
+            }
+        }
+        sort_by_order(&mut part);
+        Front {
+            boundary: match newest.last() {
+                Some((_, last)) if !whole => Some(last.cursor()),
+                _ => None,
+            },
+            snapshot: part,
+        }
+    }
+}
+
+/// The records of the newest entries of the timeline, enough to page its
+/// start without the rest of the history (see [`TimelineIndex::front`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Front {
+    /// The records, in their families' order.
+    pub(crate) snapshot: Snapshot,
+    /// The place of the oldest entry whose record is here, as a cursor;
+    /// `None` when every entry of the timeline is.
+    pub(crate) boundary: Option<String>,
+}
+
+impl Front {
+    /// The page `filter` asks for, when it lies wholly within these
+    /// records: `None` when the page (or the entry that tells whether
+    /// another follows) could reach past them.
+    pub(crate) fn page(&self, filter: &TimelineFilter) -> Result<Option<TimelinePage>> {
+        let limit = filter.limit.unwrap_or(usize::MAX);
+        if limit == 0 {
+            return Ok(Some(TimelinePage::default()));
+        }
+        let index = TimelineIndex::of(&self.snapshot);
+        let found = index.select(filter, limit)?;
+        if let Some(boundary) = &self.boundary {
+            let boundary = Slot::from_cursor(boundary)?;
+            let within = found.len() > limit && found[limit].1 <= &boundary;
+            if !within {
+                return Ok(None);
+            }
+        }
+        Ok(Some(TimelineIndex::finish(&self.snapshot, found, limit)))
+    }
+}
+
+impl RecordRef<'_> {
+    /// Pushes a copy of the record onto its family's list in `s`.
+    fn copy_into(self, s: &mut Snapshot) {
+        match self {
+            RecordRef::Agreement(r) => s.agreements.push(r.clone()),
+            RecordRef::Offer(r) => s.offers.push(r.clone()),
+            RecordRef::CheckIn(r) => s.checkins.push(r.clone()),
+            RecordRef::Request(r) => s.requests.push(r.clone()),
+            RecordRef::Disclosure(r) => s.disclosures.push(r.clone()),
+            RecordRef::Question(r) => s.questions.push(r.clone()),
+            RecordRef::Trigger(r) => s.triggers.push(r.clone()),
+            RecordRef::Appreciation(r) => s.appreciations.push(r.clone()),
+            RecordRef::Together(r) => s.together.push(r.clone()),
+            RecordRef::Phase(r) => s.phase_changes.push(r.clone()),
+            RecordRef::Survey(r) => s.surveys.push(r.clone()),
+            RecordRef::Commitment(r) => s.commitments.push(r.clone()),
+            RecordRef::Member(r) => s.members.push(r.clone()),
+            RecordRef::Summary(r) => s.summaries.push(r.clone()),
+        }
+    }
+}
+
+/// Puts every family's list of `s` in its order, for the search by order.
+fn sort_by_order(s: &mut Snapshot) {
+    macro_rules! sort {
+        ($($list:ident),*) => {$(
+            s.$list.sort_by(|a, b| a.order().cmp(&b.order()));
+        )*};
+    }
+    sort!(
+        agreements,
+        offers,
+        checkins,
+        requests,
+        disclosures,
+        questions,
+        triggers,
+        appreciations,
+        together,
+        phase_changes,
+        surveys,
+        commitments,
+        summaries
+    );
 }
 
 /// The entries at `found`, rendered from their records (each record once).
@@ -451,6 +577,94 @@ mod tests {
                     "{filter:?} by {size}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_first_screen_part_serves_exactly_the_pages_it_holds_and_no_other() {
+        let mut s = weeks();
+        // An offer whose end is still to come when the part is taken.
+        s.offers.push(TransparencyOffer {
+            id: "o2".into(),
+            owner: ANA.into(),
+            text: "Ask me anything about that week".into(),
+            offered_at: ms("2026-11-09"),
+            expires_at: ms("2026-11-25"),
+            withdrawn_at: None,
+        });
+        let index = TimelineIndex::of(&s);
+        let mut filters = vec![
+            TimelineFilter {
+                now: ms("2026-11-12"),
+                ..TimelineFilter::default()
+            },
+            // The offer's end has come since.
+            TimelineFilter {
+                now: ms("2026-11-30"),
+                ..TimelineFilter::default()
+            },
+            TimelineFilter {
+                kinds: vec![RecordKind::CheckIn],
+                now: ms("2026-11-30"),
+                ..TimelineFilter::default()
+            },
+            TimelineFilter {
+                author: Some(ANA.into()),
+                ..TimelineFilter::default()
+            },
+            TimelineFilter {
+                kinds: vec![RecordKind::Agreement],
+                ..TimelineFilter::default()
+            },
+        ];
+        let second = index
+            .page(
+                &s,
+                &TimelineFilter {
+                    limit: Some(10),
+                    ..TimelineFilter::default()
+                },
+            )
+            .unwrap()
+            .next;
+        filters.push(TimelineFilter {
+            cursor: second,
+            ..TimelineFilter::default()
+        });
+        for entries in [1, 20, 60, 1000] {
+            let front = index.front(&s, entries);
+            assert_eq!(front.boundary.is_none(), entries == 1000);
+            let held = front.snapshot.checkins.len() + front.snapshot.requests.len();
+            assert!(held <= entries, "{held} records for {entries} entries");
+            for filter in &filters {
+                for size in [1, 5, 19, 50] {
+                    let filter = TimelineFilter {
+                        limit: Some(size),
+                        ..filter.clone()
+                    };
+                    let full = index.page(&s, &filter).unwrap();
+                    // Within the part: the page and the entry after it are
+                    // among the newest `entries` (or the part is all).
+                    let found = index.select(&filter, size).unwrap();
+                    let within = front.boundary.as_deref().is_none_or(|b| {
+                        found.len() > size && *found[size].1 <= Slot::from_cursor(b).unwrap()
+                    });
+                    let served = front.page(&filter).unwrap();
+                    assert_eq!(served.is_some(), within, "{filter:?} from {entries}");
+                    if let Some(page) = served {
+                        assert_eq!(page, full, "{filter:?} from {entries}");
+                    }
+                }
+            }
+        }
+        // The usual first screen is always served from the part.
+        let front = index.front(&s, 60);
+        for filter in &filters[..2] {
+            let filter = TimelineFilter {
+                limit: Some(50),
+                ..filter.clone()
+            };
+            assert!(front.page(&filter).unwrap().is_some(), "{filter:?}");
         }
     }
 

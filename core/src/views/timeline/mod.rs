@@ -9,7 +9,7 @@ use crate::model::*;
 mod index;
 
 pub use index::TimelinePage;
-pub(crate) use index::{RecordRef, TimelineIndex};
+pub(crate) use index::{Front, RecordRef, TimelineIndex};
 
 /// The record families of the shared space: the twelve a couple writes,
 /// plus the partners themselves (names, roles, summary settings) and the
