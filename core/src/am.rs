@@ -1,24 +1,75 @@
 //! Small helpers over the Automerge API used by every record family:
 //! reading typed fields out of a map, and the containers records live in.
 
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value};
+use std::cell::OnceCell;
+
+use automerge::iter::MapRangeItem;
+use automerge::{
+    AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, ScalarValueRef, Value, ValueRef,
+};
 
 /// Read access to one map object of the document.
 #[derive(Clone)]
 pub(crate) struct Obj<'a> {
     pub(crate) doc: &'a AutoCommit,
     pub(crate) id: ObjId,
+    /// A record's fields, read in one pass on the first field asked for:
+    /// one walk of the map instead of one search per field (most of the
+    /// cost of reading a whole history). Unset for maps that are looked at
+    /// one key at a time, such as a family's map of thousands of records.
+    fields: Option<OnceCell<Vec<MapRangeItem<'a>>>>,
 }
 
 impl<'a> Obj<'a> {
+    /// A map read one key at a time.
     pub(crate) fn new(doc: &'a AutoCommit, id: ObjId) -> Self {
-        Obj { doc, id }
+        Obj {
+            doc,
+            id,
+            fields: None,
+        }
+    }
+
+    /// A record (or a map inside one): small, and read whole.
+    pub(crate) fn record(doc: &'a AutoCommit, id: ObjId) -> Self {
+        Obj {
+            doc,
+            id,
+            fields: Some(OnceCell::new()),
+        }
+    }
+
+    /// The map's field at `key`: a scalar, or the id of the object it holds.
+    fn field(&self, key: &str) -> Option<Field> {
+        match &self.fields {
+            Some(cell) => {
+                let fields = cell.get_or_init(|| self.doc.map_range(&self.id, ..).collect());
+                let at = fields.binary_search_by(|f| f.key.as_ref().cmp(key)).ok()?;
+                let item = &fields[at];
+                Some(match &item.value {
+                    ValueRef::Scalar(s) => Field::Scalar(owned_scalar(s.clone())),
+                    ValueRef::Object(_) => Field::Object(item.id()),
+                })
+            }
+            None => match self.doc.get(&self.id, key).ok().flatten()? {
+                (Value::Scalar(s), _) => Some(Field::Scalar(s.into_owned())),
+                (Value::Object(_), id) => Some(Field::Object(id)),
+            },
+        }
+    }
+
+    /// A child map or list, read the way this one is.
+    fn child_obj(&self, id: ObjId) -> Obj<'a> {
+        match self.fields {
+            Some(_) => Obj::record(self.doc, id),
+            None => Obj::new(self.doc, id),
+        }
     }
 
     fn scalar(&self, key: &str) -> Option<ScalarValue> {
-        match self.doc.get(&self.id, key).ok().flatten() {
-            Some((Value::Scalar(s), _)) => Some(s.into_owned()),
-            _ => None,
+        match self.field(key)? {
+            Field::Scalar(s) => Some(s),
+            Field::Object(_) => None,
         }
     }
 
@@ -61,23 +112,32 @@ impl<'a> Obj<'a> {
     }
 
     pub(crate) fn child(&self, key: &str) -> Option<Obj<'a>> {
-        match self.doc.get(&self.id, key).ok().flatten() {
-            Some((Value::Object(_), id)) => Some(Obj::new(self.doc, id)),
-            _ => None,
+        match self.field(key)? {
+            Field::Object(id) => Some(self.child_obj(id)),
+            Field::Scalar(_) => None,
         }
+    }
+
+    /// The scalars of a list field, in one pass over the list.
+    fn list_scalars(&self, key: &str) -> Vec<ScalarValueRef<'a>> {
+        let Some(list) = self.child(key) else {
+            return Vec::new();
+        };
+        self.doc
+            .list_range(&list.id, ..)
+            .filter_map(|item| match item.value {
+                ValueRef::Scalar(s) => Some(s),
+                ValueRef::Object(_) => None,
+            })
+            .collect()
     }
 
     /// The strings of a list field.
     pub(crate) fn strings(&self, key: &str) -> Vec<String> {
-        let Some(list) = self.child(key) else {
-            return Vec::new();
-        };
-        (0..self.doc.length(&list.id))
-            .filter_map(|i| match self.doc.get(&list.id, i).ok().flatten() {
-                Some((Value::Scalar(s), _)) => match s.as_ref() {
-                    ScalarValue::Str(s) => Some(s.to_string()),
-                    _ => None,
-                },
+        self.list_scalars(key)
+            .into_iter()
+            .filter_map(|s| match s {
+                ScalarValueRef::Str(s) => Some(s.into_owned()),
                 _ => None,
             })
             .collect()
@@ -85,37 +145,54 @@ impl<'a> Obj<'a> {
 
     /// The small integers of a list field.
     pub(crate) fn numbers(&self, key: &str) -> Vec<i64> {
-        let Some(list) = self.child(key) else {
-            return Vec::new();
-        };
-        (0..self.doc.length(&list.id))
-            .filter_map(|i| match self.doc.get(&list.id, i).ok().flatten() {
-                Some((Value::Scalar(s), _)) => match s.as_ref() {
-                    ScalarValue::Int(i) => Some(*i),
-                    ScalarValue::Uint(u) => i64::try_from(*u).ok(),
-                    _ => None,
-                },
+        self.list_scalars(key)
+            .into_iter()
+            .filter_map(|s| match s {
+                ScalarValueRef::Int(i) => Some(i),
+                ScalarValueRef::Uint(u) => i64::try_from(u).ok(),
                 _ => None,
             })
             .collect()
     }
 
-    /// The map-valued entries of this map, as (key, object) pairs.
+    /// The map-valued entries of this map, as (key, object) pairs, in one
+    /// pass over the map; each is a record, read whole when asked.
     pub(crate) fn entries(&self) -> Vec<(String, Obj<'a>)> {
         self.doc
-            .keys(&self.id)
-            .filter_map(
-                |k| match self.doc.get(&self.id, k.as_str()).ok().flatten() {
-                    Some((Value::Object(ObjType::Map), id)) => Some((k, Obj::new(self.doc, id))),
-                    _ => None,
-                },
-            )
+            .map_range(&self.id, ..)
+            .filter(|item| matches!(item.value, ValueRef::Object(ObjType::Map)))
+            .map(|item| (item.key.to_string(), Obj::record(self.doc, item.id())))
             .collect()
     }
 
     /// The entries of a map-valued field (empty when absent).
     pub(crate) fn entries_of(&self, key: &str) -> Vec<(String, Obj<'a>)> {
         self.child(key).map(|c| c.entries()).unwrap_or_default()
+    }
+}
+
+/// One field of a map.
+enum Field {
+    Scalar(ScalarValue),
+    Object(ObjId),
+}
+
+/// A borrowed scalar as an owned one.
+fn owned_scalar(s: ScalarValueRef<'_>) -> ScalarValue {
+    match s {
+        ScalarValueRef::Bytes(b) => ScalarValue::Bytes(b.into_owned()),
+        ScalarValueRef::Str(s) => ScalarValue::Str(s.as_ref().into()),
+        ScalarValueRef::Int(i) => ScalarValue::Int(i),
+        ScalarValueRef::Uint(u) => ScalarValue::Uint(u),
+        ScalarValueRef::F64(f) => ScalarValue::F64(f),
+        ScalarValueRef::Counter(c) => ScalarValue::counter(c),
+        ScalarValueRef::Timestamp(t) => ScalarValue::Timestamp(t),
+        ScalarValueRef::Boolean(b) => ScalarValue::Boolean(b),
+        ScalarValueRef::Unknown { type_code, bytes } => ScalarValue::Unknown {
+            type_code,
+            bytes: bytes.into_owned(),
+        },
+        ScalarValueRef::Null => ScalarValue::Null,
     }
 }
 

@@ -181,7 +181,7 @@ fn read_entry<D: FamilyDef>(doc: &CoupleDoc, key: &str) -> Vec<D::R> {
         return Vec::new();
     };
     match doc.doc.get(&root, key).ok().flatten() {
-        Some((Value::Object(ObjType::Map), id)) => D::read(key, &Obj::new(&doc.doc, id)),
+        Some((Value::Object(ObjType::Map), id)) => D::read(key, &Obj::record(&doc.doc, id)),
         _ => Vec::new(),
     }
 }

@@ -66,10 +66,15 @@ fn open_child(dir: &str, mode: Option<&str>) -> Result<()> {
     let key = std::env::var(KEY_VAR).context(KEY_VAR)?;
     let unlock = Unlock::host_key(&key)?;
     if mode == Some("no-cache") {
-        // As after an upgrade or a damaged cache (closing writes it again).
-        let cache = Path::new(dir).join(kintsugi_core::storage::files::READ_CACHE);
-        if cache.exists() {
-            fs::remove_file(cache)?;
+        // As after an upgrade or a damaged cache (closing writes them again).
+        for name in [
+            kintsugi_core::storage::files::READ_CACHE,
+            kintsugi_core::storage::files::FIRST_SCREEN,
+        ] {
+            let cache = Path::new(dir).join(name);
+            if cache.exists() {
+                fs::remove_file(cache)?;
+            }
         }
     }
     let t = Instant::now();
