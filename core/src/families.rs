@@ -44,6 +44,9 @@ pub(crate) trait Family: Sync {
     fn kind(&self) -> RecordKind;
     /// Reads every record of the family (oldest first) into `into`.
     fn read_all(&self, doc: &CoupleDoc, into: &mut Snapshot);
+    /// Moves this family's records from `from` into `into` (the parts of a
+    /// read done on several threads), when `from` holds any.
+    fn absorb(&self, from: &mut Snapshot, into: &mut Snapshot);
     /// Reads the records of root-map entry `key` again and puts them in
     /// place; what they were and what they are go into `delta` when they
     /// differ. Returns whether they did.
@@ -80,6 +83,13 @@ impl<D: FamilyDef> Family for Fam<D> {
 
     fn read_all(&self, doc: &CoupleDoc, into: &mut Snapshot) {
         *D::list_mut(into) = doc.read_family::<D>();
+    }
+
+    fn absorb(&self, from: &mut Snapshot, into: &mut Snapshot) {
+        let records = std::mem::take(D::list_mut(from));
+        if !records.is_empty() {
+            *D::list_mut(into) = records;
+        }
     }
 
     fn refresh(&self, doc: &CoupleDoc, key: &str, model: &mut Snapshot, delta: &mut Delta) -> bool {

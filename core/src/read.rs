@@ -154,9 +154,54 @@ impl CoupleDoc {
     /// Every record, read out of the document (what the model is built
     /// from, and what it must always equal).
     pub fn read_snapshot(&self) -> Snapshot {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // The families are read side by side, one thread per core: the
+        // document is only read, and an open without a cache waits on this.
+        // Check-ins first, the largest family by far, so the rest fill in
+        // beside it.
+        let order: Vec<&dyn crate::families::Family> = FAMILIES
+            .iter()
+            .copied()
+            .filter(|f| f.kind() == RecordKind::CheckIn)
+            .chain(
+                FAMILIES
+                    .iter()
+                    .copied()
+                    .filter(|f| f.kind() != RecordKind::CheckIn),
+            )
+            .collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(order.len());
+        let next = AtomicUsize::new(0);
+        let read_some = || {
+            let mut part = Snapshot::default();
+            while let Some(family) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                family.read_all(self, &mut part);
+            }
+            part
+        };
+        let parts: Vec<Snapshot> = if threads < 2 {
+            vec![read_some()]
+        } else {
+            std::thread::scope(|scope| {
+                let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(read_some)).collect();
+                let mut parts = vec![read_some()];
+                for helper in helpers {
+                    parts.push(
+                        helper
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    );
+                }
+                parts
+            })
+        };
         let mut s = Snapshot::default();
-        for family in FAMILIES {
-            family.read_all(self, &mut s);
+        for mut part in parts {
+            for family in FAMILIES {
+                family.absorb(&mut part, &mut s);
+            }
         }
         s
     }

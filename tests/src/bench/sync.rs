@@ -13,13 +13,15 @@
 //!   propagation (`start_live`, nobody calls sync) until the partner holds
 //!   the check-in durably, beside an echo on an open iroh stream.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use automerge::sync::{Message, State, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
-use kintsugi_core::CoupleDoc;
+use kintsugi_core::device::Listener;
+use kintsugi_core::{ChangeEvent, CoupleDoc};
 use kintsugi_sync::{Direction, SyncState};
 
 use super::START;
@@ -247,6 +249,52 @@ pub async fn run(couple: &Couple, report: &mut Report) -> Result<()> {
         ),
         "",
         Some(Target::new("p99 ≤ 20 ms", live.p99() <= Duration::from_millis(20))),
+    );
+
+    // The same with an observer subscribed on each phone, as an app keeps
+    // one: Ana's hears her own write, Ben's the arrival.
+    let (tx, mut heard) = tokio::sync::mpsc::unbounded_channel::<Instant>();
+    let ben_hears: Arc<Listener> = Arc::new(move |event: &ChangeEvent| {
+        if event.from_partner {
+            let _ = tx.send(Instant::now());
+        }
+    });
+    let own = Arc::new(AtomicUsize::new(0));
+    let counted = own.clone();
+    let ana_hears: Arc<Listener> = Arc::new(move |event: &ChangeEvent| {
+        if event.local {
+            counted.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    ben.device().on_change(&ben_hears);
+    ana.device().on_change(&ana_hears);
+    let mut observed = Samples::new();
+    for i in 0..LIVE {
+        while heard.try_recv().is_ok() {}
+        let input = checkin_on(6000 + i, 6, "we laughed at dinner");
+        let t = Instant::now();
+        ana.device().record_checkin(&input).context("check-in")?;
+        let at = tokio::time::timeout(Duration::from_secs(10), heard.recv())
+            .await
+            .context("Ben's observer heard nothing")?
+            .context("Ben's observer went away")?;
+        observed.push(at.duration_since(t));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if own.load(Ordering::Relaxed) < LIVE as usize {
+        bail!("Ana's observer missed her own check-ins");
+    }
+    report.row(
+        format!(
+            "live propagation with an observer on each phone: check-in recorded to the partner's observer hearing it ({LIVE} runs)"
+        ),
+        format!("{}, max {}", observed.p50_p99(), ms(observed.max())),
+        format!("without observers, to durable: {}", live.p50_p99()),
+        "",
+        Some(Target::new(
+            "p99 ≤ 10 ms",
+            observed.p99() <= Duration::from_millis(10),
+        )),
     );
     ana.close().await;
     ben.close().await;
