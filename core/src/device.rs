@@ -412,6 +412,7 @@ impl Device {
                     // leaves no shared space (pairing is simply retried),
                     // never two spaces merged into one.
                     device.couple_files.remove_all()?;
+                    device.forget_read_caches()?;
                 } else {
                     device.archive_now()?;
                 }
@@ -466,7 +467,19 @@ impl Device {
         self.couple_files.set_policy(policy);
         self.doc = None;
         self.unreadable = None;
+        self.forget_read_caches()?;
         Ok(Some(id))
+    }
+
+    /// Removes the read-model caches of a shared space this device no
+    /// longer holds: copies of its records must not outlive it beside the
+    /// next one (nor a deleted archive).
+    fn forget_read_caches(&mut self) -> Result<()> {
+        self.store.remove(files::READ_CACHE)?;
+        self.store.remove(files::FIRST_SCREEN)?;
+        self.cache_saved = None;
+        self.from_cache = false;
+        Ok(())
     }
 
     /// The shared spaces of earlier pairings kept on this device, oldest first.

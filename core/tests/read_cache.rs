@@ -257,3 +257,19 @@ fn wipe_removes_the_cache_and_a_device_closed_after_a_wipe_leaves_none() {
     // Nothing at all is left of the device.
     assert!(!tmp.path().exists() || fs::read_dir(tmp.path()).unwrap().count() == 0);
 }
+
+#[test]
+fn unpairing_takes_the_caches_of_the_space_it_archives_with_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    written(tmp.path(), 1..4);
+    assert!(first_cache(tmp.path()).exists() && cache(tmp.path()).exists());
+    let mut device = Device::open(tmp.path(), &key()).unwrap();
+    device.archive_couple().unwrap().expect("archived");
+    assert!(!first_cache(tmp.path()).exists());
+    assert!(!cache(tmp.path()).exists());
+    drop(device);
+    // Nothing of the archived space is shown first, nor saved at close.
+    assert_eq!(first_screen(tmp.path(), &first_page(5)), None);
+    assert!(!first_cache(tmp.path()).exists());
+    assert!(!cache(tmp.path()).exists());
+}
