@@ -622,14 +622,14 @@ impl Device {
                 "a summary is prepared by this device's own partner",
             ));
         }
-        let snapshot = self.snapshot()?;
         let private = if choice.private_entries.is_empty() {
             None
         } else {
             Some(self.private()?)
         };
-        let rendered =
-            crate::views::prepare_therapist_summary(&snapshot, private.as_ref(), choice)?;
+        let rendered = self
+            .doc()?
+            .with_span(|span| crate::views::summary::prepare_in(span, private.as_ref(), choice))?;
         let trace = rendered.summary.trace();
         self.update(|doc, now| doc.record_summary_made(&trace, now))?;
         Ok(rendered)
@@ -748,6 +748,24 @@ impl Device {
         filter: &crate::views::TimelineFilter,
     ) -> Result<crate::views::TimelinePage> {
         self.doc()?.timeline(filter)
+    }
+
+    /// The signs of progress as of `today` (this device's local day): the
+    /// cost of the two periods compared, not of the history.
+    pub fn signs_of_progress(&self, today: &str) -> Result<crate::views::Progress> {
+        Ok(self.doc()?.signs_of_progress(today))
+    }
+
+    /// The counselling prompt this device's partner sees today, in the words
+    /// of `messages`, if anything calls for one.
+    pub fn counselling_prompt(
+        &self,
+        today: &str,
+        messages: &crate::i18n::Messages,
+    ) -> Result<Option<crate::views::CounsellingPrompt>> {
+        Ok(self
+            .doc()?
+            .counselling_prompt(today, self.member_id(), messages))
     }
 
     /// The weekly trend bands, kept with the read model: the cost of the

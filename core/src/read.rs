@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::doc::CoupleDoc;
 use crate::families::{Delta, FAMILIES, Family, of_map};
 use crate::model::Snapshot;
+use crate::views::span::Span;
 use crate::views::timeline::TimelineIndex;
 use crate::views::trends::WeekIndex;
 use crate::views::{RecordKind, TimelineFilter, TimelinePage, WeeklyBand};
@@ -143,6 +144,50 @@ impl CoupleDoc {
             Some(_) if self.read_current => self.read.weeks.bands(),
             _ => crate::views::weekly_bands(&self.read_snapshot()),
         }
+    }
+
+    /// Runs `f` over the records as the views read them: the read model and
+    /// its indexes when it is current, else a fresh read.
+    pub(crate) fn with_span<T>(&self, f: impl FnOnce(&Span<'_>) -> T) -> T {
+        match &self.read.snapshot {
+            Some(s) if self.read_current => f(&Span::indexed(s, &self.read.weeks)),
+            _ => f(&Span::bare(&self.read_snapshot())),
+        }
+    }
+
+    /// The signs of progress (see [`crate::views::signs_of_progress`]), from
+    /// the check-ins of the two periods alone.
+    pub fn signs_of_progress(&self, today: &str) -> crate::views::Progress {
+        self.with_span(|span| crate::views::progress::signs_in(span, today))
+    }
+
+    /// The counselling prompt `viewer` sees (see
+    /// [`crate::views::counselling_prompt_in`]), from the kept weekly bands
+    /// and the check-ins of the windows it looks at.
+    pub fn counselling_prompt(
+        &self,
+        today: &str,
+        viewer: &str,
+        messages: &crate::i18n::Messages,
+    ) -> Option<crate::views::CounsellingPrompt> {
+        self.with_span(|span| {
+            let bands = if span.is_indexed() {
+                self.read.weeks.bands()
+            } else {
+                crate::views::weekly_bands(span.s)
+            };
+            crate::views::counselling::prompt_in(span, &bands, today, viewer, messages)
+        })
+    }
+
+    /// A therapist summary of the shared space alone (see
+    /// [`crate::views::therapist_summary`]), the period's check-ins found
+    /// by their weeks.
+    pub fn therapist_summary(
+        &self,
+        choice: &crate::views::SummaryChoice,
+    ) -> crate::Result<crate::views::TherapistSummary> {
+        self.with_span(|span| crate::views::summary::summary_in(span, None, choice))
     }
 
     /// Whether the read model is built and stands at the document's heads.

@@ -350,6 +350,37 @@ fn check_model(
         }
         prop_assert_eq!(paged, whole);
     }
+    // The views that look at spans of days read the model's week index,
+    // and see what a look at every record sees.
+    let english = kintsugi_core::i18n::Messages::english();
+    for today in ["2026-01-12", "2026-01-20", "2026-02-10"] {
+        prop_assert_eq!(
+            doc.signs_of_progress(today),
+            views::signs_of_progress(&fresh, today)
+        );
+        for viewer in fresh.members.iter().map(|m| m.id.as_str()) {
+            prop_assert_eq!(
+                doc.counselling_prompt(today, viewer, &english),
+                views::counselling_prompt_in(&fresh, today, viewer, &english)
+            );
+        }
+    }
+    if let Some(me) = fresh.members.first() {
+        let choice = views::SummaryChoice {
+            prepared_by: me.id.clone(),
+            from: "2026-01-08".into(),
+            to: "2026-01-15".into(),
+            kinds: vec![views::RecordKind::CheckIn, views::RecordKind::Request],
+            therapist_questions_only: false,
+            private_entries: Vec::new(),
+            time_zone: Some("Pacific/Auckland".into()),
+            prepared_at: T0,
+        };
+        prop_assert_eq!(
+            doc.therapist_summary(&choice).ok(),
+            views::therapist_summary(&fresh, None, &choice).ok()
+        );
+    }
     let (before, after) = (records_of(seen), records_of(&now));
     let mut keys: Vec<_> = before.keys().chain(after.keys()).cloned().collect();
     keys.sort();

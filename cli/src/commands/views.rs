@@ -5,6 +5,7 @@
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use kintsugi_core::Member;
+use kintsugi_core::i18n::Messages;
 use kintsugi_core::now_millis;
 use kintsugi_core::views::{
     self, Band, ConsistencyWindow, Direction, EntryKind, MemberKept, Progress, RecordKind,
@@ -336,8 +337,12 @@ fn window_lines(w: &ConsistencyWindow, names: &Names) -> Vec<String> {
 }
 
 pub fn progress(ctx: &Ctx, json: bool) -> Result<()> {
-    let (_, snapshot, names) = ctx.read()?;
-    let progress = views::signs_of_progress(&snapshot, &today());
+    let (device, snapshot, names) = ctx.read()?;
+    // From the read model's index (an archive is read whole).
+    let progress = match &ctx.archive {
+        Some(_) => views::signs_of_progress(&snapshot, &today()),
+        None => device.signs_of_progress(&today())?,
+    };
     if json {
         return render::print_json(&progress);
     }
@@ -385,7 +390,10 @@ fn progress_lines(p: &Progress, names: &Names) -> Vec<String> {
 pub fn counselling(ctx: &Ctx, json: bool) -> Result<()> {
     let (device, snapshot, _) = ctx.read()?;
     // Worked out for this device's user: their own safety is theirs alone.
-    let prompt = views::counselling_prompt(&snapshot, &today(), device.member_id());
+    let prompt = match &ctx.archive {
+        Some(_) => views::counselling_prompt(&snapshot, &today(), device.member_id()),
+        None => device.counselling_prompt(&today(), &Messages::english())?,
+    };
     if json {
         return render::print_json(&prompt);
     }

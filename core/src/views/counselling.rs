@@ -20,6 +20,7 @@ use serde::Serialize;
 use crate::i18n::{Arg, Messages};
 use crate::model::Snapshot;
 use crate::views::days::{DayRange, add_days, iso_week_start, parse_day};
+use crate::views::span::Span;
 use crate::views::trends::{WeeklyBand, weekly_bands};
 
 /// Questions sharing one topic that count as "keeps coming back".
@@ -188,6 +189,19 @@ pub fn counselling_prompt_from(
     viewer: &str,
     messages: &Messages,
 ) -> Option<CounsellingPrompt> {
+    prompt_in(&Span::bare(snapshot), bands, today, viewer, messages)
+}
+
+/// [`counselling_prompt_from`] over `span`: with the read model's index,
+/// the check-ins of the windows it looks at, not of the history.
+pub(crate) fn prompt_in(
+    span: &Span<'_>,
+    bands: &[WeeklyBand],
+    today: &str,
+    viewer: &str,
+    messages: &Messages,
+) -> Option<CounsellingPrompt> {
+    let snapshot = span.s;
     let today = parse_day(today)?;
     let mut reasons = Vec::new();
     let earliest_recent_week = add_days(iso_week_start(today), -7 * PAIN_RECENT_WEEKS)?;
@@ -213,7 +227,7 @@ pub fn counselling_prompt_from(
         messages,
     ));
     reasons.extend(feeling_unheard(
-        snapshot,
+        span,
         DayRange::ending(today, UNHEARD_WINDOW_DAYS)?,
         messages,
     ));
@@ -365,13 +379,14 @@ fn returning_triggers(
 }
 
 fn feeling_unheard(
-    snapshot: &Snapshot,
+    span: &Span<'_>,
     range: DayRange,
     messages: &Messages,
 ) -> Vec<CounsellingReason> {
+    let snapshot = span.s;
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for c in &snapshot.checkins {
-        if c.heard.is_some_and(|h| h <= UNHEARD_SCORE_MAX) && range.contains_day(&c.day) {
+    for c in span.checkins(range, None) {
+        if c.heard.is_some_and(|h| h <= UNHEARD_SCORE_MAX) {
             *counts.entry(c.author.as_str()).or_default() += 1;
         }
     }

@@ -18,6 +18,7 @@ pub mod timeline;
 pub mod trends;
 
 mod days;
+pub(crate) mod span;
 mod stats;
 
 pub use consistency::{

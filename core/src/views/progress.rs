@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::model::{Member, Snapshot};
 use crate::views::days::{DayRange, add_days, day_of, parse_day};
+use crate::views::span::Span;
 use crate::views::stats::median;
 
 /// Days in each of the two periods compared.
@@ -78,6 +79,13 @@ pub struct Progress {
 /// `PERIOD_DAYS` days before them, for each member. An unreadable `today`
 /// gives no periods and no signs.
 pub fn signs_of_progress(snapshot: &Snapshot, today: &str) -> Progress {
+    signs_in(&Span::bare(snapshot), today)
+}
+
+/// [`signs_of_progress`] over `span`: with the read model's index, the cost
+/// of the two periods, not of the history.
+pub(crate) fn signs_in(span: &Span<'_>, today: &str) -> Progress {
+    let snapshot = span.s;
     let periods = parse_day(today).and_then(|today| {
         let now = DayRange::ending(today, PERIOD_DAYS)?;
         let before = DayRange::ending(add_days(now.start, -1)?, PERIOD_DAYS)?;
@@ -95,13 +103,11 @@ pub fn signs_of_progress(snapshot: &Snapshot, today: &str) -> Progress {
         .iter()
         .flat_map(|m| {
             [
-                score_sign(snapshot, m, SignName::SaferToTalk, before, now, |c| {
+                score_sign(span, m, SignName::SaferToTalk, before, now, |c| {
                     Some(c.safety)
                 }),
-                score_sign(snapshot, m, SignName::BeingListenedTo, before, now, |c| {
-                    c.heard
-                }),
-                warm_sign(snapshot, m, before, now),
+                score_sign(span, m, SignName::BeingListenedTo, before, now, |c| c.heard),
+                warm_sign(span, m, before, now),
             ]
         })
         .collect();
@@ -120,7 +126,7 @@ fn period(r: DayRange) -> Period {
 }
 
 fn score_sign(
-    snapshot: &Snapshot,
+    span: &Span<'_>,
     member: &Member,
     name: SignName,
     before: DayRange,
@@ -128,10 +134,8 @@ fn score_sign(
     score: fn(&crate::model::CheckIn) -> Option<u8>,
 ) -> Sign {
     let values = |range: DayRange| -> Vec<f32> {
-        snapshot
-            .checkins
-            .iter()
-            .filter(|c| c.author == member.id && range.contains_day(&c.day))
+        span.checkins(range, Some(&member.id))
+            .into_iter()
             .filter_map(|c| score(c).map(f32::from))
             .collect()
     };
@@ -153,10 +157,11 @@ fn score_sign(
     }
 }
 
-fn warm_sign(snapshot: &Snapshot, member: &Member, before: DayRange, now: DayRange) -> Sign {
+fn warm_sign(span: &Span<'_>, member: &Member, before: DayRange, now: DayRange) -> Sign {
+    let snapshot = span.s;
     let count = |range: DayRange| -> u32 {
-        let appreciations = snapshot
-            .appreciations
+        let appreciations = span
+            .appreciations(range)
             .iter()
             .filter(|a| a.to == member.id && range.contains_millis(a.at))
             .count();

@@ -9,7 +9,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{CheckIn, Millis, Snapshot};
-use crate::views::days::{iso_week_label, iso_week_start, parse_day};
+use crate::views::days::{DayRange, iso_week_label, iso_week_start, parse_day};
 use crate::views::stats::quantile;
 
 /// The middle and spread of one score over one week.
@@ -165,6 +165,45 @@ impl WeekIndex {
     /// Every band, by member, then week.
     pub(crate) fn bands(&self) -> Vec<WeeklyBand> {
         self.bands.values().cloned().collect()
+    }
+
+    /// The check-ins of `model` (the snapshot this index was kept with)
+    /// whose day falls in `range`, of `member` only when given, in the
+    /// model's order: the cost of the weeks the range touches.
+    pub(crate) fn checkins_in<'s>(
+        &self,
+        model: &'s Snapshot,
+        range: DayRange,
+        member: Option<&str>,
+    ) -> Vec<&'s CheckIn> {
+        let first_week = iso_week_start(range.start);
+        let mut found = Vec::new();
+        let mut next = self.checkins.keys().next();
+        // Member by member: each one's weeks in the range, then on to the
+        // next member past its last week.
+        while let Some((author, _)) = next {
+            if member.is_none_or(|m| m == author) {
+                let from = (author.clone(), first_week);
+                let to = (author.clone(), range.end);
+                for set in self.checkins.range(from..=to).map(|(_, set)| set) {
+                    found.extend(
+                        set.iter()
+                            .filter_map(|(at, id)| {
+                                crate::families::find_by_order(&model.checkins, *at, id)
+                            })
+                            .filter(|c| range.contains_day(&c.day)),
+                    );
+                }
+            }
+            let past = (author.clone(), Date::MAX);
+            next = self
+                .checkins
+                .range((std::ops::Bound::Excluded(past), std::ops::Bound::Unbounded))
+                .next()
+                .map(|(week, _)| week);
+        }
+        found.sort_by(|a, b| (a.recorded_at, &a.id).cmp(&(b.recorded_at, &b.id)));
+        found
     }
 }
 

@@ -80,10 +80,9 @@ impl Companion {
     /// The last 28 days beside the 28 before, per partner: safer to talk,
     /// being listened to, warm moments.
     pub fn signs_of_progress(&self) -> Result<SignsOfProgress> {
-        let today = today();
-        self.view(|snapshot, me| {
-            SignsOfProgress::from_core(views::signs_of_progress(snapshot, &today), me)
-        })
+        let device = self.device()?;
+        let progress = device.signs_of_progress(&today())?;
+        Ok(SignsOfProgress::from_core(progress, device.member_id()))
     }
 
     /// A gentle suggestion to see a couples therapist when the couple seem
@@ -97,16 +96,8 @@ impl Companion {
     /// the partner's phone shows nothing of it. In the language set with
     /// `set_locale`.
     pub fn counselling_prompt(&self) -> Result<Option<CounsellingPrompt>> {
-        let today = today();
         let messages = crate::lock(&self.messages).clone();
-        let (snapshot, bands, me) = {
-            let device = self.device()?;
-            let me = device.member_id().to_owned();
-            (device.snapshot()?, device.weekly_bands()?, me)
-        };
-        Ok(
-            views::counselling_prompt_from(&snapshot, &bands, &today, &me, &messages)
-                .map(Into::into),
-        )
+        let prompt = self.device()?.counselling_prompt(&today(), &messages)?;
+        Ok(prompt.map(Into::into))
     }
 }

@@ -5,8 +5,8 @@
 
 use anyhow::Result;
 use kintsugi_core::views::{
-    RecordKind, SummaryChoice, TimelineFilter, consistency, counselling_prompt,
-    counselling_prompt_from, signs_of_progress, therapist_summary, timeline, weekly_bands,
+    RecordKind, SummaryChoice, TimelineFilter, consistency, counselling_prompt, timeline,
+    weekly_bands,
 };
 use kintsugi_core::{CoupleDoc, Millis};
 
@@ -179,25 +179,17 @@ fn read_model_rows(
         ),
         (
             "signs of progress",
-            time_runs(MODEL_RUNS, || signs_of_progress(&doc.snapshot(), today)),
+            time_runs(MODEL_RUNS, || doc.signs_of_progress(today)),
         ),
         (
             "counselling prompt",
             time_runs(MODEL_RUNS, || {
-                counselling_prompt_from(
-                    &doc.snapshot(),
-                    &doc.weekly_bands(),
-                    today,
-                    viewer,
-                    &kintsugi_core::i18n::Messages::english(),
-                )
+                doc.counselling_prompt(today, viewer, &kintsugi_core::i18n::Messages::english())
             }),
         ),
         (
             "a 3-month summary's data",
-            time_runs(MODEL_RUNS, || {
-                therapist_summary(&doc.snapshot(), None, &summary)
-            }),
+            time_runs(MODEL_RUNS, || doc.therapist_summary(&summary)),
         ),
     ];
     for (what, samples) in calls {

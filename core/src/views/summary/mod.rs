@@ -36,7 +36,8 @@ use crate::error::{CoreError, Result};
 use crate::model::*;
 use crate::private::PrivateDoc;
 use crate::views::consistency::{RequestFlow, consistency, in_force_before};
-use crate::views::days::{add_days, iso_week_label, iso_week_start, parse_day};
+use crate::views::days::{DayRange, add_days, iso_week_label, iso_week_start, parse_day};
+use crate::views::span::Span;
 use crate::views::timeline::RecordKind;
 use crate::views::trends::{WeeklyBand, weekly_bands};
 
@@ -232,6 +233,17 @@ pub fn therapist_summary(
     private: Option<&PrivateDoc>,
     choice: &SummaryChoice,
 ) -> Result<TherapistSummary> {
+    summary_in(&Span::bare(snapshot), private, choice)
+}
+
+/// [`therapist_summary`] over `span`: with the read model's index, the
+/// period's check-ins are found by their weeks.
+pub(crate) fn summary_in(
+    span: &Span<'_>,
+    private: Option<&PrivateDoc>,
+    choice: &SummaryChoice,
+) -> Result<TherapistSummary> {
+    let snapshot = span.s;
     let period = Period::of(choice)?;
     let person = |m: &Member| SummaryPerson {
         id: m.id.clone(),
@@ -251,7 +263,7 @@ pub fn therapist_summary(
     // The other partner's words come only with their say-so.
     let partner_words = partner.is_none_or(|p| p.words_in_summaries);
     // Only the period's records are copied and worked on, not the history.
-    let cut = period.cut(snapshot);
+    let cut = period.cut(span);
     let withheld;
     let snapshot = match partner {
         Some(p) if !partner_words => {
@@ -339,7 +351,16 @@ pub fn prepare_therapist_summary(
     private: Option<&PrivateDoc>,
     choice: &SummaryChoice,
 ) -> Result<RenderedSummary> {
-    let summary = therapist_summary(snapshot, private, choice)?;
+    prepare_in(&Span::bare(snapshot), private, choice)
+}
+
+/// [`prepare_therapist_summary`] over `span`.
+pub(crate) fn prepare_in(
+    span: &Span<'_>,
+    private: Option<&PrivateDoc>,
+    choice: &SummaryChoice,
+) -> Result<RenderedSummary> {
+    let summary = summary_in(span, private, choice)?;
     Ok(RenderedSummary {
         markdown: summary.to_markdown(),
         html: summary.to_html(),
@@ -654,14 +675,17 @@ impl Period {
     /// The part of `s` a summary of the period can show: the records that
     /// happen once, only where they fall in the period; those that go on
     /// (agreements, requests, questions, …) whole.
-    fn cut(&self, s: &Snapshot) -> Snapshot {
+    fn cut(&self, span: &Span<'_>) -> Snapshot {
         fn within<R: Clone>(list: &[R], keep: impl Fn(&R) -> bool) -> Vec<R> {
             list.iter().filter(|r| keep(r)).cloned().collect()
         }
-        // Days are stored as YYYY-MM-DD: compared as text, no parsing.
-        let (from, to) = (self.from.to_string(), self.to.to_string());
+        let s = span.s;
+        let days = DayRange {
+            start: self.from,
+            end: self.to,
+        };
         Snapshot {
-            checkins: within(&s.checkins, |c| from <= c.day && c.day <= to),
+            checkins: span.checkins(days, None).into_iter().cloned().collect(),
             disclosures: within(&s.disclosures, |d| self.has(d.at)),
             appreciations: within(&s.appreciations, |a| self.has(a.at)),
             phase_changes: within(&s.phase_changes, |p| self.has(p.at)),
