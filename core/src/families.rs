@@ -47,6 +47,9 @@ pub(crate) trait Family: Sync {
     /// Moves this family's records from `from` into `into` (the parts of a
     /// read done on several threads), when `from` holds any.
     fn absorb(&self, from: &mut Snapshot, into: &mut Snapshot);
+    /// Puts this family's list in `s` in its order (for the search by
+    /// order), after records were pushed onto it in another.
+    fn sort(&self, s: &mut Snapshot);
     /// Reads the records of root-map entry `key` again and puts them in
     /// place; what they were and what they are go into `delta` when they
     /// differ. Returns whether they did.
@@ -90,6 +93,10 @@ impl<D: FamilyDef> Family for Fam<D> {
         if !records.is_empty() {
             *D::list_mut(into) = records;
         }
+    }
+
+    fn sort(&self, s: &mut Snapshot) {
+        D::list_mut(s).sort_by(|a, b| a.order().cmp(&b.order()));
     }
 
     fn refresh(&self, doc: &CoupleDoc, key: &str, model: &mut Snapshot, delta: &mut Delta) -> bool {

@@ -337,7 +337,9 @@ impl TimelineIndex {
                 record.copy_into(&mut part);
             }
         }
-        sort_by_order(&mut part);
+        for family in crate::families::FAMILIES {
+            family.sort(&mut part);
+        }
         Front {
             boundary: match newest.last() {
                 Some((_, last)) if !whole => Some(last.cursor()),
@@ -401,30 +403,6 @@ impl RecordRef<'_> {
             RecordRef::Summary(r) => s.summaries.push(r.clone()),
         }
     }
-}
-
-/// Puts every family's list of `s` in its order, for the search by order.
-fn sort_by_order(s: &mut Snapshot) {
-    macro_rules! sort {
-        ($($list:ident),*) => {$(
-            s.$list.sort_by(|a, b| a.order().cmp(&b.order()));
-        )*};
-    }
-    sort!(
-        agreements,
-        offers,
-        checkins,
-        requests,
-        disclosures,
-        questions,
-        triggers,
-        appreciations,
-        together,
-        phase_changes,
-        surveys,
-        commitments,
-        summaries
-    );
 }
 
 /// The entries at `found`, rendered from their records (each record once).
