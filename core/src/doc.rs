@@ -424,7 +424,6 @@ impl CoupleDoc {
         now: Millis,
         door: &Door,
     ) -> Result<usize> {
-        use automerge::sync::SyncDoc;
         check_sync_message(&message)?;
         let mut message = message;
         // Each change on its own, a whole document read apart (what is new
@@ -449,7 +448,7 @@ impl CoupleDoc {
             // Heads, needs and Bloom filters only: nothing can be written,
             // so the document needs no trial copy (the state is small).
             let mut next = state.clone();
-            self.doc.sync().receive_sync_message(&mut next, message)?;
+            crate::sync_receive::receive(&mut self.doc, &mut next, message)?;
             *state = next;
             return Ok(0);
         }
@@ -471,7 +470,7 @@ impl CoupleDoc {
             // are all here, so the door reads it before anything is applied.
             admit(&self.doc, &changes, door, self.doc.get_actor())?;
             let mut next = state.clone();
-            self.doc.sync().receive_sync_message(&mut next, message)?;
+            crate::sync_receive::receive(&mut self.doc, &mut next, message)?;
             *state = next;
             self.doc.get_changes_meta(&before).len()
         } else {
@@ -486,7 +485,7 @@ impl CoupleDoc {
             // A panic inside Automerge on hostile input leaves only the copy
             // in an unknown state, and the copy is dropped.
             let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                trial.sync().receive_sync_message(&mut trial_state, message)
+                crate::sync_receive::receive(&mut trial, &mut trial_state, message)
             }));
             match applied {
                 Ok(result) => result?,

@@ -18,6 +18,7 @@ pub mod read;
 mod read_cache;
 pub mod storage;
 pub mod sync_budget;
+mod sync_receive;
 pub mod sync_send;
 pub mod validate;
 pub mod views;

@@ -208,10 +208,7 @@ async fn converse(
                     if frame.is_empty() {
                         continue;
                     }
-                    let new = shared.receive_frame(&mut state, &frame)?;
-                    if new > 0 {
-                        shared.note_received(new);
-                    }
+                    shared.receive_frame(&mut state, &frame)?;
                     push(shared, &mut writer, &mut state, &peer).await?;
                 }
                 // Unpaired (here or by the partner): stop at once.

@@ -342,8 +342,9 @@ impl Shared {
 
     /// Takes in one frame from the partner's device: within the message
     /// budget, within the partner's growth quota (unless this device is
-    /// being restored, when years come back at once), then applied and made
-    /// durable. Returns how many changes were new.
+    /// being restored, when years come back at once), then applied, made
+    /// durable and counted in [`changes_received`](crate::Node::changes_received).
+    /// Returns how many changes were new.
     pub(crate) fn receive_frame(&self, state: &mut State, frame: &[u8]) -> Result<usize> {
         let cost = match kintsugi_core::precheck_sync_message(frame) {
             Ok(cost) => cost,
@@ -376,6 +377,11 @@ impl Shared {
             }
         }
         let new = self.apply_sync_message(state, message)?;
+        if new > 0 {
+            // Told before the quota's note is written: that write is
+            // bookkeeping, and the changes are already durable.
+            self.note_received(new);
+        }
         if counted && new > 0 {
             let mut quota = self.quota();
             if let Some(q) = quota.as_mut() {
