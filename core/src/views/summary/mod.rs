@@ -243,6 +243,18 @@ pub(crate) fn summary_in(
     private: Option<&PrivateDoc>,
     choice: &SummaryChoice,
 ) -> Result<TherapistSummary> {
+    summary_with(span, private, choice, Period::cut)
+}
+
+/// The summary over what `cut` keeps of `span` for the period: the period's
+/// part ([`Period::cut`]), or in tests the whole snapshot, which must give
+/// the same summary.
+fn summary_with(
+    span: &Span<'_>,
+    private: Option<&PrivateDoc>,
+    choice: &SummaryChoice,
+    cut: fn(&Period, &Span<'_>) -> Snapshot,
+) -> Result<TherapistSummary> {
     let snapshot = span.s;
     let period = Period::of(choice)?;
     let person = |m: &Member| SummaryPerson {
@@ -263,7 +275,7 @@ pub(crate) fn summary_in(
     // The other partner's words come only with their say-so.
     let partner_words = partner.is_none_or(|p| p.words_in_summaries);
     // Only the period's records are copied and worked on, not the history.
-    let cut = period.cut(span);
+    let cut = cut(&period, span);
     let withheld;
     let snapshot = match partner {
         Some(p) if !partner_words => {
@@ -674,7 +686,10 @@ impl Period {
 
     /// The part of `s` a summary of the period can show: the records that
     /// happen once, only where they fall in the period; those that go on
-    /// (agreements, requests, questions, …) whole.
+    /// (agreements, requests, commitments, …) with only the entries a
+    /// section reads (a request's times done and an agreement's checks in
+    /// the period, a commitment's days in it). Years of daily entries are
+    /// never copied for a three-month summary.
     fn cut(&self, span: &Span<'_>) -> Snapshot {
         fn within<R: Clone>(list: &[R], keep: impl Fn(&R) -> bool) -> Vec<R> {
             list.iter().filter(|r| keep(r)).cloned().collect()
@@ -692,13 +707,102 @@ impl Period {
             surveys: within(&s.surveys, |v| self.has(v.at)),
             summaries: within(&s.summaries, |v| self.has(v.at)),
             members: s.members.clone(),
-            agreements: s.agreements.clone(),
-            offers: s.offers.clone(),
-            requests: s.requests.clone(),
-            questions: s.questions.clone(),
-            triggers: s.triggers.clone(),
-            together: s.together.clone(),
-            commitments: s.commitments.clone(),
+            agreements: s.agreements.iter().map(|a| self.agreement_in(a)).collect(),
+            offers: within(&s.offers, |o| {
+                self.by_end(o.offered_at)
+                    && o.expires_at >= self.start_ms
+                    && o.withdrawn_at.is_none_or(|w| w >= self.start_ms)
+            }),
+            requests: s.requests.iter().map(|r| self.request_in(r)).collect(),
+            questions: within(&s.questions, |q| {
+                self.has(q.at) || q.responses.iter().any(|r| self.has(r.at))
+            }),
+            triggers: within(&s.triggers, |t| self.has(t.at)),
+            together: within(&s.together, |t| self.has_day(&t.planned_for)),
+            commitments: s
+                .commitments
+                .iter()
+                .map(|c| self.commitment_in(c))
+                .collect(),
+        }
+    }
+
+    /// `a` with only the checks noted in the period.
+    fn agreement_in(&self, a: &Agreement) -> Agreement {
+        // Spelled out so that a new field is a compile error here, not a
+        // field silently left empty.
+        let Agreement {
+            id,
+            proposed_by,
+            proposed_at,
+            versions,
+            withdrawn_at,
+            withdrawn_by,
+            checks,
+        } = a;
+        Agreement {
+            id: id.clone(),
+            proposed_by: proposed_by.clone(),
+            proposed_at: *proposed_at,
+            versions: versions.clone(),
+            withdrawn_at: *withdrawn_at,
+            withdrawn_by: withdrawn_by.clone(),
+            checks: checks.iter().filter(|c| self.has(c.at)).cloned().collect(),
+        }
+    }
+
+    /// `r` with only the times it was done in the period.
+    fn request_in(&self, r: &Request) -> Request {
+        let Request {
+            id,
+            asker,
+            text,
+            created_at,
+            retired_at,
+            done,
+            revisions,
+            answers,
+        } = r;
+        Request {
+            id: id.clone(),
+            asker: asker.clone(),
+            text: text.clone(),
+            created_at: *created_at,
+            retired_at: *retired_at,
+            done: done.iter().filter(|d| self.has(d.at)).cloned().collect(),
+            revisions: revisions.clone(),
+            answers: answers.clone(),
+        }
+    }
+
+    /// `c` with only the days logged in the period.
+    fn commitment_in(&self, c: &Commitment) -> Commitment {
+        let Commitment {
+            id,
+            author,
+            created_at,
+            kind,
+            text,
+            ended_at,
+            log,
+        } = c;
+        Commitment {
+            id: id.clone(),
+            author: author.clone(),
+            created_at: *created_at,
+            kind: *kind,
+            text: text.clone(),
+            ended_at: *ended_at,
+            log: log.iter().filter(|l| self.logged_in(l)).cloned().collect(),
+        }
+    }
+
+    /// Whether a commitment's entry is for a day of the period (by the day
+    /// it names, or when it was written if it names none).
+    fn logged_in(&self, l: &CommitmentLog) -> bool {
+        match parse_day(&l.day) {
+            Some(_) => self.has_day(&l.day),
+            None => self.has(l.at),
         }
     }
 
@@ -1123,14 +1227,7 @@ impl Cx<'_> {
         let p = self.period;
         let mut out = Vec::new();
         for c in &self.snapshot.commitments {
-            let log: Vec<&CommitmentLog> = c
-                .log
-                .iter()
-                .filter(|l| match parse_day(&l.day) {
-                    Some(_) => p.has_day(&l.day),
-                    None => p.has(l.at),
-                })
-                .collect();
+            let log: Vec<&CommitmentLog> = c.log.iter().filter(|l| p.logged_in(l)).collect();
             let active = p.by_end(c.created_at) && c.ended_at.is_none_or(|e| e >= p.start_ms);
             if !active && log.is_empty() {
                 continue;

@@ -463,3 +463,98 @@ fn sealed_reports_open_with_the_therapists_identity_only() {
         assert!(err.to_string().contains("not an age recipient"), "{err}");
     }
 }
+
+/// September with years of daily entries around it: a commitment logged
+/// every day, a request done every other day, an agreement checked weekly,
+/// dates, offers and questions on both sides of the period's edges.
+fn september_among_years() -> Snapshot {
+    let mut s = september();
+    let start: jiff::civil::Date = "2025-01-01".parse().unwrap();
+    let mut c = commitment("co1", BEN, "Phone stays on the table", "2025-01-01");
+    let mut r = request("r2", ANA, "Say goodnight", "2025-01-01");
+    r.answers
+        .push(answer("an1", BEN, "2025-01-02", RequestAnswerKind::Yes));
+    r.answers.push(answer(
+        "an2",
+        BEN,
+        "2026-09-20",
+        RequestAnswerKind::YesRetired,
+    ));
+    r.answers
+        .push(answer("an3", BEN, "2026-09-25", RequestAnswerKind::Yes));
+    for i in 0..700 {
+        let day = start
+            .checked_add(jiff::Span::new().days(i))
+            .unwrap()
+            .to_string();
+        let mut log = commitment_log(&format!("l{i}"), &day, i % 9 != 0);
+        // Some days are logged the next morning.
+        if i % 3 == 0 {
+            log.at += 20 * 3_600_000;
+        }
+        c.log.push(log);
+        if i % 2 == 0 {
+            // Some times done are never answered.
+            let landed = (i % 4 != 0).then_some(i % 6 != 0);
+            r.done.push(done(&format!("rd{i}"), BEN, &day, landed));
+        }
+        if i % 7 == 0 {
+            s.agreements[0]
+                .checks
+                .push(kept_check(&format!("kc{i}"), BEN, &day, i % 5 != 0));
+        }
+        if i % 30 == 0 {
+            let mut t = together(&format!("tg{i}"), ANA, &day);
+            // Planned ten days ahead.
+            t.created_at -= 10 * 86_400_000;
+            t.outcomes.push(outcome(BEN, &day, i % 60 == 0, Some(7)));
+            s.together.push(t);
+            s.offers.push(TransparencyOffer {
+                id: format!("of{i}"),
+                owner: BEN.into(),
+                text: "My phone, any time".into(),
+                offered_at: ms(&day),
+                expires_at: ms(&day) + 20 * 86_400_000,
+                withdrawn_at: (i % 90 == 0).then(|| ms(&day) + 86_400_000),
+            });
+            // Asked, and answered some forty days later.
+            let mut q = question(&format!("qq{i}"), ANA, &day, "Why then?", None);
+            q.responses.push(QuestionResponse {
+                id: format!("qa{i}"),
+                by: BEN.into(),
+                at: ms(&day) + 40 * 86_400_000,
+                kind: ResponseKind::Answer,
+                window: None,
+                text: Some("Because I was hiding".into()),
+            });
+            s.questions.push(q);
+        }
+    }
+    c.ended_at = Some(ms("2026-09-14"));
+    s.commitments.push(c);
+    s.requests.push(r);
+    s
+}
+
+#[test]
+fn the_periods_part_gives_the_summary_the_whole_history_gives() {
+    let whole: fn(&Period, &Span<'_>) -> Snapshot = |_, span| span.s.clone();
+    for words in [true, false] {
+        let mut s = september_among_years();
+        s.members[1].words_in_summaries = words;
+        for (from, to) in [
+            ("2026-09-01", "2026-09-30"),
+            ("2026-09-11", "2026-09-11"),
+            ("2025-02-01", "2025-04-30"),
+            ("2024-01-01", "2024-12-31"),
+            ("2026-08-15", "2026-10-15"),
+        ] {
+            let choice = SummaryChoice::everything(ANA, from, to, ms("2026-11-02"));
+            let span = Span::bare(&s);
+            let cut = summary_in(&span, None, &choice).unwrap();
+            let uncut = summary_with(&span, None, &choice, whole).unwrap();
+            assert_eq!(cut, uncut, "{from} to {to}, Ben's words {words}");
+            assert!(!cut.sections.is_empty());
+        }
+    }
+}
