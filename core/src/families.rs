@@ -42,10 +42,15 @@ pub(crate) trait FamilyDef: 'static + Sync {
 pub(crate) trait Family: Sync {
     fn map(&self) -> &'static str;
     fn kind(&self) -> RecordKind;
-    /// Reads every record of the family (oldest first) into `into`.
-    fn read_all(&self, doc: &CoupleDoc, into: &mut Snapshot);
-    /// Moves this family's records from `from` into `into` (the parts of a
-    /// read done on several threads), when `from` holds any.
+    /// How many entries the family's root map holds (what reading it costs).
+    fn size(&self, doc: &CoupleDoc) -> usize;
+    /// Reads part `part` of `parts` of the family's records (oldest first)
+    /// into `into`: the entries of the root map cut into `parts` runs, so
+    /// that one large family can be read on several threads.
+    fn read_part(&self, doc: &CoupleDoc, part: usize, parts: usize, into: &mut Snapshot);
+    /// Moves this family's records from `from` onto the end of `into`'s
+    /// (the parts of a read done on several threads; [`Family::sort`] them
+    /// after the last).
     fn absorb(&self, from: &mut Snapshot, into: &mut Snapshot);
     /// Puts this family's list in `s` in its order (for the search by
     /// order), after records were pushed onto it in another.
@@ -84,15 +89,17 @@ impl<D: FamilyDef> Family for Fam<D> {
         D::KIND
     }
 
-    fn read_all(&self, doc: &CoupleDoc, into: &mut Snapshot) {
-        *D::list_mut(into) = doc.read_family::<D>();
+    fn size(&self, doc: &CoupleDoc) -> usize {
+        doc.root_id(D::MAP).map_or(0, |root| doc.doc.length(&root))
+    }
+
+    fn read_part(&self, doc: &CoupleDoc, part: usize, parts: usize, into: &mut Snapshot) {
+        *D::list_mut(into) = doc.read_family_part::<D>(part, parts);
     }
 
     fn absorb(&self, from: &mut Snapshot, into: &mut Snapshot) {
         let records = std::mem::take(D::list_mut(from));
-        if !records.is_empty() {
-            *D::list_mut(into) = records;
-        }
+        D::list_mut(into).extend(records);
     }
 
     fn sort(&self, s: &mut Snapshot) {
@@ -221,9 +228,19 @@ impl CoupleDoc {
 
     /// Every record of family `D`, read out of the document, oldest first.
     pub(crate) fn read_family<D: FamilyDef>(&self) -> Vec<D::R> {
-        let mut out: Vec<D::R> = self
-            .records(D::MAP)
+        self.read_family_part::<D>(0, 1)
+    }
+
+    /// The records of run `part` of `parts` of `D`'s root-map entries,
+    /// oldest first.
+    fn read_family_part<D: FamilyDef>(&self, part: usize, parts: usize) -> Vec<D::R> {
+        let entries = self.records(D::MAP);
+        let n = entries.len();
+        let (start, end) = (n * part / parts, n * (part + 1) / parts);
+        let mut out: Vec<D::R> = entries
             .into_iter()
+            .skip(start)
+            .take(end - start)
             .flat_map(|(key, obj)| D::read(&key, &obj))
             .collect();
         out.sort_by(|a, b| a.order().cmp(&b.order()));

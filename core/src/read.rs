@@ -22,6 +22,10 @@ use crate::views::timeline::TimelineIndex;
 use crate::views::trends::WeekIndex;
 use crate::views::{RecordKind, TimelineFilter, TimelinePage, WeeklyBand};
 
+/// A family with at least this many root-map entries is read on every
+/// core at once (below it, cutting costs more than it saves).
+const SPLIT_AT: usize = 1000;
+
 /// One record that changed: its family and its key in the family's root
 /// map (for a member's entry and the summaries' traces kept in it, the
 /// member's id).
@@ -114,6 +118,27 @@ pub(crate) struct ReadModel {
     heads: Vec<ChangeHash>,
 }
 
+impl ReadModel {
+    /// The model of `snapshot`, standing at `heads`. Its two indexes do not
+    /// depend on each other and are built side by side.
+    fn of(snapshot: Snapshot, heads: Vec<ChangeHash>) -> ReadModel {
+        let (timeline, weeks) = std::thread::scope(|scope| {
+            let weeks = scope.spawn(|| WeekIndex::of(&snapshot));
+            let timeline = TimelineIndex::of(&snapshot);
+            let weeks = weeks
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (timeline, weeks)
+        });
+        ReadModel {
+            timeline,
+            weeks,
+            snapshot: Some(Arc::new(snapshot)),
+            heads,
+        }
+    }
+}
+
 impl CoupleDoc {
     /// Every record of the shared space, for the derived views: from the
     /// read model when it is built and current (no cost but a reference),
@@ -202,51 +227,58 @@ impl CoupleDoc {
         use std::sync::atomic::{AtomicUsize, Ordering};
         // The families are read side by side, one thread per core: the
         // document is only read, and an open without a cache waits on this.
-        // Check-ins first, the largest family by far, so the rest fill in
-        // beside it.
-        let order: Vec<&dyn crate::families::Family> = FAMILIES
-            .iter()
-            .copied()
-            .filter(|f| f.kind() == RecordKind::CheckIn)
-            .chain(
-                FAMILIES
-                    .iter()
-                    .copied()
-                    .filter(|f| f.kind() != RecordKind::CheckIn),
-            )
-            .collect();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(order.len());
+        // A family of many records (check-ins: half of a couple's records
+        // and two thirds of the reading) is cut into one run per thread,
+        // and the largest pieces go first so the threads end together.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut pieces: Vec<(usize, &dyn crate::families::Family, usize, usize)> = Vec::new();
+        for &family in FAMILIES {
+            let size = family.size(self);
+            let parts = if size >= SPLIT_AT { threads } else { 1 };
+            for part in 0..parts {
+                pieces.push((size / parts, family, part, parts));
+            }
+        }
+        pieces.sort_by_key(|p| std::cmp::Reverse(p.0));
         let next = AtomicUsize::new(0);
         let read_some = || {
-            let mut part = Snapshot::default();
-            while let Some(family) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                family.read_all(self, &mut part);
+            let mut read = Vec::new();
+            while let Some(&(_, family, part, parts)) =
+                pieces.get(next.fetch_add(1, Ordering::Relaxed))
+            {
+                let mut piece = Snapshot::default();
+                family.read_part(self, part, parts, &mut piece);
+                read.push(piece);
             }
-            part
+            read
         };
-        let parts: Vec<Snapshot> = if threads < 2 {
-            vec![read_some()]
+        let read: Vec<Snapshot> = if threads < 2 {
+            read_some()
         } else {
             std::thread::scope(|scope| {
-                let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(read_some)).collect();
-                let mut parts = vec![read_some()];
+                let helpers: Vec<_> = (1..threads.min(pieces.len()))
+                    .map(|_| scope.spawn(read_some))
+                    .collect();
+                let mut read = read_some();
                 for helper in helpers {
-                    parts.push(
+                    read.extend(
                         helper
                             .join()
                             .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
                     );
                 }
-                parts
+                read
             })
         };
         let mut s = Snapshot::default();
-        for mut part in parts {
+        for mut piece in read {
             for family in FAMILIES {
-                family.absorb(&mut part, &mut s);
+                family.absorb(&mut piece, &mut s);
             }
+        }
+        // Runs of one family arrive in any order; each is in order already.
+        for family in FAMILIES {
+            family.sort(&mut s);
         }
         s
     }
@@ -256,12 +288,7 @@ impl CoupleDoc {
         self.catch_up();
         if self.read.snapshot.is_none() {
             let snapshot = self.read_snapshot();
-            self.read = ReadModel {
-                timeline: TimelineIndex::of(&snapshot),
-                weeks: WeekIndex::of(&snapshot),
-                snapshot: Some(Arc::new(snapshot)),
-                heads: self.doc.get_heads(),
-            };
+            self.read = ReadModel::of(snapshot, self.doc.get_heads());
         }
         self.read_current = true;
     }
@@ -277,12 +304,7 @@ impl CoupleDoc {
         if self.read.snapshot.is_some() || mine != theirs {
             return false;
         }
-        self.read = ReadModel {
-            timeline: TimelineIndex::of(&snapshot),
-            weeks: WeekIndex::of(&snapshot),
-            snapshot: Some(Arc::new(snapshot)),
-            heads: self.doc.get_heads(),
-        };
+        self.read = ReadModel::of(snapshot, self.doc.get_heads());
         self.read_current = self.caught_up == self.read.heads;
         true
     }
@@ -728,5 +750,31 @@ mod tests {
         // And the model stands where the document does.
         assert!(ana.read_is_current());
         assert_eq!(*ana.snapshot(), ana.read_snapshot());
+    }
+
+    /// A family large enough to be read on several threads at once comes
+    /// out whole and in order, as one read of it gives.
+    #[test]
+    fn a_family_read_in_runs_is_the_family_read_at_once() {
+        const DAY: i64 = 86_400_000;
+        let t0 = 1_767_571_200_000;
+        let mut doc = CoupleDoc::create(&automerge::ActorId::from([1u8; 16]), "Ana", t0).unwrap();
+        let days = SPLIT_AT as i64 + 37;
+        for d in 0..days {
+            let input = crate::CheckInInput {
+                day: Some(crate::ops::checkins::utc_day(t0 + d * DAY)),
+                safety: d % 11,
+                // Written out of order, as a late entry for an earlier day is.
+                note: Some(format!("day {}", (d * 7919) % days)),
+                ..crate::CheckInInput::default()
+            };
+            doc.record_checkin(&input, t0 + ((d * 7919) % days) * DAY)
+                .unwrap();
+        }
+        let checkins = doc.checkins();
+        assert_eq!(checkins.len(), days as usize);
+        let read = doc.read_snapshot();
+        assert_eq!(read.checkins, checkins);
+        assert_eq!(read.members, doc.members());
     }
 }
