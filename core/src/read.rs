@@ -119,20 +119,11 @@ pub(crate) struct ReadModel {
 }
 
 impl ReadModel {
-    /// The model of `snapshot`, standing at `heads`. Its two indexes do not
-    /// depend on each other and are built side by side.
+    /// The model of `snapshot`, standing at `heads`.
     fn of(snapshot: Snapshot, heads: Vec<ChangeHash>) -> ReadModel {
-        let (timeline, weeks) = std::thread::scope(|scope| {
-            let weeks = scope.spawn(|| WeekIndex::of(&snapshot));
-            let timeline = TimelineIndex::of(&snapshot);
-            let weeks = weeks
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (timeline, weeks)
-        });
         ReadModel {
-            timeline,
-            weeks,
+            timeline: TimelineIndex::of(&snapshot),
+            weeks: WeekIndex::of(&snapshot),
             snapshot: Some(Arc::new(snapshot)),
             heads,
         }
