@@ -171,6 +171,47 @@ impl<'a> Obj<'a> {
     }
 }
 
+/// The map entry of `map` whose key is `prefix` or, failing that, the one
+/// key that starts with it (a short id typed by hand), as a record id and
+/// its object.
+pub(crate) fn find_entry(
+    doc: &AutoCommit,
+    map: &ObjId,
+    kind: &'static str,
+    prefix: &str,
+) -> crate::error::Result<(String, ObjId)> {
+    use crate::error::CoreError;
+    let prefix = prefix.trim();
+    if prefix.is_empty() {
+        return Err(CoreError::EmptyText { field: "id" });
+    }
+    // A whole id (what the apps pass) is one lookup; only a prefix needs a
+    // look through every key, thousands in a family after some years.
+    if let Some((Value::Object(ObjType::Map), obj)) = doc.get(map, prefix)? {
+        return Ok((prefix.to_owned(), obj));
+    }
+    let mut found = doc.keys(map).filter(|k| k.starts_with(prefix));
+    let id = match (found.next(), found.next()) {
+        (Some(id), None) => id,
+        (None, _) => {
+            return Err(CoreError::UnknownId {
+                kind,
+                id: prefix.to_owned(),
+            });
+        }
+        (Some(_), Some(_)) => {
+            return Err(CoreError::AmbiguousId {
+                kind,
+                prefix: prefix.to_owned(),
+            });
+        }
+    };
+    match doc.get(map, id.as_str())? {
+        Some((Value::Object(ObjType::Map), obj)) => Ok((id, obj)),
+        _ => Err(CoreError::UnknownId { kind, id }),
+    }
+}
+
 /// One field of a map.
 enum Field {
     Scalar(ScalarValue),
@@ -225,4 +266,34 @@ pub(crate) fn deep_copy(
         _ => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+    use automerge::{AutoCommit, ObjType, ROOT};
+
+    use super::find_entry;
+    use crate::error::CoreError;
+
+    #[test]
+    fn a_whole_id_is_found_at_once_and_a_prefix_only_when_it_is_unique() {
+        let mut doc = AutoCommit::new();
+        let map = doc.put_object(ROOT, "records", ObjType::Map).unwrap();
+        for key in ["abc1", "abc12", "abd"] {
+            doc.put_object(&map, key, ObjType::Map).unwrap();
+        }
+        doc.put(&map, "plain", 1).unwrap();
+        let found = |prefix: &str| find_entry(&doc, &map, "record", prefix).map(|(id, _)| id);
+        // A whole id wins even where a longer one starts with it.
+        assert_eq!(found("abc1").unwrap(), "abc1");
+        assert_eq!(found(" abc12 ").unwrap(), "abc12");
+        assert_eq!(found("abd").unwrap(), "abd");
+        assert!(matches!(found("abc"), Err(CoreError::AmbiguousId { .. })));
+        assert!(matches!(found("ab"), Err(CoreError::AmbiguousId { .. })));
+        assert!(matches!(found("x"), Err(CoreError::UnknownId { .. })));
+        // A key that holds no record is no record.
+        assert!(matches!(found("plain"), Err(CoreError::UnknownId { .. })));
+        assert!(matches!(found("  "), Err(CoreError::EmptyText { .. })));
+    }
 }

@@ -771,35 +771,13 @@ impl CoupleDoc {
         kind: &'static str,
         prefix: &str,
     ) -> Result<(String, ObjId)> {
-        let prefix = prefix.trim();
-        if prefix.is_empty() {
-            return Err(CoreError::EmptyText { field: "id" });
-        }
-        let Some(root) = self.root_id(map) else {
-            return Err(CoreError::UnknownId {
+        match self.root_id(map) {
+            Some(root) => crate::am::find_entry(&self.doc, &root, kind, prefix),
+            None if prefix.trim().is_empty() => Err(CoreError::EmptyText { field: "id" }),
+            None => Err(CoreError::UnknownId {
                 kind,
-                id: prefix.to_owned(),
-            });
-        };
-        let mut found = self.doc.keys(&root).filter(|k| k.starts_with(prefix));
-        let id = match (found.next(), found.next()) {
-            (Some(id), None) => id,
-            (None, _) => {
-                return Err(CoreError::UnknownId {
-                    kind,
-                    id: prefix.to_owned(),
-                });
-            }
-            (Some(_), Some(_)) => {
-                return Err(CoreError::AmbiguousId {
-                    kind,
-                    prefix: prefix.to_owned(),
-                });
-            }
-        };
-        match self.doc.get(&root, id.as_str())? {
-            Some((Value::Object(ObjType::Map), obj)) => Ok((id, obj)),
-            _ => Err(CoreError::UnknownId { kind, id }),
+                id: prefix.trim().to_owned(),
+            }),
         }
     }
 

@@ -329,31 +329,8 @@ impl PrivateDoc {
         kind: &'static str,
         prefix: &str,
     ) -> Result<(String, automerge::ObjId)> {
-        let prefix = prefix.trim();
-        if prefix.is_empty() {
-            return Err(CoreError::EmptyText { field: "id" });
-        }
         let map = self.map(key)?;
-        let mut found = self.doc.keys(&map).filter(|k| k.starts_with(prefix));
-        let id = match (found.next(), found.next()) {
-            (Some(id), None) => id,
-            (None, _) => {
-                return Err(CoreError::UnknownId {
-                    kind,
-                    id: prefix.to_owned(),
-                });
-            }
-            (Some(_), Some(_)) => {
-                return Err(CoreError::AmbiguousId {
-                    kind,
-                    prefix: prefix.to_owned(),
-                });
-            }
-        };
-        match self.doc.get(&map, id.as_str())? {
-            Some((Value::Object(ObjType::Map), obj)) => Ok((id, obj)),
-            _ => Err(CoreError::UnknownId { kind, id }),
-        }
+        crate::am::find_entry(&self.doc, &map, kind, prefix)
     }
 }
 

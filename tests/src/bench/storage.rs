@@ -381,10 +381,12 @@ pub fn run(couple: &Couple, report: &mut Report) -> Result<()> {
         Some(Target::ratio(o_rss as f64, l_rss as f64, 1.2)),
     );
 
-    // One check-in, durably (each on its own day: one per partner per day).
+    // One check-in, durably (each on its own day: one per partner per day,
+    // after the history at any age, so each is new, never a revision).
+    let fresh = i64::from(couple.days()) + 400;
     eprintln!("storage: appends and compactions");
     let mut appends = Samples::new();
-    for day in 4000..4060 {
+    for day in fresh..fresh + 60 {
         let input = checkin_on(day, "A quiet evening; we cooked together.")?;
         let t = Instant::now();
         device.record_checkin(&input)?;
@@ -392,7 +394,7 @@ pub fn run(couple: &Couple, report: &mut Report) -> Result<()> {
     }
     // The storage part alone: the operation in memory, then the durable save.
     let mut persists = Samples::new();
-    for day in 4100..4160 {
+    for day in fresh + 100..fresh + 160 {
         let input = checkin_on(day, "Walked to the bakery and back.")?;
         device
             .doc_mut()?
@@ -458,7 +460,7 @@ pub fn run(couple: &Couple, report: &mut Report) -> Result<()> {
         })
     };
     let mut to_event = Samples::new();
-    for day in 4200..4260 {
+    for day in fresh + 200..fresh + 260 {
         let input = checkin_on(day, "We talked before bed.")?;
         let t = Instant::now();
         device.record_checkin(&input)?;

@@ -29,7 +29,7 @@ use super::couple::{Couple, fork_of, scratch};
 use super::net;
 use super::report::{Report, Samples, Target, bytes, ms};
 use crate::fixture::{CoupleFixture, DAY_MS};
-use crate::{Phone, checkin_on, pair};
+use crate::{Phone, pair};
 
 const PAIRINGS: usize = 15;
 const DAILY_SYNCS: u32 = 7;
@@ -188,11 +188,14 @@ pub async fn run(couple: &Couple, report: &mut Report) -> Result<()> {
         None,
     );
 
-    // On-demand propagation of one check-in.
+    // On-demand propagation of one check-in. Each on a day of its own
+    // after the history and the days above, at any age: a new check-in,
+    // not a revision of an old one.
     eprintln!("sync: on-demand and live propagation");
+    let fresh = i64::from(day) + 100;
     let mut on_demand = Samples::new();
     for i in 0..ON_DEMAND {
-        let input = checkin_on(4000 + i, 6, "one more evening");
+        let input = checkin_at(fresh + i64::from(i), 6, "one more evening")?;
         let t = Instant::now();
         ana.device().record_checkin(&input).context("check-in")?;
         ana.node.sync_now().await?;
@@ -225,7 +228,7 @@ pub async fn run(couple: &Couple, report: &mut Report) -> Result<()> {
     let mut live = Samples::new();
     for i in 0..LIVE {
         received.borrow_and_update();
-        let input = checkin_on(5000 + i, 6, "said it out loud");
+        let input = checkin_at(fresh + i64::from(ON_DEMAND + i), 6, "said it out loud")?;
         let t = Instant::now();
         ana.device().record_checkin(&input).context("check-in")?;
         // Bumped once the change is durable on Ben's side.
@@ -271,7 +274,11 @@ pub async fn run(couple: &Couple, report: &mut Report) -> Result<()> {
     let mut observed = Samples::new();
     for i in 0..LIVE {
         while heard.try_recv().is_ok() {}
-        let input = checkin_on(6000 + i, 6, "we laughed at dinner");
+        let input = checkin_at(
+            fresh + i64::from(ON_DEMAND + LIVE + i),
+            6,
+            "we laughed at dinner",
+        )?;
         let t = Instant::now();
         ana.device().record_checkin(&input).context("check-in")?;
         let at = tokio::time::timeout(Duration::from_secs(10), heard.recv())
