@@ -50,13 +50,25 @@ impl<'a> Span<'a> {
 
     /// The appreciations whose (UTC) day falls in `range`, in order.
     pub(crate) fn appreciations(&self, range: DayRange) -> &'a [Appreciation] {
-        let list = &self.s.appreciations;
+        let (from, to) = millis_of(range);
+        self.between(&self.s.appreciations, from, to, |a| a.at)
+    }
+
+    /// The records of `list`, one of the model's lists (in order of `at`,
+    /// the family's own time), whose `at` lies in `[from, to)`: a slice of
+    /// it. Over a bare snapshot, whose lists may be in any order, all of
+    /// `list`, for the caller to filter.
+    pub(crate) fn between<'l, R>(
+        &self,
+        list: &'l [R],
+        from: Millis,
+        to: Millis,
+        at: impl Fn(&R) -> Millis,
+    ) -> &'l [R] {
         match self.weeks {
-            // The model keeps them by time: the span is a slice of it.
             Some(_) => {
-                let (from, to) = millis_of(range);
-                let start = list.partition_point(|a| a.at < from);
-                let end = list.partition_point(|a| a.at < to);
+                let start = list.partition_point(|r| at(r) < from);
+                let end = list.partition_point(|r| at(r) < to);
                 &list[start..end.max(start)]
             }
             None => list,

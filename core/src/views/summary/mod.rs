@@ -699,25 +699,42 @@ impl Period {
             start: self.from,
             end: self.to,
         };
+        // Families kept in order of the time a summary filters them by are
+        // cut by a search in the model, then filtered (a bare snapshot's
+        // lists come whole).
+        let (start, end) = (self.start_ms, self.end_ms);
         Snapshot {
             checkins: span.checkins(days, None).into_iter().cloned().collect(),
-            disclosures: within(&s.disclosures, |d| self.has(d.at)),
-            appreciations: within(&s.appreciations, |a| self.has(a.at)),
-            phase_changes: within(&s.phase_changes, |p| self.has(p.at)),
-            surveys: within(&s.surveys, |v| self.has(v.at)),
+            disclosures: within(span.between(&s.disclosures, start, end, |d| d.at), |d| {
+                self.has(d.at)
+            }),
+            appreciations: within(span.between(&s.appreciations, start, end, |a| a.at), |a| {
+                self.has(a.at)
+            }),
+            phase_changes: within(span.between(&s.phase_changes, start, end, |p| p.at), |p| {
+                self.has(p.at)
+            }),
+            surveys: within(span.between(&s.surveys, start, end, |v| v.at), |v| {
+                self.has(v.at)
+            }),
             summaries: within(&s.summaries, |v| self.has(v.at)),
             members: s.members.clone(),
             agreements: s.agreements.iter().map(|a| self.agreement_in(a)).collect(),
-            offers: within(&s.offers, |o| {
-                self.by_end(o.offered_at)
-                    && o.expires_at >= self.start_ms
-                    && o.withdrawn_at.is_none_or(|w| w >= self.start_ms)
-            }),
+            offers: within(
+                span.between(&s.offers, Millis::MIN, end, |o| o.offered_at),
+                |o| {
+                    self.by_end(o.offered_at)
+                        && o.expires_at >= self.start_ms
+                        && o.withdrawn_at.is_none_or(|w| w >= self.start_ms)
+                },
+            ),
             requests: s.requests.iter().map(|r| self.request_in(r)).collect(),
             questions: within(&s.questions, |q| {
                 self.has(q.at) || q.responses.iter().any(|r| self.has(r.at))
             }),
-            triggers: within(&s.triggers, |t| self.has(t.at)),
+            triggers: within(span.between(&s.triggers, start, end, |t| t.at), |t| {
+                self.has(t.at)
+            }),
             together: within(&s.together, |t| self.has_day(&t.planned_for)),
             commitments: s
                 .commitments
