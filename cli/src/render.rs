@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use kintsugi_core::{Agreement, AgreementStatus, CheckIn, Device, Member};
 use serde_json::json;
 
@@ -90,37 +92,30 @@ pub fn plural(n: u32, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// An instant in this machine's time zone (`TZ`, else the system's), to the
+/// minute: "2026-11-14 23:13".
 pub fn when(ms: i64) -> String {
-    // UTC, minute precision: enough to tell entries apart without a tz library.
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60
+    when_in(ms, &TimeZone::system())
+}
+
+fn when_in(ms: i64, tz: &TimeZone) -> String {
+    zoned(ms, tz).map_or_else(
+        || ms.to_string(),
+        |z| z.strftime("%Y-%m-%d %H:%M").to_string(),
     )
 }
 
-/// The UTC calendar day of an instant, as `YYYY-MM-DD`.
+/// The calendar day of an instant in this machine's time zone.
 fn day_of(ms: i64) -> String {
-    let (y, m, d) = civil_from_days(ms.div_euclid(1000).div_euclid(86_400));
-    format!("{y:04}-{m:02}-{d:02}")
+    day_in(ms, &TimeZone::system())
 }
 
-/// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+fn day_in(ms: i64, tz: &TimeZone) -> String {
+    zoned(ms, tz).map_or_else(String::new, |z| z.date().to_string())
+}
+
+fn zoned(ms: i64, tz: &TimeZone) -> Option<jiff::Zoned> {
+    Some(Timestamp::from_millisecond(ms).ok()?.to_zoned(tz.clone()))
 }
 
 pub fn agreement_lines(agreements: &[Agreement], names: &Names) -> Vec<String> {
@@ -197,9 +192,27 @@ mod tests {
     }
 
     #[test]
-    fn dates_render_in_utc() {
-        assert_eq!(when(0), "1970-01-01 00:00Z");
-        assert_eq!(when(1_700_000_000_000), "2023-11-14 22:13Z");
-        assert_eq!(when(951_782_400_000), "2000-02-29 00:00Z");
+    fn times_and_days_are_the_readers_own() {
+        let zone = |name: &str| TimeZone::get(name).unwrap();
+        // 2023-11-14 22:13 UTC.
+        let at = 1_700_000_000_000;
+        assert_eq!(when_in(at, &zone("UTC")), "2023-11-14 22:13");
+        assert_eq!(when_in(at, &zone("Pacific/Auckland")), "2023-11-15 11:13");
+        assert_eq!(
+            when_in(at, &zone("America/Los_Angeles")),
+            "2023-11-14 14:13"
+        );
+        assert_eq!(when_in(at, &zone("Europe/Berlin")), "2023-11-14 23:13");
+        assert_eq!(day_in(at, &zone("Pacific/Auckland")), "2023-11-15");
+        assert_eq!(day_in(at, &zone("America/Los_Angeles")), "2023-11-14");
+        // Across Berlin's change to summer time (2024-03-31, 02:00 -> 03:00):
+        // an hour apart in UTC, two hours apart on the clock.
+        let before = 1_711_843_200_000; // 00:00 UTC, 01:00 in Berlin
+        assert_eq!(when_in(before, &zone("Europe/Berlin")), "2024-03-31 01:00");
+        assert_eq!(
+            when_in(before + 3_600_000, &zone("Europe/Berlin")),
+            "2024-03-31 03:00"
+        );
+        assert_eq!(when_in(951_782_400_000, &zone("UTC")), "2000-02-29 00:00");
     }
 }
