@@ -31,6 +31,16 @@ const SHIPPED: &[(&str, &str, &str)] = &[
         "notices.ftl",
         include_str!("../locales/en/notices.ftl"),
     ),
+    (
+        "es",
+        "counselling.ftl",
+        include_str!("../locales/es/counselling.ftl"),
+    ),
+    (
+        "es",
+        "notices.ftl",
+        include_str!("../locales/es/notices.ftl"),
+    ),
 ];
 
 /// Every message id the core looks up. A host translating the app supplies
@@ -54,6 +64,27 @@ pub const MESSAGE_IDS: &[&str] = &[
     // notice_gate.rs
     "os-notification-title",
     "os-notification-body",
+    // notify.rs
+    "notice-checked-in",
+    "notice-agreement-proposed",
+    "notice-agreement-accepted",
+    "notice-request-made",
+    "notice-request-done",
+    "notice-request-acknowledged",
+    "notice-disclosure",
+    "notice-question-asked",
+    "notice-question-response",
+    "notice-trigger",
+    "notice-trigger-repair",
+    "notice-appreciation",
+    "notice-time-together",
+    "notice-phase-changed",
+    "notice-offer-made",
+    "notice-commitment-update",
+    "notice-role-changed",
+    "notice-request-answered",
+    "notice-summary-prepared",
+    "notice-words-in-summaries-changed",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -280,6 +311,64 @@ mod tests {
                 "{id} is in the English catalog but the core never looks it up"
             );
         }
+    }
+
+    /// The ids a catalog text defines (a message starts a line with its id
+    /// and " =", Fluent's syntax).
+    fn defined(ftl: &str) -> Vec<&str> {
+        ftl.lines()
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_lowercase()))
+            .filter_map(|l| l.split_once(" =").map(|(id, _)| id))
+            .collect()
+    }
+
+    /// Every language the core ships says every message English says, and
+    /// nothing else, and each renders with the arguments the core passes
+    /// (a misspelt variable would be an error here, English in the app).
+    #[test]
+    fn every_shipped_language_is_complete_and_renders_every_message() {
+        let languages: std::collections::BTreeSet<&str> =
+            SHIPPED.iter().map(|(l, _, _)| *l).collect();
+        assert!(languages.len() >= 2, "{languages:?}");
+        let mut english = defined(&shipped_catalog("en").unwrap())
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>();
+        english.sort();
+        let mut args = FluentArgs::new();
+        for (name, value) in [
+            ("topic", FluentValue::from("money")),
+            ("what", FluentValue::from("the song in the car")),
+            ("name", FluentValue::from("Sam")),
+            ("measure", FluentValue::from("trust")),
+            ("count", FluentValue::from(4)),
+            ("window_weeks", FluentValue::from(8)),
+            ("max", FluentValue::from(3)),
+            ("weeks", FluentValue::from(5)),
+        ] {
+            args.set(name, value);
+        }
+        for language in languages {
+            let text = shipped_catalog(language).unwrap();
+            let mut ids: Vec<String> = defined(&text).into_iter().map(str::to_owned).collect();
+            ids.sort();
+            assert_eq!(ids, english, "{language} against English, id by id");
+            let bundle = shipped(language).unwrap().unwrap();
+            for id in MESSAGE_IDS {
+                let pattern = bundle.get_message(id).and_then(|m| m.value()).unwrap();
+                let mut errors = Vec::new();
+                let out = bundle.format_pattern(pattern, Some(&args), &mut errors);
+                assert!(errors.is_empty(), "{language} {id}: {errors:?}");
+                assert!(!out.trim().is_empty(), "{language} {id} is empty");
+            }
+        }
+        // Spanish is what a Spanish locale gets, region or not.
+        let es = Messages::for_locale("es-MX").unwrap();
+        assert_eq!(
+            es.get("notice-checked-in", &[]),
+            "Tu pareja hizo su check-in."
+        );
+        assert!(es.defines("counselling-message"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::i18n::Messages;
 use crate::model::Snapshot;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -36,33 +37,40 @@ pub enum NoticeKind {
 pub struct Notice {
     pub kind: NoticeKind,
     pub count: u32,
-    /// A fixed sentence with no content from the records.
-    pub text: &'static str,
 }
 
-fn text(kind: NoticeKind) -> &'static str {
-    match kind {
-        NoticeKind::CheckedIn => "Your partner checked in.",
-        NoticeKind::AgreementProposed => "Your partner proposed an agreement.",
-        NoticeKind::AgreementAccepted => "Your partner accepted an agreement.",
-        NoticeKind::RequestMade => "Your partner asked for something small.",
-        NoticeKind::RequestDone => "Your partner did something you asked for.",
-        NoticeKind::RequestAcknowledged => "Your partner answered something you did.",
-        NoticeKind::Disclosure => "Your partner shared something with you.",
-        NoticeKind::QuestionAsked => "Your partner has a question for when you are ready.",
-        NoticeKind::QuestionResponse => "Your partner responded to a question.",
-        NoticeKind::Trigger => "Your partner noted a hard moment.",
-        NoticeKind::TriggerRepair => "Your partner responded to a hard moment.",
-        NoticeKind::Appreciation => "Your partner appreciated you.",
-        NoticeKind::TimeTogether => "Your partner added something about time together.",
-        NoticeKind::PhaseChanged => "The recovery phase changed.",
-        NoticeKind::OfferMade => "Your partner made an offer.",
-        NoticeKind::CommitmentUpdate => "Your partner updated a commitment.",
-        NoticeKind::RoleChanged => "Your partner changed their role.",
-        NoticeKind::RequestAnswered => "Your partner answered a request.",
-        NoticeKind::SummaryPrepared => "Your partner prepared a summary for a therapist.",
-        NoticeKind::WordsInSummariesChanged => {
-            "Your partner changed whether their words may appear in summaries."
+impl Notice {
+    /// Its sentence in the language of `messages` ("Your partner checked
+    /// in."): fixed words with no content from the records.
+    pub fn text(&self, messages: &Messages) -> String {
+        messages.get(self.kind.message_id(), &[])
+    }
+}
+
+impl NoticeKind {
+    /// The catalog message of its sentence (`core/locales/*/notices.ftl`).
+    pub fn message_id(self) -> &'static str {
+        match self {
+            NoticeKind::CheckedIn => "notice-checked-in",
+            NoticeKind::AgreementProposed => "notice-agreement-proposed",
+            NoticeKind::AgreementAccepted => "notice-agreement-accepted",
+            NoticeKind::RequestMade => "notice-request-made",
+            NoticeKind::RequestDone => "notice-request-done",
+            NoticeKind::RequestAcknowledged => "notice-request-acknowledged",
+            NoticeKind::Disclosure => "notice-disclosure",
+            NoticeKind::QuestionAsked => "notice-question-asked",
+            NoticeKind::QuestionResponse => "notice-question-response",
+            NoticeKind::Trigger => "notice-trigger",
+            NoticeKind::TriggerRepair => "notice-trigger-repair",
+            NoticeKind::Appreciation => "notice-appreciation",
+            NoticeKind::TimeTogether => "notice-time-together",
+            NoticeKind::PhaseChanged => "notice-phase-changed",
+            NoticeKind::OfferMade => "notice-offer-made",
+            NoticeKind::CommitmentUpdate => "notice-commitment-update",
+            NoticeKind::RoleChanged => "notice-role-changed",
+            NoticeKind::RequestAnswered => "notice-request-answered",
+            NoticeKind::SummaryPrepared => "notice-summary-prepared",
+            NoticeKind::WordsInSummariesChanged => "notice-words-in-summaries-changed",
         }
     }
 }
@@ -78,11 +86,7 @@ pub fn notices(before: &Snapshot, after: &Snapshot, me: &str) -> Vec<Notice> {
         }
         match counts.iter_mut().find(|n| n.kind == kind) {
             Some(n) => n.count += 1,
-            None => counts.push(Notice {
-                kind,
-                count: 1,
-                text: text(kind),
-            }),
+            None => counts.push(Notice { kind, count: 1 }),
         }
     }
     counts

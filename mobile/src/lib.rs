@@ -250,11 +250,12 @@ impl Companion {
             self.notices.clone(),
             self.wiped.clone(),
         );
+        let messages = lock(&self.messages).clone();
         let hub = self.hub.clone();
         self.with_node(|node| async move {
             let report = node.sync_now().await?;
             hub.touch();
-            let notices = take_notices(&device, &wiped, &notices)?;
+            let notices = take_notices(&device, &wiped, &notices, &messages)?;
             Ok(SyncSummary::new(report, notices))
         })
         .await
@@ -270,7 +271,8 @@ impl Companion {
     /// Show it only inside the unlocked app: the kind says what the partner
     /// did. What goes to the lock screen is `take_os_notification`.
     pub fn notices_since_last_call(&self) -> Result<Vec<Notice>> {
-        take_notices(&self.device, &self.wiped, &self.notices)
+        let messages = lock(&self.messages).clone();
+        take_notices(&self.device, &self.wiped, &self.notices, &messages)
     }
 
     /// Stops networking, and saves the read model beside the document so
@@ -419,8 +421,11 @@ impl Companion {
             self.wiped.clone(),
             self.notices.clone(),
         );
-        self.on_runtime(blocking(move || take_notices(&device, &wiped, &notices)))
-            .await
+        let messages = lock(&self.messages).clone();
+        self.on_runtime(blocking(move || {
+            take_notices(&device, &wiped, &notices, &messages)
+        }))
+        .await
     }
 
     /// Runs `f` with the network node, starting it on first use. Once `wipe`
@@ -585,15 +590,21 @@ fn collect(device: &mut Device, book: &mut NoticeBook) -> Result<()> {
     Ok(())
 }
 
-/// The in-app notices found and not reported yet; each thing is reported once.
+/// The in-app notices found and not reported yet, in the language of
+/// `messages`; each thing is reported once.
 fn take_notices(
     device: &Mutex<Device>,
     wiped: &WipedFlag,
     notices: &Mutex<NoticeBook>,
+    messages: &Messages,
 ) -> Result<Vec<Notice>> {
     let mut book = lock(notices);
     collect(&mut *open_device(device, wiped)?, &mut book)?;
-    Ok(book.inbox.drain(..).map(Into::into).collect())
+    Ok(book
+        .inbox
+        .drain(..)
+        .map(|n| Notice::of(n, messages))
+        .collect())
 }
 
 /// What to post to the OS now (after looking for anything new), and when

@@ -35,14 +35,18 @@ const KIND_WORDS: &[&str] = &[
 ];
 
 fn assert_neutral(n: &OsNotification) {
+    assert_free_of(n, KIND_WORDS);
+    assert_eq!(n.body, "Something new in Kintsugi");
+}
+
+fn assert_free_of(n: &OsNotification, words: &[&str]) {
     let text = format!("{} {}", n.title, n.body).to_lowercase();
-    for word in KIND_WORDS {
+    for word in words {
         assert!(
             !text.contains(word),
             "{word:?} on the lock screen: {text:?}"
         );
     }
-    assert_eq!(n.body, "Something new in Kintsugi");
 }
 
 /// How many of the partner's notices of `kind` an in-app list holds.
@@ -247,6 +251,51 @@ fn set_locale_checks_the_catalog_and_lists_what_to_translate() {
         alex.set_locale("not a locale!".into(), None),
         Err(KintsugiError::InvalidInput { .. })
     ));
+}
+
+/// The in-app list and the lock screen speak the companion's language: a
+/// shipped one (Spanish) with no catalog from the app, English by default.
+#[tokio::test(flavor = "multi_thread")]
+async fn notices_speak_the_companions_language() {
+    let phones = paired().await;
+    let (alex, sam) = (&phones.alex, &phones.sam);
+    alex.take_os_notification().unwrap();
+    sam.log_trigger("the song".into(), 6).unwrap();
+    let english = bounded(alex.sync_now()).await.unwrap();
+    let texts: Vec<&str> = english.notices.iter().map(|n| n.text.as_str()).collect();
+    assert_eq!(texts, ["Your partner noted a hard moment."]);
+
+    alex.set_locale("es-ES".into(), None).unwrap();
+    sam.log_trigger("the car".into(), 5).unwrap();
+    sam.appreciate("Thank you".into()).unwrap();
+    let spanish = bounded(alex.sync_now()).await.unwrap();
+    let mut texts: Vec<&str> = spanish.notices.iter().map(|n| n.text.as_str()).collect();
+    texts.sort();
+    assert_eq!(
+        texts,
+        [
+            "Tu pareja anotó un momento difícil.",
+            "Tu pareja te expresó su aprecio."
+        ]
+    );
+    // The lock screen stays neutral in Spanish too: no kind, no name.
+    let posted = alex.take_os_notification().unwrap().notification;
+    let n = posted.expect("the first notification since pairing");
+    assert_eq!(n.body, "Hay algo nuevo en Kintsugi");
+    assert_free_of(&n, KIND_WORDS);
+    assert_free_of(
+        &n,
+        &[
+            "pareja",
+            "momento",
+            "aprecio",
+            "acuerdo",
+            "pregunta",
+            "petición",
+        ],
+    );
+    bounded(alex.shutdown()).await.unwrap();
+    bounded(sam.shutdown()).await.unwrap();
 }
 
 fn kintsugi_core_now() -> i64 {

@@ -275,11 +275,16 @@ pub fn status_line(status: &SyncStatus) -> String {
 }
 
 fn notice_lines(notices: &[Notice]) -> Vec<String> {
+    // The CLI speaks English until it follows LANG (issue 19).
+    let messages = kintsugi_core::i18n::Messages::english();
     notices
         .iter()
         .map(|n| match n.count {
-            1 => format!("  · {}", n.text),
-            count => format!("  · {} ({count} times).", n.text.trim_end_matches('.')),
+            1 => format!("  · {}", n.text(&messages)),
+            count => format!(
+                "  · {} ({count} times).",
+                n.text(&messages).trim_end_matches('.')
+            ),
         })
         .collect()
 }

@@ -920,5 +920,29 @@ mod tests {
         for id in crate::i18n::MESSAGE_IDS {
             assert_labels_nobody(&english.get(id, &[]));
         }
+        // And in Spanish: no label, and violence named only as the
+        // service's field.
+        let spanish = Messages::for_locale("es").unwrap();
+        for id in crate::i18n::MESSAGE_IDS {
+            let text = spanish.get(id, &[]).to_lowercase();
+            for label in [
+                "trastorno",
+                "tóxic",
+                "abusador",
+                "maltratador",
+                "narcisis",
+                "víctima",
+                "culpable",
+                "fracas",
+                "diagnós",
+                "roto",
+                "deberías",
+            ] {
+                assert!(!text.contains(label), "{label:?} in {text:?}");
+            }
+            let without_service = text.replace("violencia doméstica o familiar", "");
+            assert!(!without_service.contains("violen"), "{text:?}");
+            assert!(!without_service.contains("abus"), "{text:?}");
+        }
     }
 }

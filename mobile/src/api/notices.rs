@@ -59,7 +59,8 @@ impl Companion {
     }
 
     /// The language of every text the core writes (the OS notification,
-    /// the counselling prompt), as a language tag (`de`, `pt-BR`), with the
+    /// the in-app notices, the counselling prompt), as a language tag
+    /// (`es`, `pt-BR`; the core ships English and Spanish), with the
     /// app's own Fluent catalog for it if it has one (`catalog_ftl`; see
     /// `catalog_message_ids`). Messages the catalog lacks come from the
     /// core's own catalog for the language, then English. A tag that is not

@@ -355,7 +355,8 @@ pub struct Notice {
     pub kind: NoticeKind,
     /// How many such things arrived (at least 1).
     pub count: i32,
-    /// A fixed sentence, e.g. "Your partner checked in."
+    /// A fixed sentence in the companion's language (`set_locale`), e.g.
+    /// "Your partner checked in."
     pub text: String,
 }
 
@@ -510,12 +511,13 @@ impl From<notify::NoticeKind> for NoticeKind {
     }
 }
 
-impl From<notify::Notice> for Notice {
-    fn from(n: notify::Notice) -> Self {
+impl Notice {
+    /// `n` with its sentence in the language of `messages`.
+    pub(crate) fn of(n: notify::Notice, messages: &kintsugi_core::i18n::Messages) -> Self {
         Notice {
             kind: n.kind.into(),
             count: super::count(n.count),
-            text: n.text.to_owned(),
+            text: n.text(messages),
         }
     }
 }

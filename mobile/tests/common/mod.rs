@@ -68,6 +68,40 @@ pub async fn pair(inviter: &Arc<Companion>, joiner: &Arc<Companion>) {
     assert!(a.age_recipient.is_some() && b.signing_key.is_some());
 }
 
+/// Alex and Sam, each with a companion in a temporary directory of their
+/// own, paired over loopback. Keep it whole while the companions are in
+/// use (destructuring with `..` would remove the directories at once); its
+/// companions are dropped before its directories.
+pub struct Paired {
+    pub alex: Arc<Companion>,
+    pub sam: Arc<Companion>,
+    pub alex_dir: tempfile::TempDir,
+    pub sam_dir: tempfile::TempDir,
+}
+
+pub async fn paired() -> Paired {
+    let (alex_dir, sam_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let alex = open(
+        &data_dir(&alex_dir),
+        "Alex",
+        &kintsugi_mobile::generate_storage_key(),
+    )
+    .unwrap();
+    let sam = open(
+        &data_dir(&sam_dir),
+        "Sam",
+        &kintsugi_mobile::generate_storage_key(),
+    )
+    .unwrap();
+    pair(&alex, &sam).await;
+    Paired {
+        alex,
+        sam,
+        alex_dir,
+        sam_dir,
+    }
+}
+
 /// Every file under `dir` with its bytes, sorted by path: to check that a
 /// refused call changed nothing on disk.
 pub fn contents(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
