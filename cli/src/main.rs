@@ -3,6 +3,7 @@
 mod commands;
 mod demo;
 mod files;
+mod lang;
 mod progress;
 mod render;
 mod unlock;
@@ -65,6 +66,13 @@ struct Cli {
     #[arg(long, global = true, value_name = "ID")]
     archive: Option<String>,
 
+    /// The language of the texts the core writes (the counselling prompt,
+    /// the notices of what your partner did), as a language tag such as es
+    /// or en-GB. By default the system's (LC_ALL, LC_MESSAGES, LANG), else
+    /// English.
+    #[arg(long, global = true, value_name = "TAG")]
+    lang: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -120,11 +128,13 @@ async fn run(cli: Cli) -> Result<()> {
     if !cli.relays.is_empty() {
         network = network.with_relays(Relays::Custom(cli.relays));
     }
+    let messages = lang::messages(cli.lang.as_deref(), |name| std::env::var(name).ok())?;
     let ctx = Ctx {
         dir,
         network,
         unlocker: Unlocker::new(cli.key_file),
         archive: cli.archive,
+        messages,
     };
     commands::run(&ctx, cli.command).await
 }

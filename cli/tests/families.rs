@@ -713,6 +713,13 @@ fn sync_says_what_the_partner_added_without_its_content() {
     // Nothing new the second time.
     let again = c.sync();
     assert!(!again.contains("Your partner"), "{again}");
+    // In the user's language (--lang; LANG alike, see lang.rs).
+    run(&c.ben, &["appreciate", "Thank you for dinner"]);
+    let spanish = c.sync_between_with(&c.ben, &c.ana, &["--lang", "es", "sync"]);
+    assert!(
+        spanish.contains("Tu pareja te expresó su aprecio."),
+        "{spanish}"
+    );
 }
 
 #[test]

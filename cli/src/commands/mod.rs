@@ -47,6 +47,8 @@ pub struct Ctx {
     pub unlocker: Unlocker,
     /// `--archive ID`: views and exports read this archived space.
     pub archive: Option<String>,
+    /// The language of the core's texts (`--lang`, else the system's).
+    pub messages: kintsugi_core::i18n::Messages,
 }
 
 impl Ctx {

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
+use kintsugi_core::i18n::Messages;
 use kintsugi_core::notify::{Notice, notices};
 use kintsugi_core::{ChangeEvent, ChangeInbox, Device};
 use kintsugi_sync::{NetworkConfig, Node, PairingRequest, SyncState, SyncStatus};
@@ -91,7 +92,7 @@ pub async fn sync(ctx: &Ctx) -> Result<()> {
         report.changes_received, report.bytes_sent, report.bytes_received
     );
     lock(&device).announce_changes();
-    print_news(changes.take(), &me);
+    print_news(changes.take(), &me, &ctx.messages);
     Ok(())
 }
 
@@ -159,9 +160,10 @@ async fn leave(ctx: &Ctx, tell: bool, yes: bool) -> Result<()> {
 }
 
 /// The notices of what the partner changed, one line each.
-fn print_news(event: Option<ChangeEvent>, me: &str) {
+fn print_news(event: Option<ChangeEvent>, me: &str, messages: &Messages) {
     if let Some(event) = event {
-        for line in notice_lines(&notices(&event.delta.before, &event.delta.after, me)) {
+        let found = notices(&event.delta.before, &event.delta.after, me);
+        for line in notice_lines(&found, messages) {
             println!("{line}");
         }
     }
@@ -206,7 +208,7 @@ pub async fn serve(ctx: &Ctx) -> Result<()> {
                     }
                     received.borrow_and_update();
                     lock(&device).announce_changes();
-                    print_news(changes.take(), &me);
+                    print_news(changes.take(), &me, &ctx.messages);
                 }
             }
             flush();
@@ -274,16 +276,14 @@ pub fn status_line(status: &SyncStatus) -> String {
     }
 }
 
-fn notice_lines(notices: &[Notice]) -> Vec<String> {
-    // The CLI speaks English until it follows LANG (issue 19).
-    let messages = kintsugi_core::i18n::Messages::english();
+fn notice_lines(notices: &[Notice], messages: &Messages) -> Vec<String> {
     notices
         .iter()
         .map(|n| match n.count {
-            1 => format!("  · {}", n.text(&messages)),
+            1 => format!("  · {}", n.text(messages)),
             count => format!(
                 "  · {} ({count} times).",
-                n.text(&messages).trim_end_matches('.')
+                n.text(messages).trim_end_matches('.')
             ),
         })
         .collect()

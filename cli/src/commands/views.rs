@@ -5,7 +5,6 @@
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use kintsugi_core::Member;
-use kintsugi_core::i18n::Messages;
 use kintsugi_core::now_millis;
 use kintsugi_core::views::{
     self, Band, ConsistencyWindow, Direction, EntryKind, MemberKept, Progress, RecordKind,
@@ -391,8 +390,10 @@ pub fn counselling(ctx: &Ctx, json: bool) -> Result<()> {
     let (device, snapshot, _) = ctx.read()?;
     // Worked out for this device's user: their own safety is theirs alone.
     let prompt = match &ctx.archive {
-        Some(_) => views::counselling_prompt(&snapshot, &today(), device.member_id()),
-        None => device.counselling_prompt(&today(), &Messages::english())?,
+        Some(_) => {
+            views::counselling_prompt_in(&snapshot, &today(), device.member_id(), &ctx.messages)
+        }
+        None => device.counselling_prompt(&today(), &ctx.messages)?,
     };
     if json {
         return render::print_json(&prompt);

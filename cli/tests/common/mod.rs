@@ -28,6 +28,9 @@ pub fn kintsugi_bare(dir: &Path) -> Command {
         .arg("--network")
         .arg("loopback")
         // Whatever the developer's shell has set must not leak in.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .env_remove("KINTSUGI_KEY_FILE")
         .env_remove("KINTSUGI_PASSPHRASE")
         .env_remove("KINTSUGI_NEW_PASSPHRASE")
@@ -283,6 +286,11 @@ impl Couple {
     /// `server` stays reachable while `client` syncs; afterwards both hold
     /// each other's changes. Returns what `sync` printed.
     pub fn sync_between(&self, server: &Path, client: &Path) -> String {
+        self.sync_between_with(server, client, &["sync"])
+    }
+
+    /// [`Self::sync_between`], the client running `args` (ending in `sync`).
+    pub fn sync_between_with(&self, server: &Path, client: &Path, args: &[&str]) -> String {
         let mut serve = KillOnDrop(
             kintsugi(server)
                 .arg("serve")
@@ -292,7 +300,7 @@ impl Couple {
                 .unwrap(),
         );
         read_until(&mut serve.0, |l| l.starts_with("Reachable"));
-        let out = run(client, &["sync"]);
+        let out = run(client, args);
         assert!(out.contains("Up to date"), "{out}");
         out
     }
