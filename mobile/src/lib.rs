@@ -136,16 +136,19 @@ impl Companion {
     /// `InvalidInput`. Networking starts on the first call that needs it.
     #[uniffi::constructor]
     pub fn new(mut config: CompanionConfig) -> Result<Arc<Self>> {
-        let network = config.network_config()?;
+        let network = config.network_config();
+        let messages = config.messages();
         let unlock = Unlock::host_key(&config.storage_key);
         // Our copy of the key text goes now; `Unlock` keeps its own, zeroed on drop.
         config.storage_key.zeroize();
+        let (network, messages) = (network?, messages?);
         let device = Device::init(&config.data_dir, &config.display_name, &unlock?)?;
         let cache_dir = config.cache_dir.take().map(Into::into);
         Ok(Companion::assemble(
             device,
             network,
             cache_dir,
+            messages,
             new_runtime()?,
         ))
     }
@@ -308,6 +311,7 @@ impl Companion {
         device: Device,
         network: NetworkConfig,
         cache_dir: Option<std::path::PathBuf>,
+        messages: Messages,
         runtime: tokio::runtime::Runtime,
     ) -> Arc<Self> {
         // Notices report what arrives from now on, not what was already here.
@@ -321,7 +325,7 @@ impl Companion {
             network,
             node: NodeSlot::default(),
             notices,
-            messages: Arc::new(Mutex::new(Messages::english())),
+            messages: Arc::new(Mutex::new(messages)),
             wiped: Arc::new(watch::Sender::new(false)),
             in_flight: Arc::default(),
             pending: Arc::default(),

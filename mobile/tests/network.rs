@@ -12,6 +12,7 @@ fn config(dir: &std::path::Path, relay_urls: &[&str]) -> CompanionConfig {
         storage_key: generate_storage_key(),
         relay_urls: relay_urls.iter().map(|u| u.to_string()).collect(),
         cache_dir: None,
+        locale: None,
     }
 }
 

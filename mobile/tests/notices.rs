@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use common::*;
 use kintsugi_mobile::{
-    CallbackError, CompanionEvent, CompanionObserver, KintsugiError, NoticeKind, OsNotification,
-    RecordKind, generate_storage_key,
+    CallbackError, Companion, CompanionConfig, CompanionEvent, CompanionObserver, KintsugiError,
+    NoticeKind, OsNotification, RecordKind, generate_storage_key,
 };
 
 /// Words that would tell the lock screen what the partner did (or who).
@@ -294,6 +294,35 @@ async fn notices_speak_the_companions_language() {
             "petición",
         ],
     );
+    bounded(alex.shutdown()).await.unwrap();
+    bounded(sam.shutdown()).await.unwrap();
+}
+
+/// The language can come with the config, before anything is opened; a
+/// tag that is not a locale opens nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_config_carries_the_language() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let bad = CompanionConfig {
+        locale: Some("not a locale!".into()),
+        ..config(&data_dir(&a), "Alex", &generate_storage_key())
+    };
+    assert!(matches!(
+        Companion::new(bad),
+        Err(KintsugiError::InvalidInput { .. })
+    ));
+    assert!(!data_dir(&a).exists(), "nothing is written");
+    let alex = Companion::new(CompanionConfig {
+        locale: Some("es".into()),
+        ..config(&data_dir(&a), "Alex", &generate_storage_key())
+    })
+    .unwrap();
+    let sam = open(&data_dir(&b), "Sam", &generate_storage_key()).unwrap();
+    pair(&alex, &sam).await;
+    sam.appreciate("Thank you".into()).unwrap();
+    let summary = bounded(alex.sync_now()).await.unwrap();
+    let texts: Vec<&str> = summary.notices.iter().map(|n| n.text.as_str()).collect();
+    assert_eq!(texts, ["Tu pareja te expresó su aprecio."]);
     bounded(alex.shutdown()).await.unwrap();
     bounded(sam.shutdown()).await.unwrap();
 }

@@ -112,6 +112,7 @@ fn the_facades_config_prints_no_storage_key() {
         storage_key: key.clone(),
         relay_urls: Vec::new(),
         cache_dir: None,
+        locale: None,
     };
     for printed in [format!("{config:?}"), format!("{config:#?}")] {
         assert_secret_not_in(&printed, key.as_bytes(), "CompanionConfig");

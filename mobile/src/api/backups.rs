@@ -122,10 +122,11 @@ pub async fn restore_from_backup(
     listener: Option<Arc<dyn ProgressListener>>,
 ) -> Result<Arc<Companion>> {
     let network = config.network_config();
+    let messages = config.messages();
     let unlock = Unlock::host_key(&config.storage_key);
     // Our copies of the secrets go now; `Unlock` keeps its own.
     config.storage_key.zeroize();
-    let (network, unlock) = (network?, unlock?);
+    let (network, messages, unlock) = (network?, messages?, unlock?);
     let runtime = RuntimeOnDrop(Some(new_runtime()?));
     let dir = PathBuf::from(&config.data_dir);
     let cache_dir = config.cache_dir.take().map(PathBuf::from);
@@ -149,6 +150,7 @@ pub async fn restore_from_backup(
         device,
         network,
         cache_dir,
+        messages,
         runtime.take(),
     ))
 }

@@ -51,9 +51,28 @@ pub struct CompanionConfig {
     /// (age-encrypted) files are ever written there. `None`: no staging.
     #[uniffi(default)]
     pub cache_dir: Option<String>,
+    /// The language of the texts the core writes (the notices, the OS
+    /// notification, the counselling prompt), as a language tag (`es`,
+    /// `pt-BR`); `None`: English. `set_locale` changes it later and adds the
+    /// app's own catalog. A tag that is not a locale is `InvalidInput`, and
+    /// nothing is opened or written.
+    #[uniffi(default)]
+    pub locale: Option<String>,
 }
 
 impl CompanionConfig {
+    /// The core's catalogs for `locale` (English when `None`).
+    pub(crate) fn messages(&self) -> Result<kintsugi_core::i18n::Messages, KintsugiError> {
+        match &self.locale {
+            None => Ok(kintsugi_core::i18n::Messages::english()),
+            Some(tag) => kintsugi_core::i18n::Messages::for_locale(tag).map_err(|e| {
+                KintsugiError::InvalidInput {
+                    message: format!("locale: {e}"),
+                }
+            }),
+        }
+    }
+
     /// The network configuration these settings ask for.
     pub(crate) fn network_config(&self) -> Result<kintsugi_sync::NetworkConfig, KintsugiError> {
         let config = kintsugi_sync::NetworkConfig::from(self.network);
@@ -76,6 +95,7 @@ impl std::fmt::Debug for CompanionConfig {
             .field("storage_key", &"(hidden)")
             .field("cache_dir", &self.cache_dir)
             .field("relay_urls", &self.relay_urls)
+            .field("locale", &self.locale)
             .finish()
     }
 }

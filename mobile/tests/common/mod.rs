@@ -20,6 +20,7 @@ pub fn config(dir: &Path, name: &str, key: &str) -> CompanionConfig {
         storage_key: key.into(),
         relay_urls: Vec::new(),
         cache_dir: None,
+        locale: None,
     }
 }
 
