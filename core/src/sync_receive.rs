@@ -139,8 +139,10 @@ mod tests {
     enum Step {
         /// Replica `0` writes a value.
         Write(usize, u8),
-        /// Replica `0` sends `1` its next message, if it has one.
-        Send(usize, usize),
+        /// Replica `0` sends `1` its next message, if it has one; with a
+        /// forgery, as a modified app would: these flag bits instead of its
+        /// own, and a head nobody holds added when the flag is set.
+        Send(usize, usize, Option<(u8, bool)>),
         /// Replica `0` forgets its conversation with `1` (a new connection).
         Forget(usize, usize),
     }
@@ -148,7 +150,8 @@ mod tests {
     fn step() -> impl Strategy<Value = Step> {
         prop_oneof![
             2 => (0..3usize, any::<u8>()).prop_map(|(r, v)| Step::Write(r, v)),
-            6 => (0..3usize, 0..3usize).prop_map(|(a, b)| Step::Send(a, b)),
+            6 => (0..3usize, 0..3usize, proptest::option::weighted(0.25, (0..8u8, any::<bool>())))
+                .prop_map(|(a, b, forged)| Step::Send(a, b, forged)),
             1 => (0..3usize, 0..3usize).prop_map(|(a, b)| Step::Forget(a, b)),
         ]
     }
@@ -171,7 +174,7 @@ mod tests {
                     twins[a].theirs_states[b] = State::new();
                     twins[a].ours_states[b] = State::new();
                 }
-                Step::Send(a, b) if a != b => {
+                Step::Send(a, b, forged) if a != b => {
                     // Both ways of receiving must lead to the same messages.
                     let m1 = {
                         let t = &mut twins[a];
@@ -187,7 +190,19 @@ mod tests {
                         m1.as_ref().map(|m| m.clone().encode()),
                         m2.as_ref().map(|m| m.clone().encode())
                     );
-                    if let (Some(m1), Some(m2)) = (m1, m2) {
+                    let forge = |mut m: Message| {
+                        if let Some((bits, unknown_head)) = forged {
+                            let mut flags = MessageFlags::new();
+                            flags.set(bits & 0b111);
+                            m.flags = Some(flags);
+                            if unknown_head {
+                                m.heads.push(ChangeHash([7; 32]));
+                                m.heads.sort();
+                            }
+                        }
+                        m
+                    };
+                    if let (Some(m1), Some(m2)) = (m1.map(forge), m2.map(forge)) {
                         let t = &mut twins[b];
                         t.theirs
                             .sync()

@@ -47,6 +47,15 @@ pub enum KintsugiError {
     Internal { message: String },
 }
 
+/// A locale or catalog the core cannot use is the caller's input to fix.
+impl From<kintsugi_core::i18n::CatalogError> for KintsugiError {
+    fn from(e: kintsugi_core::i18n::CatalogError) -> Self {
+        KintsugiError::InvalidInput {
+            message: e.to_string(),
+        }
+    }
+}
+
 impl From<CoreError> for KintsugiError {
     fn from(e: CoreError) -> Self {
         let message = e.to_string();

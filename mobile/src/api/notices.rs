@@ -16,7 +16,7 @@
 use kintsugi_core::i18n::{self, Messages};
 use kintsugi_core::notice_gate;
 
-use crate::{Companion, KintsugiError, OsNotificationCheck, Result, lock};
+use crate::{Companion, OsNotificationCheck, Result, lock};
 
 #[uniffi::export]
 impl Companion {
@@ -70,10 +70,7 @@ impl Companion {
         let messages = match catalog_ftl {
             Some(ftl) => Messages::with_host_catalog(&locale, &ftl),
             None => Messages::for_locale(&locale),
-        }
-        .map_err(|e| KintsugiError::InvalidInput {
-            message: e.to_string(),
-        })?;
+        }?;
         *lock(&self.messages) = messages;
         Ok(())
     }

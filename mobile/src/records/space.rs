@@ -63,14 +63,10 @@ pub struct CompanionConfig {
 impl CompanionConfig {
     /// The core's catalogs for `locale` (English when `None`).
     pub(crate) fn messages(&self) -> Result<kintsugi_core::i18n::Messages, KintsugiError> {
-        match &self.locale {
-            None => Ok(kintsugi_core::i18n::Messages::english()),
-            Some(tag) => kintsugi_core::i18n::Messages::for_locale(tag).map_err(|e| {
-                KintsugiError::InvalidInput {
-                    message: format!("locale: {e}"),
-                }
-            }),
-        }
+        Ok(match &self.locale {
+            None => kintsugi_core::i18n::Messages::english(),
+            Some(tag) => kintsugi_core::i18n::Messages::for_locale(tag)?,
+        })
     }
 
     /// The network configuration these settings ask for.
